@@ -1,0 +1,46 @@
+/**
+ * `tcpip demo`: the stack on a TUN (default) or TAP device, answering ping, with the
+ * demo services of the transports registered on it.
+ */
+import { parseArgs } from 'node:util';
+import { formatIpv4 } from '../ip/address.js';
+import { openHost } from './host.js';
+import { IN_NETNS_ENV, runInNetns } from './netns.js';
+import { DEVICE_OPTION_SPEC, deviceOptions } from './options.js';
+
+export async function runDemo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...DEVICE_OPTION_SPEC, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    console.log('usage: tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24] [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--fault loss=5%,seed=1] [--seed N]');
+    return 0;
+  }
+  const o = deviceOptions(values, { dev: 'tcpip0', addr: '10.7.0.2/24', gateway: '10.7.0.1' });
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    console.error('tcpip demo: creating a TUN/TAP device needs root (CAP_NET_ADMIN); run it as root, e.g. `sudo npx tcpip demo`.');
+    return 1;
+  }
+  if (o.netns && process.env[IN_NETNS_ENV] !== o.netns) {
+    return runInNetns(o.netns, [process.argv[1]!, 'demo', ...argv], () => console.log(`created network namespace ${o.netns} (removed on exit)`));
+  }
+  const host = openHost(o);
+  const ns = o.netns ? `ip netns exec ${o.netns} ` : '';
+  console.log(`tcpip demo: a userspace TCP/IP stack on ${host.tun.name}`);
+  for (const line of host.describe()) console.log(`  ${line}`);
+  console.log('try:');
+  console.log(`  ${ns}ping ${formatIpv4(o.addr)}`);
+  console.log(`  ${ns}ping -s 65000 ${formatIpv4(o.addr)}`);
+  console.log('stop with Ctrl-C');
+  console.log('ready');
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  // Close down within 2 s whatever happens.
+  setTimeout(() => process.exit(0), 2000).unref();
+  await host.close();
+  const c = host.stack.snapshot();
+  console.log(`stopped: ip received ${c.ip!.received}, sent ${c.ip!.sent}; icmp echo replies ${c.icmp!.echoReplies}`);
+  return 0;
+}

@@ -1,0 +1,38 @@
+/**
+ * `tcpip <command>`: the command-line face of the stack.
+ */
+import { runDemo } from './demo.js';
+
+const USAGE = `usage: tcpip <command> [options]
+
+commands:
+  demo     run the stack on a TUN/TAP device with demo services (needs root)
+           tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24]
+                      [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--fault loss=5%,seed=1]
+  help     this text
+
+DEBUG=tcpip:* prints one line per packet per layer (tcpip:link, tcpip:ip, tcpip:icmp, tcpip:arp).`;
+
+export async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'demo':
+        return await runDemo(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        console.error(`tcpip: unknown command "${cmd}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    console.error(`tcpip ${cmd}: ${e.message}`);
+    if (process.env.DEBUG) console.error(e.stack);
+    return 1;
+  }
+}

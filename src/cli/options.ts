@@ -1,0 +1,65 @@
+/**
+ * Options shared by the commands that put a stack on a device (demo, nc).
+ */
+import { formatIpv4, parseCidr, parseIpv4, sameSubnet, type Ipv4Addr } from '../ip/address.js';
+import { parseFaultSpec, type FaultConfig } from '../link/fault-link.js';
+import type { Medium } from '../link/link-device.js';
+
+export interface DeviceOptions {
+  netns?: string;
+  medium: Medium;
+  dev: string;
+  addr: Ipv4Addr;
+  prefixLen: number;
+  gateway: Ipv4Addr;
+  mtu: number;
+  pcap?: string;
+  fault?: FaultConfig;
+  seed?: number;
+}
+
+export const DEVICE_OPTION_SPEC = {
+  netns: { type: 'string' },
+  mode: { type: 'string', default: 'tun' },
+  dev: { type: 'string' },
+  addr: { type: 'string' },
+  gateway: { type: 'string' },
+  mtu: { type: 'string', default: '1500' },
+  pcap: { type: 'string' },
+  fault: { type: 'string' },
+  seed: { type: 'string' },
+} as const;
+
+export function deviceOptions(
+  v: { [K in keyof typeof DEVICE_OPTION_SPEC]?: string | undefined },
+  defaults: { dev: string; addr: string; gateway: string },
+): DeviceOptions {
+  const mode = v.mode ?? 'tun';
+  if (mode !== 'tun' && mode !== 'tap') throw new Error(`--mode must be tun or tap, not "${mode}"`);
+  const { addr, prefixLen } = parseCidr(v.addr ?? defaults.addr);
+  const gateway = parseIpv4(v.gateway ?? defaults.gateway);
+  if (!sameSubnet(addr, gateway, prefixLen) || addr === gateway) {
+    throw new Error(`--gateway ${formatIpv4(gateway)} must be another address on ${formatIpv4(addr)}/${prefixLen}`);
+  }
+  const mtu = Number(v.mtu ?? 1500);
+  if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new Error(`--mtu must be an integer from 576 to 65535`);
+  const dev = v.dev ?? defaults.dev;
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(dev)) throw new Error(`--dev "${dev}" is not a valid interface name (1-15 characters)`);
+  let seed: number | undefined;
+  if (v.seed !== undefined) {
+    seed = Number(v.seed);
+    if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer`);
+  }
+  return {
+    netns: v.netns,
+    medium: mode === 'tap' ? 'ethernet' : 'ip',
+    dev,
+    addr,
+    prefixLen,
+    gateway,
+    mtu,
+    pcap: v.pcap,
+    fault: v.fault !== undefined ? parseFaultSpec(v.fault) : undefined,
+    seed,
+  };
+}

@@ -1,0 +1,281 @@
+/**
+ * The IPv4 layer: validates what the link hands up, reassembles fragments, demultiplexes
+ * by protocol; on the way down it adds the header, picks source and next hop, and
+ * fragments datagrams larger than the MTU.
+ *
+ * Sending without allocation: a transport writes its payload into `ip.tx` at
+ * `TX_PAYLOAD_OFFSET`, then calls `ip.send(...)`; the IP header goes in front of it and
+ * room for a link header (Ethernet) is left in front of that.
+ */
+import { counters, type CounterSet } from '../core/counters.js';
+import { logger } from '../core/log.js';
+import type { Rand } from '../core/rand.js';
+import { formatIpv4, isMartianSource, type Ipv4Addr } from './address.js';
+import { Icmp } from './icmp.js';
+import { IPV4_HEADER_LEN, IP_PROTO_ICMP, Ipv4Packet, writeIpv4Header } from './ipv4-packet.js';
+import { Reassembler, type ReassemblyLimits } from './reassembly.js';
+import type { Route } from './route.js';
+
+const log = logger('ip');
+
+/** Room left in front of every outgoing IP header for the link's own header. */
+export const LINK_HEADROOM = 14;
+/** Where a transport writes its payload in `ip.tx`. */
+export const TX_PAYLOAD_OFFSET = LINK_HEADROOM + IPV4_HEADER_LEN;
+export const MAX_IP_PAYLOAD = 65535 - IPV4_HEADER_LEN;
+export const DEFAULT_TTL = 64; // Linux net.ipv4.ip_default_ttl
+
+/** What the link layer below offers the IP layer. */
+export interface IpOutput {
+  /**
+   * Sends one IP datagram held in `b[off, off+len)`. `b` has at least LINK_HEADROOM bytes
+   * of room before `off`, which the link may use for its header. The bytes are consumed
+   * (copied or written) before this returns.
+   */
+  sendIp(b: Uint8Array, off: number, len: number, nextHop: Ipv4Addr, now: number): void;
+}
+
+/** An ICMP error about a datagram this host sent, as handed to that datagram's transport. */
+export interface IcmpErrorReport {
+  type: number;
+  code: number;
+  /** For "fragmentation needed" (RFC 1191). */
+  nextHopMtu: number;
+  /** The offending datagram's source (us) and destination. */
+  src: Ipv4Addr;
+  dst: Ipv4Addr;
+  protocol: number;
+  /** The start of the offending datagram's transport header (at least 8 bytes). */
+  data: Uint8Array;
+}
+
+export interface TransportHandler {
+  /** A datagram for this host; the bytes are only valid during the call. */
+  receive(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void;
+  icmpError?(e: IcmpErrorReport, now: number): void;
+}
+
+export interface SendOptions {
+  ttl?: number;
+  tos?: number;
+  /** Set DF; a datagram that does not fit the MTU then fails with EMSGSIZE. */
+  dontFrag?: boolean;
+}
+
+export type SendError = 'EMSGSIZE' | 'EHOSTUNREACH' | 'ENETUNREACH';
+
+const COUNTER_KEYS = [
+  'received', 'delivered', 'sent', 'fragmentsReceived', 'reassembled', 'fragmentsSent', 'loopback',
+  // drops, by reason
+  'truncated', 'badVersion', 'badHeaderLength', 'badTotalLength', 'badChecksum', 'notForUs',
+  'martianSource', 'unknownProtocol', 'fragDuplicate', 'fragOverlap', 'fragOversized',
+  'fragInconsistent', 'fragMalformed', 'fragEvicted', 'fragTimeout',
+  // send-side failures
+  'outNoRoute', 'outTooBig',
+] as const;
+export type IpCounter = (typeof COUNTER_KEYS)[number];
+
+export interface Ipv4LayerOptions {
+  mtu: number;
+  reassembly?: Partial<ReassemblyLimits>;
+}
+
+export class Ipv4Layer {
+  readonly counters: CounterSet<IpCounter> = counters(COUNTER_KEYS);
+  readonly icmp: Icmp;
+  /** Transports write outgoing payloads here, at TX_PAYLOAD_OFFSET. */
+  readonly tx = new Uint8Array(TX_PAYLOAD_OFFSET + MAX_IP_PAYLOAD);
+  mtu: number;
+
+  private readonly handlers: (TransportHandler | undefined)[] = new Array(256);
+  private readonly reassembler: Reassembler;
+  private readonly rx = new Ipv4Packet();
+  private readonly frag = new Uint8Array(LINK_HEADROOM + 65535);
+  private readonly loopbackQueue: Uint8Array[] = [];
+  private ident: number;
+
+  // The datagram being delivered right now, so that a transport can answer it with an
+  // ICMP error (port unreachable) that quotes it.
+  curHeader: Uint8Array = this.tx;
+  curHeaderOff = 0;
+  curHeaderLen = 0;
+  curPayload: Uint8Array = this.tx;
+  curPayloadOff = 0;
+  curPayloadLen = 0;
+  curDst: Ipv4Addr = 0;
+
+  constructor(
+    readonly route: Route,
+    private readonly out: IpOutput,
+    rand: Rand,
+    opts: Ipv4LayerOptions,
+  ) {
+    if (opts.mtu < 68 || opts.mtu > 65535) throw new RangeError(`MTU ${opts.mtu} is outside 68..65535 (RFC 791)`);
+    this.mtu = opts.mtu;
+    this.ident = rand.u32() & 0xffff;
+    this.reassembler = new Reassembler(opts.reassembly, (reason) => this.counters[reason]++);
+    this.icmp = new Icmp(this);
+    this.handlers[IP_PROTO_ICMP] = this.icmp;
+  }
+
+  register(protocol: number, h: TransportHandler): void {
+    if (this.handlers[protocol]) throw new Error(`IP protocol ${protocol} already has a handler`);
+    this.handlers[protocol] = h;
+  }
+
+  handler(protocol: number): TransportHandler | undefined {
+    return this.handlers[protocol];
+  }
+
+  /** One IP datagram from the link. Never throws on any input. */
+  receive(b: Uint8Array, o: number, n: number, now: number): void {
+    this.counters.received++;
+    const p = this.rx.reset(b, o, n);
+    const bad = p.checkLen();
+    if (bad !== null) return this.drop(bad, p);
+    if (!p.verifyChecksum()) return this.drop('badChecksum', p);
+    if (log.enabled) log(`< ${p.toString()}`);
+    const dst = p.dst();
+    const src = p.src();
+    if (!this.route.accepts(dst)) return this.drop('notForUs', p);
+    // RFC 1122 §3.2.1.3 / RFC 1812 §5.3.7: discard martian and broadcast sources, and our
+    // own address arriving from the wire (a "land" packet).
+    if (isMartianSource(src) || this.route.isBroadcast(src) || src === this.route.addr) return this.drop('martianSource', p);
+    // RFC 1122 §3.2.1.7: a host must not discard a datagram because its TTL is below 2
+    // (TTL is a router's business), so TTL is not checked on receipt.
+    this.dispatch(p, now);
+  }
+
+  private dispatch(p: Ipv4Packet, now: number): void {
+    this.curDst = p.dst();
+    if (p.isFragment()) {
+      this.counters.fragmentsReceived++;
+      const whole = this.reassembler.add(p, now);
+      if (whole === null) return;
+      this.counters.reassembled++;
+      this.curHeader = p.b;
+      this.curHeaderOff = p.o;
+      this.curHeaderLen = p.headerLen();
+      this.curPayload = whole.payload;
+      this.curPayloadOff = 0;
+      this.curPayloadLen = whole.payload.length;
+      this.deliver(whole.protocol, whole.src, whole.dst, whole.payload, 0, whole.payload.length, now);
+      return;
+    }
+    this.curHeader = p.b;
+    this.curHeaderOff = p.o;
+    this.curHeaderLen = p.headerLen();
+    this.curPayload = p.b;
+    this.curPayloadOff = p.payloadOffset();
+    this.curPayloadLen = p.payloadLen();
+    this.deliver(p.protocol(), p.src(), p.dst(), p.b, p.payloadOffset(), p.payloadLen(), now);
+  }
+
+  private deliver(protocol: number, src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void {
+    const h = this.handlers[protocol];
+    if (h === undefined) {
+      this.counters.unknownProtocol++;
+      // RFC 1122 §3.2.2.1: protocol unreachable for a transport we do not implement.
+      this.icmp.sendUnreachableForCurrent(2, now);
+      return;
+    }
+    this.counters.delivered++;
+    h.receive(src, dst, b, off, len, now);
+  }
+
+  private drop(reason: IpCounter, p: Ipv4Packet): void {
+    this.counters[reason]++;
+    if (log.enabled) log(`drop ${reason}: ${p.toString()}`);
+  }
+
+  /**
+   * Sends the `payloadLen` bytes at `tx[TX_PAYLOAD_OFFSET]` to `dst`. `src` 0 means our
+   * address. Returns null, or why it could not be sent.
+   */
+  send(protocol: number, src: Ipv4Addr, dst: Ipv4Addr, payloadLen: number, now: number, opts?: SendOptions): SendError | null {
+    return this.sendFrom(this.tx, TX_PAYLOAD_OFFSET, protocol, src, dst, payloadLen, now, opts);
+  }
+
+  /** As `send`, for a payload at `b[off]` with LINK_HEADROOM + 20 bytes of room before it. */
+  sendFrom(
+    b: Uint8Array, off: number, protocol: number, src: Ipv4Addr, dst: Ipv4Addr, payloadLen: number, now: number,
+    opts?: SendOptions,
+  ): SendError | null {
+    if (payloadLen > MAX_IP_PAYLOAD) {
+      this.counters.outTooBig++;
+      return 'EMSGSIZE';
+    }
+    const from = src === 0 ? this.route.addr : src;
+    const ttl = opts?.ttl ?? DEFAULT_TTL;
+    const tos = opts?.tos ?? 0;
+    const df = opts?.dontFrag ?? false;
+    const ident = this.ident;
+    this.ident = (this.ident + 1) & 0xffff;
+    const total = IPV4_HEADER_LEN + payloadLen;
+    const h = off - IPV4_HEADER_LEN;
+
+    if (dst === this.route.addr) {
+      // To ourselves: never on the wire. Queued, and delivered from poll(), so that a
+      // transport is never re-entered from its own send.
+      writeIpv4Header(b, h, from, dst, protocol, ttl, tos, ident, df, false, 0, payloadLen);
+      this.loopbackQueue.push(b.slice(h, h + total));
+      this.counters.sent++;
+      this.counters.loopback++;
+      return null;
+    }
+    const nextHop = this.route.nextHop(dst);
+    if (nextHop === -1) {
+      this.counters.outNoRoute++;
+      return 'ENETUNREACH';
+    }
+    if (total <= this.mtu) {
+      writeIpv4Header(b, h, from, dst, protocol, ttl, tos, ident, df, false, 0, payloadLen);
+      if (log.enabled) log(`> ${this.rx.reset(b, h, total).toString()}`);
+      this.counters.sent++;
+      this.out.sendIp(b, h, total, nextHop, now);
+      return null;
+    }
+    if (df) {
+      this.counters.outTooBig++;
+      return 'EMSGSIZE';
+    }
+    // RFC 791 §3.2: fragment into pieces whose data is a multiple of 8 bytes.
+    const chunk = ((this.mtu - IPV4_HEADER_LEN) >> 3) << 3;
+    const fb = this.frag;
+    const fh = LINK_HEADROOM;
+    for (let at = 0; at < payloadLen; at += chunk) {
+      const len = Math.min(chunk, payloadLen - at);
+      const more = at + len < payloadLen;
+      writeIpv4Header(fb, fh, from, dst, protocol, ttl, tos, ident, false, more, at, len);
+      fb.set(b.subarray(off + at, off + at + len), fh + IPV4_HEADER_LEN);
+      if (log.enabled) log(`> ${this.rx.reset(fb, fh, IPV4_HEADER_LEN + len).toString()}`);
+      this.counters.fragmentsSent++;
+      this.out.sendIp(fb, fh, IPV4_HEADER_LEN + len, nextHop, now);
+    }
+    this.counters.sent++;
+    return null;
+  }
+
+  /** Timers (reassembly) and the loopback queue. */
+  poll(now: number): void {
+    this.reassembler.poll(now, (head) => this.icmp.sendReassemblyTimeout(head, now));
+    while (this.loopbackQueue.length > 0) {
+      const pkt = this.loopbackQueue.shift()!;
+      this.counters.received++;
+      this.dispatch(this.rx.reset(pkt, 0, pkt.length), now);
+    }
+  }
+
+  pollAt(): number | undefined {
+    if (this.loopbackQueue.length > 0) return 0;
+    return this.reassembler.pollAt();
+  }
+
+  get reassembly(): { datagrams: number; bytes: number } {
+    return { datagrams: this.reassembler.datagramsInProgress, bytes: this.reassembler.bytesHeld };
+  }
+
+  describe(): string {
+    return `${formatIpv4(this.route.addr)}/${this.route.prefixLen} mtu ${this.mtu}`;
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * The interface on a TAP device: Ethernet II framing and ARP (RFC 826) with a cache.
+ *
+ * - Received frames addressed to us or to broadcast are unwrapped; IPv4 goes up, ARP
+ *   is answered here, anything else is counted and dropped.
+ * - ARP follows RFC 826's merge rule: a sender already in the cache is refreshed; a
+ *   sender asking for our address is added; requests for our address are answered.
+ * - Sending to a next hop with no cache entry queues the datagram (a few per address)
+ *   and broadcasts a request, retried every second up to 3 times (Linux's
+ *   mcast_solicit=3, retrans_time=1 s); when that fails the queue is dropped and counted.
+ * - Entries live 60 s (RFC 1122 §2.3.2.1 asks for a timeout; Linux keeps an entry
+ *   reachable for 15-45 s and then re-validates it; we simply re-resolve).
+ */
+import { counters, type CounterSet } from '../core/counters.js';
+import { logger } from '../core/log.js';
+import { formatIpv4, type Ipv4Addr } from '../ip/address.js';
+import { LINK_HEADROOM } from '../ip/ipv4-layer.js';
+import type { Route } from '../ip/route.js';
+import { ARP_LEN, ARP_REPLY, ARP_REQUEST, ArpPacket, emitArp } from './arp-packet.js';
+import {
+  BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETH_HEADER_LEN, EthernetFrame, formatMac, writeEthernetHeader,
+} from './ethernet-frame.js';
+import type { LinkDevice } from './link-device.js';
+import type { NetInterface } from './net-interface.js';
+
+const log = logger('arp');
+
+export interface ArpLimits {
+  entryLifetimeMs: number;
+  retryMs: number;
+  maxTries: number;
+  /** Datagrams held per unresolved address. */
+  maxQueuePerAddress: number;
+  /** Cache entries (resolved and pending together). */
+  maxEntries: number;
+}
+
+export const DEFAULT_ARP_LIMITS: ArpLimits = {
+  entryLifetimeMs: 60_000,
+  retryMs: 1_000,
+  maxTries: 3,
+  maxQueuePerAddress: 16,
+  maxEntries: 512,
+};
+
+interface ArpEntry {
+  mac: Uint8Array | null;
+  expiresAt: number;
+  /** Pending only: datagrams with LINK_HEADROOM bytes of room in front, and the retry clock. */
+  queue: Uint8Array[];
+  tries: number;
+  nextTryAt: number;
+}
+
+const KEYS = [
+  'framesIn', 'framesOut', 'truncated', 'notForUs', 'unknownEtherType',
+  'arpIn', 'arpMalformed', 'arpRequestsAnswered', 'arpRequestsSent', 'arpRepliesIn',
+  'arpQueueFull', 'arpFailed', 'arpEvicted',
+] as const;
+export type EthernetCounter = (typeof KEYS)[number];
+
+export class EthernetInterface implements NetInterface {
+  readonly counters: CounterSet<EthernetCounter> = counters(KEYS);
+  readonly limits: ArpLimits;
+  deliverIp: (b: Uint8Array, off: number, len: number, now: number) => void = () => {};
+  private readonly cache = new Map<Ipv4Addr, ArpEntry>();
+  private readonly frame = new EthernetFrame();
+  private readonly arp = new ArpPacket();
+  private readonly scratch = new Uint8Array(60); // minimum Ethernet frame, FCS excluded
+  readonly mac: Uint8Array;
+
+  constructor(
+    private readonly device: LinkDevice,
+    private readonly route: Route,
+    limits: Partial<ArpLimits> = {},
+  ) {
+    if (!device.mac) throw new Error(`${device.name}: an Ethernet interface needs the device's MAC address`);
+    this.mac = device.mac;
+    this.limits = { ...DEFAULT_ARP_LIMITS, ...limits };
+  }
+
+  receiveFrame(b: Uint8Array, off: number, len: number, now: number): void {
+    this.counters.framesIn++;
+    const f = this.frame.reset(b, off, len);
+    if (f.checkLen() !== null) {
+      this.counters.truncated++;
+      return;
+    }
+    if (!f.dstIs(this.mac) && !f.dstIsBroadcast()) {
+      this.counters.notForUs++;
+      return;
+    }
+    const type = f.etherType();
+    if (type === ETHERTYPE_IPV4) {
+      this.deliverIp(b, f.payloadOffset(), f.payloadLen(), now);
+    } else if (type === ETHERTYPE_ARP) {
+      this.receiveArp(b, f.payloadOffset(), f.payloadLen(), now);
+    } else {
+      this.counters.unknownEtherType++;
+    }
+  }
+
+  private receiveArp(b: Uint8Array, off: number, len: number, now: number): void {
+    this.counters.arpIn++;
+    const p = this.arp.reset(b, off, len);
+    if (p.checkLen() !== null) {
+      this.counters.arpMalformed++;
+      return;
+    }
+    if (log.enabled) log(`< ${p.toString()}`);
+    const spa = p.senderIp();
+    const tpa = p.targetIp();
+    const op = p.operation();
+    // RFC 826 "Packet Reception": merge the sender into the table if it is there ...
+    let merged = false;
+    const e = this.cache.get(spa);
+    if (e && spa !== 0) {
+      this.learn(spa, e, p.senderMac(), now);
+      merged = true;
+    }
+    if (tpa !== this.route.addr) return;
+    // ... and, when we are the target, add it if it was not.
+    if (!merged && spa !== 0 && spa !== this.route.addr) {
+      const fresh: ArpEntry = { mac: null, expiresAt: 0, queue: [], tries: 0, nextTryAt: 0 };
+      this.insert(spa, fresh);
+      this.learn(spa, fresh, p.senderMac(), now);
+    }
+    if (op === ARP_REPLY) this.counters.arpRepliesIn++;
+    if (op === ARP_REQUEST) {
+      this.counters.arpRequestsAnswered++;
+      this.sendArp(ARP_REPLY, p.senderMac(), p.senderMac().slice(), spa);
+    }
+  }
+
+  private learn(ip: Ipv4Addr, e: ArpEntry, mac: Uint8Array, now: number): void {
+    e.mac = mac.slice(0, 6);
+    e.expiresAt = now + this.limits.entryLifetimeMs;
+    e.tries = 0;
+    if (e.queue.length > 0) {
+      const q = e.queue;
+      e.queue = [];
+      for (const pkt of q) this.transmit(pkt, LINK_HEADROOM, pkt.length - LINK_HEADROOM, e.mac);
+    }
+    if (log.enabled) log(`${formatIpv4(ip)} is-at ${formatMac(e.mac)}`);
+  }
+
+  private insert(ip: Ipv4Addr, e: ArpEntry): void {
+    while (this.cache.size >= this.limits.maxEntries) {
+      const oldest = this.cache.keys().next().value as Ipv4Addr;
+      const victim = this.cache.get(oldest)!;
+      this.counters.arpEvicted++;
+      this.counters.arpFailed += victim.queue.length;
+      this.cache.delete(oldest);
+    }
+    this.cache.set(ip, e);
+  }
+
+  sendIp(b: Uint8Array, off: number, len: number, nextHop: Ipv4Addr, now: number): void {
+    if (nextHop === 0xffffffff || nextHop === this.route.subnetBroadcast) {
+      this.transmit(b, off, len, BROADCAST_MAC);
+      return;
+    }
+    let e = this.cache.get(nextHop);
+    if (e && e.mac && e.expiresAt > now) {
+      this.transmit(b, off, len, e.mac);
+      return;
+    }
+    if (!e || e.mac) {
+      // Unknown, or known but expired: resolve (again).
+      if (e) this.cache.delete(nextHop);
+      e = { mac: null, expiresAt: 0, queue: [], tries: 0, nextTryAt: now };
+      this.insert(nextHop, e);
+    }
+    if (e.queue.length >= this.limits.maxQueuePerAddress) {
+      this.counters.arpQueueFull++;
+    } else {
+      e.queue.push(b.slice(off - LINK_HEADROOM, off + len));
+    }
+    if (e.tries === 0) this.solicit(nextHop, e, now);
+  }
+
+  private solicit(ip: Ipv4Addr, e: ArpEntry, now: number): void {
+    e.tries++;
+    e.nextTryAt = now + this.limits.retryMs;
+    this.counters.arpRequestsSent++;
+    if (log.enabled) log(`> who-has ${formatIpv4(ip)}`);
+    this.sendArp(ARP_REQUEST, BROADCAST_MAC, new Uint8Array(6), ip);
+  }
+
+  private sendArp(op: number, dstMac: Uint8Array, targetMac: Uint8Array, targetIp: Ipv4Addr): void {
+    const s = this.scratch;
+    s.fill(0);
+    writeEthernetHeader(s, 0, dstMac, this.mac, ETHERTYPE_ARP);
+    emitArp({ operation: op, senderMac: this.mac, senderIp: this.route.addr, targetMac, targetIp }, s, ETH_HEADER_LEN);
+    this.counters.framesOut++;
+    this.device.send(s, 0, Math.max(60, ETH_HEADER_LEN + ARP_LEN));
+  }
+
+  /** Writes the Ethernet header into the headroom in front of the datagram and sends. */
+  private transmit(b: Uint8Array, off: number, len: number, dstMac: Uint8Array): void {
+    writeEthernetHeader(b, off - ETH_HEADER_LEN, dstMac, this.mac, ETHERTYPE_IPV4);
+    this.counters.framesOut++;
+    this.device.send(b, off - ETH_HEADER_LEN, len + ETH_HEADER_LEN);
+  }
+
+  poll(now: number): void {
+    for (const [ip, e] of this.cache) {
+      if (e.mac !== null) continue;
+      if (e.nextTryAt > now) continue;
+      if (e.tries >= this.limits.maxTries) {
+        this.counters.arpFailed += e.queue.length;
+        this.cache.delete(ip);
+        if (log.enabled) log(`${formatIpv4(ip)} unresolved after ${e.tries} requests`);
+        continue;
+      }
+      this.solicit(ip, e, now);
+    }
+  }
+
+  pollAt(): number | undefined {
+    let t: number | undefined;
+    for (const e of this.cache.values()) {
+      if (e.mac === null && (t === undefined || e.nextTryAt < t)) t = e.nextTryAt;
+    }
+    return t;
+  }
+
+  /** The cache as printable rows (for `tcpip stat` and tests). */
+  entries(): { ip: string; mac: string | null; expiresAt: number; queued: number }[] {
+    return [...this.cache].map(([ip, e]) => ({
+      ip: formatIpv4(ip), mac: e.mac ? formatMac(e.mac) : null, expiresAt: e.expiresAt, queued: e.queue.length,
+    }));
+  }
+}

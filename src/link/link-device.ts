@@ -1,0 +1,32 @@
+/**
+ * The narrow interface between a device that moves frames and the stack above it
+ * (gVisor's LinkEndpoint, smoltcp's phy::Device). A TUN device carries bare IPv4
+ * packets (`medium: 'ip'`); a TAP device carries Ethernet II frames (`'ethernet'`).
+ */
+export type Medium = 'ip' | 'ethernet';
+
+/** Where a device hands the frames it receives: one call per frame, then one per batch. */
+export interface LinkReceiver {
+  /** One frame in `b[off, off+len)`; valid only during the call. */
+  frame(b: Uint8Array, off: number, len: number): void;
+  /** The batch that the preceding frame() calls belong to is complete. */
+  batchEnd(): void;
+}
+
+export interface LinkDevice {
+  readonly name: string;
+  readonly medium: Medium;
+  /** The largest IP datagram the device carries (the interface MTU). */
+  readonly mtu: number;
+  /** Our own hardware address on an Ethernet medium. */
+  readonly mac: Uint8Array | null;
+  /** Queues one frame; its bytes are copied before this returns. */
+  send(b: Uint8Array, off: number, len: number): void;
+  /** Writes the queued frames out (one batch). */
+  flush(): void;
+  setReceiver(rx: LinkReceiver): void;
+  /** Devices that hold frames for later (delay) say when, and release them in poll(). */
+  poll?(now: number): void;
+  pollAt?(): number | undefined;
+  close(): Promise<void>;
+}

@@ -1,0 +1,170 @@
+/**
+ * A Linux TUN (IP packets) or TAP (Ethernet frames) device, through our addon.
+ *
+ * Receiving: the addon watches the non-blocking fd with uv_poll and, per wake-up, reads
+ * up to `batch` frames into one buffer we lend it, then calls us once; we hand each frame
+ * to the receiver as a view into that buffer (no copy, no allocation).
+ * Sending: `send()` copies the frame into a batch buffer; `flush()` writes the batch with
+ * one native call. A full batch buffer is flushed on its own.
+ */
+import { closeSync } from 'node:fs';
+import { logger } from '../core/log.js';
+import { formatIpv4 } from '../ip/address.js';
+import type { LinkDevice, LinkReceiver, Medium } from './link-device.js';
+import { loadAddon, type TunTapAddon } from './tuntap-addon.js';
+
+const log = logger('link');
+
+export interface TunOptions {
+  name: string;
+  medium: Medium;
+  mtu: number;
+  /** Kernel-side address and prefix to configure on the device (optional). */
+  kernelAddr?: number;
+  prefixLen?: number;
+  /** Frames per read batch and per write batch. */
+  batch?: number;
+  /** Our own MAC (TAP); default: a locally administered address from `macSeed`. */
+  mac?: Uint8Array;
+}
+
+export interface TunDeviceCounters {
+  framesIn: number;
+  framesOut: number;
+  batchesIn: number;
+  batchesOut: number;
+  writeErrors: number;
+  readErrors: number;
+}
+
+export class TunDevice implements LinkDevice {
+  readonly name: string;
+  readonly medium: Medium;
+  readonly mtu: number;
+  readonly mac: Uint8Array | null;
+  /** The kernel side's MAC (TAP), for display. */
+  readonly kernelMac: Uint8Array | null;
+  readonly counters: TunDeviceCounters = { framesIn: 0, framesOut: 0, batchesIn: 0, batchesOut: 0, writeErrors: 0, readErrors: 0 };
+  private readonly addon: TunTapAddon;
+  private readonly fd: number;
+  private readonly maxFrame: number;
+  private readonly rxBuf: Uint8Array;
+  private readonly rxMeta: Int32Array;
+  private readonly txBuf: Uint8Array;
+  private readonly txMeta: Int32Array;
+  private txCount = 0;
+  private txUsed = 0;
+  private handle: object | null = null;
+  private receiver: LinkReceiver | null = null;
+  private closing: Promise<void> | null = null;
+  /** Called with the error when a read fails (not EAGAIN). */
+  onError: (err: Error) => void = (err) => log(`read error: ${err.message}`);
+
+  private constructor(opts: TunOptions, addon: TunTapAddon, fd: number, name: string, mac: Uint8Array | null, kernelMac: Uint8Array | null) {
+    this.addon = addon;
+    this.fd = fd;
+    this.name = name;
+    this.medium = opts.medium;
+    this.mtu = opts.mtu;
+    this.mac = mac;
+    this.kernelMac = kernelMac;
+    const batch = opts.batch ?? 64;
+    this.maxFrame = opts.mtu + (opts.medium === 'ethernet' ? 18 : 0);
+    const slot = (this.maxFrame + 7) & ~7;
+    this.rxBuf = new Uint8Array(slot * batch);
+    this.rxMeta = new Int32Array(2 * batch);
+    this.txBuf = new Uint8Array(slot * batch);
+    this.txMeta = new Int32Array(2 * batch);
+  }
+
+  /** Creates (or attaches to) the device, configures its kernel side and brings it up. */
+  static open(opts: TunOptions): TunDevice {
+    const addon = loadAddon();
+    if (opts.mtu < 68 || opts.mtu > 65535) throw new RangeError(`MTU ${opts.mtu} is outside 68..65535`);
+    const [fd, name] = addon.open(opts.name, opts.medium === 'ethernet');
+    try {
+      addon.configure(name, opts.kernelAddr ?? 0, opts.prefixLen ?? 24, opts.mtu, true);
+      let mac: Uint8Array | null = null;
+      let kernelMac: Uint8Array | null = null;
+      if (opts.medium === 'ethernet') {
+        kernelMac = new Uint8Array(addon.hwaddr(name));
+        mac = opts.mac ?? null;
+        if (!mac) {
+          // A locally administered unicast address (bit 1 set, bit 0 clear), distinct
+          // from the kernel side's.
+          mac = kernelMac.slice();
+          mac[0] = 0x02;
+          mac[5] = (mac[5]! ^ 0x01) & 0xff;
+        }
+      }
+      const dev = new TunDevice(opts, addon, fd, name, mac, kernelMac);
+      if (log.enabled) log(`opened ${name} (${opts.medium}, mtu ${opts.mtu}${opts.kernelAddr ? `, kernel side ${formatIpv4(opts.kernelAddr)}/${opts.prefixLen ?? 24}` : ''})`);
+      return dev;
+    } catch (e) {
+      closeSync(fd); // the device is not persistent: it goes with its last fd
+      throw e;
+    }
+  }
+
+  setReceiver(rx: LinkReceiver): void {
+    this.receiver = rx;
+    if (this.handle === null) {
+      this.handle = this.addon.startPolling(this.fd, this.rxBuf, this.rxMeta, this.maxFrame, (count, errno) => this.onBatch(count, errno));
+    }
+  }
+
+  private onBatch(count: number, errno: number): void {
+    if (errno !== 0) {
+      this.counters.readErrors++;
+      this.onError(new Error(`read from ${this.name} failed (errno ${errno})`));
+    }
+    if (count === 0 || this.receiver === null) return;
+    this.counters.batchesIn++;
+    this.counters.framesIn += count;
+    const rx = this.receiver;
+    const meta = this.rxMeta;
+    for (let i = 0; i < count; i++) rx.frame(this.rxBuf, meta[2 * i]!, meta[2 * i + 1]!);
+    rx.batchEnd();
+  }
+
+  send(b: Uint8Array, off: number, len: number): void {
+    if (len > this.maxFrame) {
+      this.counters.writeErrors++;
+      return;
+    }
+    if (this.txCount * 2 >= this.txMeta.length || this.txUsed + len > this.txBuf.length) this.flush();
+    this.txBuf.set(b.subarray(off, off + len), this.txUsed);
+    this.txMeta[2 * this.txCount] = this.txUsed;
+    this.txMeta[2 * this.txCount + 1] = len;
+    this.txCount++;
+    this.txUsed += (len + 7) & ~7;
+  }
+
+  flush(): void {
+    if (this.txCount === 0 || this.closing) return;
+    const n = this.addon.writeBatch(this.fd, this.txBuf, this.txMeta, this.txCount);
+    this.counters.batchesOut++;
+    if (n >= 0) {
+      this.counters.framesOut += n;
+      this.counters.writeErrors += this.txCount - n;
+    } else {
+      this.counters.writeErrors += this.txCount;
+    }
+    this.txCount = 0;
+    this.txUsed = 0;
+  }
+
+  /** Stops reading, closes the fd (the kernel then removes the device). */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.flush();
+    this.closing = new Promise<void>((resolve) => {
+      if (this.handle === null) {
+        // Never polled: close the fd through a throwaway watcher so the addon owns closing.
+        this.handle = this.addon.startPolling(this.fd, this.rxBuf, this.rxMeta, this.maxFrame, () => {});
+      }
+      this.addon.stopPolling(this.handle, () => resolve());
+    });
+    return this.closing;
+  }
+}

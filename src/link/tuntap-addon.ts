@@ -1,0 +1,37 @@
+/**
+ * Loads the native addon (native/tuntap.c, built by node-gyp at `npm install`).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface TunTapAddon {
+  open(name: string, tap: boolean): [number, string];
+  configure(name: string, addr: number, prefixLen: number, mtu: number, up: boolean): void;
+  hwaddr(name: string): Buffer;
+  startPolling(fd: number, buf: Uint8Array, meta: Int32Array, maxFrame: number, cb: (count: number, errno: number) => void): object;
+  stopPolling(handle: object, cb: () => void): void;
+  writeBatch(fd: number, buf: Uint8Array, meta: Int32Array, count: number): number;
+}
+
+let cached: TunTapAddon | undefined;
+
+/** The addon, or an error that says how to build it. */
+export function loadAddon(): TunTapAddon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  // Works from src/link (tests) and from dist/src/link (the built CLI).
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'build', 'Release', 'tuntap.node');
+    if (existsSync(candidate)) {
+      cached = require(candidate) as TunTapAddon;
+      return cached;
+    }
+    dir = dirname(dir);
+  }
+  throw Object.assign(new Error('the TUN/TAP addon is not built: run `npm install` (it needs python3, make and a C compiler)'), {
+    code: 'ENOADDON',
+  });
+}

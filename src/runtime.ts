@@ -1,0 +1,89 @@
+/**
+ * The one place that owns time and the event loop (STYLE.md §1). On each batch of frames
+ * from the device, or when the stack's next timer is due, it calls `stack.poll(now)` with
+ * the real clock, flushes the device's writes, and arms a single timer for `pollAt()`.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Clock } from './core/clock.js';
+import { SeededRand } from './core/rand.js';
+import type { LinkDevice } from './link/link-device.js';
+import type { Stack } from './stack.js';
+
+/** Monotonic milliseconds. */
+export const realClock: Clock = { now: () => performance.now() };
+/** Milliseconds since the Unix epoch (pcap timestamps, daytime). */
+export const wallClock: Clock = { now: () => Date.now() };
+
+/** A seeded generator whose seed comes from the OS CSPRNG (or from `seed`, to replay). */
+export function osSeededRand(seed?: number): SeededRand {
+  return new SeededRand(seed ?? randomBytes(4).readUInt32LE(0));
+}
+
+export class Runtime {
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private wakePending = false;
+  private closed = false;
+
+  constructor(
+    readonly stack: Stack,
+    readonly device: LinkDevice,
+    readonly clock: Clock = realClock,
+  ) {}
+
+  start(): void {
+    this.device.setReceiver(this.stack.receiverFor(() => this.clock.now(), () => this.run()));
+    this.run();
+  }
+
+  /** Polls now: timers, queued work, then writes everything out and re-arms. */
+  run(): void {
+    if (this.closed) return;
+    this.wakePending = false;
+    const now = this.clock.now();
+    this.device.poll?.(now);
+    this.stack.poll(now);
+    this.device.flush();
+    this.arm();
+  }
+
+  /** Asks for a poll soon (after the caller's synchronous work), e.g. after a socket send. */
+  wake(): void {
+    if (this.wakePending || this.closed) return;
+    this.wakePending = true;
+    setImmediate(() => this.run());
+  }
+
+  private arm(): void {
+    let at = this.stack.pollAt();
+    const d = this.device.pollAt?.();
+    if (d !== undefined && (at === undefined || d < at)) at = d;
+    if (at === undefined) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.timerAt = Infinity;
+      return;
+    }
+    if (this.timer && at >= this.timerAt) return; // an earlier timer is already armed
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    const delay = Math.max(0, at - this.clock.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.run();
+    }, Math.ceil(delay));
+    // The device's fd watcher keeps the process alive; a pending timer alone must not.
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.device.flush();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.device.close();
+  }
+}
