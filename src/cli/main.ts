@@ -2,6 +2,7 @@
  * `tcpip <command>`: the command-line face of the stack.
  */
 import { runDemo } from './demo.js';
+import { runPing } from './ping.js';
 
 const USAGE = `usage: tcpip <command> [options]
 
@@ -9,6 +10,8 @@ commands:
   demo     run the stack on a TUN/TAP device with demo services (needs root)
            tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24]
                       [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--fault loss=5%,seed=1]
+  ping     ping a host from this stack, on its own device
+           tcpip ping [-c 4] [-s 56] [--netns NAME] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST
   help     this text
 
 DEBUG=tcpip:* prints one line per packet per layer (tcpip:link, tcpip:ip, tcpip:icmp, tcpip:arp).`;
@@ -19,6 +22,8 @@ export async function run(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'demo':
         return await runDemo(rest);
+      case 'ping':
+        return await runPing(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -6,16 +6,15 @@
 import { counters, type CounterSet } from '../core/counters.js';
 import { logger } from '../core/log.js';
 import { TokenBucket } from '../core/token-bucket.js';
-import { readU32 } from '../core/bytes.js';
+import { readU32, writeU16 } from '../core/bytes.js';
 import { formatIpv4, isMartianSource, isMulticast, type Ipv4Addr } from './address.js';
 import {
   ICMP_DEST_UNREACHABLE, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_HEADER_LEN, ICMP_PARAMETER_PROBLEM,
   ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED, IcmpPacket, TIME_EXCEEDED_REASSEMBLY,
 } from './icmp-packet.js';
 import { IPV4_HEADER_LEN, IP_PROTO_ICMP } from './ipv4-packet.js';
-import { TX_PAYLOAD_OFFSET, type Ipv4Layer, type TransportHandler } from './ipv4-layer.js';
+import { MAX_IP_PAYLOAD, TX_PAYLOAD_OFFSET, type Ipv4Layer, type SendError, type TransportHandler } from './ipv4-layer.js';
 import { checksum } from './checksum.js';
-import { writeU16 } from '../core/bytes.js';
 
 const log = logger('icmp');
 
@@ -23,7 +22,7 @@ const log = logger('icmp');
 const MAX_ERROR_LEN = 576 - IPV4_HEADER_LEN - ICMP_HEADER_LEN;
 
 const COUNTER_KEYS = [
-  'received', 'echoRequests', 'echoReplies', 'errorsReceived', 'errorsDelivered', 'errorsSent',
+  'received', 'echoRequests', 'echoReplies', 'echoRequestsSent', 'echoRepliesReceived', 'errorsReceived', 'errorsDelivered', 'errorsSent',
   'truncated', 'badChecksum', 'unhandledType', 'badQuote', 'rateLimited', 'broadcastEchoIgnored',
 ] as const;
 export type IcmpCounter = (typeof COUNTER_KEYS)[number];
@@ -33,6 +32,8 @@ export class Icmp implements TransportHandler {
   // Linux: net.ipv4.icmp_msgs_per_sec = 1000, icmp_msgs_burst = 50; we match.
   readonly errorLimit = new TokenBucket(1000, 50);
   private readonly pkt = new IcmpPacket();
+  /** Echo replies to our own requests (a ping client listens here). */
+  onEchoReply: ((src: Ipv4Addr, ident: number, seq: number, data: Uint8Array, now: number) => void) | null = null;
 
   constructor(private readonly ip: Ipv4Layer) {}
 
@@ -73,7 +74,30 @@ export class Icmp implements TransportHandler {
       this.deliverError(p, now);
       return;
     }
-    if (type !== ICMP_ECHO_REPLY) this.counters.unhandledType++;
+    if (type === ICMP_ECHO_REPLY) {
+      this.counters.echoRepliesReceived++;
+      this.onEchoReply?.(src, p.ident(), p.seq(), b.subarray(p.dataOffset(), off + len), now);
+      return;
+    }
+    this.counters.unhandledType++;
+  }
+
+  /** Sends an echo request (the ping client's half). */
+  sendEchoRequest(dst: Ipv4Addr, ident: number, seq: number, data: Uint8Array, now: number): SendError | null {
+    const tx = this.ip.tx;
+    const o = TX_PAYLOAD_OFFSET;
+    if (data.length > MAX_IP_PAYLOAD - ICMP_HEADER_LEN) return 'EMSGSIZE';
+    tx[o] = ICMP_ECHO_REQUEST;
+    tx[o + 1] = 0;
+    writeU16(tx, o + 2, 0);
+    writeU16(tx, o + 4, ident);
+    writeU16(tx, o + 6, seq);
+    tx.set(data, o + ICMP_HEADER_LEN);
+    const len = ICMP_HEADER_LEN + data.length;
+    writeU16(tx, o + 2, checksum(tx, o, len));
+    const err = this.ip.send(IP_PROTO_ICMP, 0, dst, len, now);
+    if (err === null) this.counters.echoRequestsSent++;
+    return err;
   }
 
   /** Hands an ICMP error to the transport that sent the datagram it quotes. */

@@ -5,7 +5,8 @@
  *   is answered here, anything else is counted and dropped.
  * - ARP follows RFC 826's merge rule: a sender already in the cache is refreshed; a
  *   sender asking for our address is added; requests for our address are answered.
- * - Sending to a next hop with no cache entry queues the datagram (a few per address)
+ * - Sending to a next hop with no cache entry queues the datagram (up to 208 KiB per
+ *   address, Linux's unres_qlen_bytes, so a fragmented 64 KiB datagram fits whole)
  *   and broadcasts a request, retried every second up to 3 times (Linux's
  *   mcast_solicit=3, retrans_time=1 s); when that fails the queue is dropped and counted.
  * - Entries live 60 s (RFC 1122 §2.3.2.1 asks for a timeout; Linux keeps an entry
@@ -29,8 +30,8 @@ export interface ArpLimits {
   entryLifetimeMs: number;
   retryMs: number;
   maxTries: number;
-  /** Datagrams held per unresolved address. */
-  maxQueuePerAddress: number;
+  /** Bytes of datagrams held per unresolved address. */
+  maxQueueBytesPerAddress: number;
   /** Cache entries (resolved and pending together). */
   maxEntries: number;
 }
@@ -39,7 +40,7 @@ export const DEFAULT_ARP_LIMITS: ArpLimits = {
   entryLifetimeMs: 60_000,
   retryMs: 1_000,
   maxTries: 3,
-  maxQueuePerAddress: 16,
+  maxQueueBytesPerAddress: 212_992, // Linux net.ipv4.neigh.default.unres_qlen_bytes
   maxEntries: 512,
 };
 
@@ -48,6 +49,7 @@ interface ArpEntry {
   expiresAt: number;
   /** Pending only: datagrams with LINK_HEADROOM bytes of room in front, and the retry clock. */
   queue: Uint8Array[];
+  queueBytes: number;
   tries: number;
   nextTryAt: number;
 }
@@ -121,7 +123,7 @@ export class EthernetInterface implements NetInterface {
     if (tpa !== this.route.addr) return;
     // ... and, when we are the target, add it if it was not.
     if (!merged && spa !== 0 && spa !== this.route.addr) {
-      const fresh: ArpEntry = { mac: null, expiresAt: 0, queue: [], tries: 0, nextTryAt: 0 };
+      const fresh: ArpEntry = { mac: null, expiresAt: 0, queue: [], queueBytes: 0, tries: 0, nextTryAt: 0 };
       this.insert(spa, fresh);
       this.learn(spa, fresh, p.senderMac(), now);
     }
@@ -139,6 +141,7 @@ export class EthernetInterface implements NetInterface {
     if (e.queue.length > 0) {
       const q = e.queue;
       e.queue = [];
+      e.queueBytes = 0;
       for (const pkt of q) this.transmit(pkt, LINK_HEADROOM, pkt.length - LINK_HEADROOM, e.mac);
     }
     if (log.enabled) log(`${formatIpv4(ip)} is-at ${formatMac(e.mac)}`);
@@ -168,13 +171,14 @@ export class EthernetInterface implements NetInterface {
     if (!e || e.mac) {
       // Unknown, or known but expired: resolve (again).
       if (e) this.cache.delete(nextHop);
-      e = { mac: null, expiresAt: 0, queue: [], tries: 0, nextTryAt: now };
+      e = { mac: null, expiresAt: 0, queue: [], queueBytes: 0, tries: 0, nextTryAt: now };
       this.insert(nextHop, e);
     }
-    if (e.queue.length >= this.limits.maxQueuePerAddress) {
+    if (e.queueBytes + len > this.limits.maxQueueBytesPerAddress) {
       this.counters.arpQueueFull++;
     } else {
       e.queue.push(b.slice(off - LINK_HEADROOM, off + len));
+      e.queueBytes += len;
     }
     if (e.tries === 0) this.solicit(nextHop, e, now);
   }

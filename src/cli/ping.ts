@@ -1,0 +1,86 @@
+/**
+ * `tcpip ping`: ping from this stack, on its own device, to a host (the kernel side of
+ * that device by default). Prints lines like ping(8) and its summary.
+ */
+import { parseArgs } from 'node:util';
+import { formatIpv4, parseIpv4 } from '../ip/address.js';
+import { openHost } from './host.js';
+import { IN_NETNS_ENV, runInNetns } from './netns.js';
+import { DEVICE_OPTION_SPEC, deviceOptions } from './options.js';
+
+const USAGE = 'usage: tcpip ping [-c COUNT] [-s SIZE] [-i SECONDS] [-W SECONDS] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] [--netns NAME] HOST';
+
+export async function runPing(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...DEVICE_OPTION_SPEC,
+      count: { type: 'string', short: 'c', default: '4' },
+      size: { type: 'string', short: 's', default: '56' },
+      interval: { type: 'string', short: 'i', default: '1' },
+      timeout: { type: 'string', short: 'W', default: '2' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || positionals.length !== 1) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const o = deviceOptions(values, { dev: 'tcpip1', addr: '10.8.0.2/24', gateway: '10.8.0.1' });
+  const dst = parseIpv4(positionals[0]!);
+  const count = Number(values.count);
+  const size = Number(values.size);
+  const intervalMs = Number(values.interval) * 1000;
+  const waitMs = Number(values.timeout) * 1000;
+  if (!Number.isInteger(count) || count < 1) throw new Error('-c must be a positive integer');
+  if (!Number.isInteger(size) || size < 0 || size > 65507) throw new Error('-s must be 0..65507');
+  if (!(intervalMs >= 0) || !(waitMs > 0)) throw new Error('-i and -W must be positive');
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    console.error('tcpip ping: creating a TUN/TAP device needs root (CAP_NET_ADMIN).');
+    return 1;
+  }
+  if (o.netns && process.env[IN_NETNS_ENV] !== o.netns) return runInNetns(o.netns, [process.argv[1]!, 'ping', ...argv]);
+
+  const host = openHost(o);
+  const icmp = host.stack.ip.icmp;
+  const ident = process.pid & 0xffff;
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (i + 0x10) & 0xff;
+  const sentAt = new Map<number, number>();
+  let received = 0;
+  const rtts: number[] = [];
+  const clock = host.runtime.clock;
+  icmp.onEchoReply = (src, id, seq, reply) => {
+    const t0 = sentAt.get(seq);
+    if (id !== ident || src !== dst || t0 === undefined) return;
+    sentAt.delete(seq);
+    const intact = reply.length === data.length && reply.every((v, i) => v === data[i]);
+    const rtt = clock.now() - t0;
+    rtts.push(rtt);
+    received++;
+    console.log(`${reply.length + 8} bytes from ${formatIpv4(src)}: icmp_seq=${seq} time=${rtt.toFixed(3)} ms${intact ? '' : ' (DATA MISMATCH)'}`);
+  };
+  console.log(`PING ${formatIpv4(dst)} from ${formatIpv4(o.addr)} ${host.tun.name}: ${size}(${size + 28}) bytes of data.`);
+  try {
+    for (let seq = 1; seq <= count; seq++) {
+      sentAt.set(seq, clock.now());
+      const err = icmp.sendEchoRequest(dst, ident, seq, data, clock.now());
+      if (err) console.log(`icmp_seq=${seq}: ${err}`);
+      host.runtime.wake();
+      await new Promise((r) => setTimeout(r, seq < count ? intervalMs : 0));
+    }
+    const deadline = Date.now() + waitMs;
+    while (sentAt.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    await host.close();
+  }
+  const loss = Math.round(((count - received) / count) * 100);
+  console.log(`--- ${formatIpv4(dst)} ping statistics ---`);
+  console.log(`${count} packets transmitted, ${received} received, ${loss}% packet loss`);
+  if (rtts.length) {
+    const min = Math.min(...rtts), max = Math.max(...rtts), avg = rtts.reduce((a, b) => a + b, 0) / rtts.length;
+    console.log(`rtt min/avg/max = ${min.toFixed(3)}/${avg.toFixed(3)}/${max.toFixed(3)} ms`);
+  }
+  return received > 0 ? 0 : 1;
+}
