@@ -15,6 +15,7 @@ import { EthernetInterface, type ArpLimits } from './link/ethernet-interface.js'
 import { IpInterface } from './link/ip-interface.js';
 import type { LinkDevice, LinkReceiver } from './link/link-device.js';
 import type { NetInterface } from './link/net-interface.js';
+import { UdpLayer } from './udp/udp-layer.js';
 
 const log = logger('stack');
 
@@ -37,6 +38,7 @@ const KEYS = ['internalErrors'] as const;
 export class Stack {
   readonly iface: NetInterface;
   readonly ip: Ipv4Layer;
+  readonly udp: UdpLayer;
   readonly route: Route;
   readonly counters: CounterSet<(typeof KEYS)[number]> = makeCounters(KEYS);
   /** Called when handling a packet threw: a bug, counted and logged, never fatal. */
@@ -52,6 +54,7 @@ export class Stack {
     this.iface = device.medium === 'ethernet' ? new EthernetInterface(device, this.route, config.arp) : new IpInterface(device);
     this.ip = new Ipv4Layer(this.route, this.iface, rand, { mtu: device.mtu, reassembly: config.reassembly });
     this.iface.deliverIp = (b, off, len, now) => this.ip.receive(b, off, len, now);
+    this.udp = new UdpLayer(this.ip, rand);
   }
 
   addPollable(p: Pollable): void {
@@ -110,6 +113,7 @@ export class Stack {
       link: { ...this.iface.counters },
       ip: { ...this.ip.counters },
       icmp: { ...this.ip.icmp.counters },
+      udp: { ...this.udp.counters },
       stack: { ...this.counters },
     };
   }

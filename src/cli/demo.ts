@@ -7,6 +7,7 @@ import { formatIpv4 } from '../ip/address.js';
 import { openHost } from './host.js';
 import { IN_NETNS_ENV, runInNetns } from './netns.js';
 import { DEVICE_OPTION_SPEC, deviceOptions } from './options.js';
+import { udpDaytime, udpDiscard, udpEcho, type Service } from '../services/udp-services.js';
 
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...DEVICE_OPTION_SPEC, help: { type: 'boolean', short: 'h' } }, strict: true });
@@ -23,12 +24,17 @@ export async function runDemo(argv: string[]): Promise<number> {
     return runInNetns(o.netns, [process.argv[1]!, 'demo', ...argv], () => console.log(`created network namespace ${o.netns} (removed on exit)`));
   }
   const host = openHost(o);
+  const services: Service[] = [udpEcho(host.api), udpDiscard(host.api), udpDaytime(host.api)];
   const ns = o.netns ? `ip netns exec ${o.netns} ` : '';
+  const a = formatIpv4(o.addr);
   console.log(`tcpip demo: a userspace TCP/IP stack on ${host.tun.name}`);
   for (const line of host.describe()) console.log(`  ${line}`);
   console.log('try:');
   console.log(`  ${ns}ping ${formatIpv4(o.addr)}`);
-  console.log(`  ${ns}ping -s 65000 ${formatIpv4(o.addr)}`);
+  console.log(`  ${ns}ping -s 65000 ${a}`);
+  console.log(`  ${ns}nc -u ${a} 7          # UDP echo`);
+  console.log(`  echo | ${ns}nc -u -w1 ${a} 13   # UDP daytime`);
+  console.log(`services: ${services.map((s) => `${s.name} ${s.port}`).join(', ')}`);
   console.log('stop with Ctrl-C');
   console.log('ready');
 
@@ -39,6 +45,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   });
   // Close down within 2 s whatever happens.
   setTimeout(() => process.exit(0), 2000).unref();
+  for (const s of services) s.stop();
   await host.close();
   const c = host.stack.snapshot();
   console.log(`stopped: ip received ${c.ip!.received}, sent ${c.ip!.sent}; icmp echo replies ${c.icmp!.echoReplies}`);

@@ -12,10 +12,14 @@ import { SeededRand } from '../core/rand.js';
 import { Runtime, osSeededRand, realClock, wallClock } from '../runtime.js';
 import { Stack } from '../stack.js';
 import type { DeviceOptions } from './options.js';
+import { makeHost } from '../socket/host.js';
+import { SocketApi } from '../socket/socket-api.js';
 
 export interface Host {
   stack: Stack;
   runtime: Runtime;
+  /** The socket facade on this stack. */
+  api: SocketApi;
   tun: TunDevice;
   device: LinkDevice;
   describe(): string[];
@@ -34,10 +38,12 @@ export function openHost(o: DeviceOptions): Host {
   }
   const stack = new Stack(device, { addr: o.addr, prefixLen: o.prefixLen, gateway: o.gateway }, osSeededRand(o.seed));
   const runtime = new Runtime(stack, device);
+  const api = new SocketApi(makeHost(stack, () => runtime.clock.now(), () => runtime.wake()));
   runtime.start();
   return {
     stack,
     runtime,
+    api,
     tun,
     device,
     describe: () => [

@@ -3,6 +3,7 @@
  */
 import { runDemo } from './demo.js';
 import { runPing } from './ping.js';
+import { runNc } from './nc.js';
 
 const USAGE = `usage: tcpip <command> [options]
 
@@ -12,6 +13,8 @@ commands:
                       [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--fault loss=5%,seed=1]
   ping     ping a host from this stack, on its own device
            tcpip ping [-c 4] [-s 56] [--netns NAME] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST
+  nc       netcat through this stack, on its own device
+           tcpip nc -u [-w 1] [--netns NAME] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST PORT
   help     this text
 
 DEBUG=tcpip:* prints one line per packet per layer (tcpip:link, tcpip:ip, tcpip:icmp, tcpip:arp).`;
@@ -24,6 +27,8 @@ export async function run(argv: string[]): Promise<number> {
         return await runDemo(rest);
       case 'ping':
         return await runPing(rest);
+      case 'nc':
+        return await runNc(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -188,3 +188,11 @@ export function reassembleReference(frags: ReadDatagram[]): Uint8Array {
   }
   return out;
 }
+
+/** Fast byte equality for large buffers (toHex on 64 KiB is slow); prints where they differ. */
+export function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  if (Buffer.compare(Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength), Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength)) === 0) return;
+  let i = 0;
+  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
+  throw new Error(`bytes differ at ${i} (lengths ${actual.length} and ${expected.length}): ${toHex(actual.subarray(i, i + 16))} vs ${toHex(expected.subarray(i, i + 16))}`);
+}

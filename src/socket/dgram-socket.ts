@@ -1,0 +1,148 @@
+/**
+ * SOCK_DGRAM sockets: UDP through the facade, with Python's and C's semantics.
+ */
+import { UDP_MAX_PAYLOAD } from '../udp/udp-packet.js';
+import type { UdpErrno, UdpLayer } from '../udp/udp-layer.js';
+import { UdpEndpoint } from '../udp/udp-layer.js';
+import { resolveAddr, sockAddr, type SockAddr } from './address.js';
+import { SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, SO_ERROR, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE } from './constants.js';
+import type { SocketHost } from './host.js';
+import { Socket, WOULD_BLOCK, describeEnds } from './socket.js';
+
+/** Linux doubles SO_RCVBUF/SO_SNDBUF values (for bookkeeping overhead) and clamps them. */
+const MIN_BUF = 2048;
+const MAX_BUF = 16 * 1024 * 1024;
+
+export class DgramSocket extends Socket {
+  readonly ep = new UdpEndpoint();
+
+  constructor(host: SocketHost, fd: number, release: (fd: number) => void, private readonly udp: UdpLayer) {
+    super(host, fd, SOCK_DGRAM, release);
+    this.ep.onEvent = () => this.notify();
+  }
+
+  protected describe(): string {
+    const e = this.ep;
+    return describeEnds('udp', e.localAddr, e.localPort, e.remoteAddr, e.remotePort);
+  }
+
+  private fail(err: UdpErrno, syscall: string, detail?: string): never {
+    throw this.error(err, syscall, detail);
+  }
+
+  bind(address: SockAddr): void {
+    this.checkOpen('bind');
+    const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'bind', this.who());
+    const err = this.udp.bind(this.ep, addr, port);
+    if (err) this.fail(err, 'bind', err === 'EINVAL' ? 'socket is already bound' : undefined);
+  }
+
+  /** Sets the default destination; only datagrams from it are received afterwards. */
+  async connect(address: SockAddr): Promise<void> {
+    this.checkOpen('connect');
+    const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'connect', this.who());
+    const err = this.udp.connect(this.ep, addr, port);
+    if (err) this.fail(err, 'connect');
+  }
+
+  /** A pending asynchronous error (ICMP) is reported once, by the next call, as on Linux. */
+  private takeError(syscall: string): void {
+    const e = this.ep.pendingError;
+    if (e) {
+      this.ep.pendingError = null;
+      this.fail(e, syscall, e === 'ECONNREFUSED' ? 'ICMP port unreachable from the peer' : undefined);
+    }
+  }
+
+  async sendto(data: Uint8Array | string, address: SockAddr): Promise<number> {
+    this.checkOpen('sendto');
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'sendto', this.who());
+    if (port === 0) this.fail('EINVAL', 'sendto', 'destination port 0');
+    return this.sendImpl('sendto', bytes, addr, port);
+  }
+
+  async send(data: Uint8Array | string): Promise<number> {
+    this.checkOpen('send');
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (!this.ep.connected) this.fail('EDESTADDRREQ', 'send', 'not connected: use sendto or connect first');
+    return this.sendImpl('send', bytes, 0, 0);
+  }
+
+  private sendImpl(syscall: string, bytes: Uint8Array, addr: number, port: number): number {
+    this.takeError(syscall);
+    if (bytes.length > UDP_MAX_PAYLOAD) this.fail('EMSGSIZE', syscall, `${bytes.length} bytes > ${UDP_MAX_PAYLOAD}, the largest UDP datagram over IPv4`);
+    const err = this.udp.sendTo(this.ep, bytes, addr, port, this.host.now());
+    if (err) this.fail(err, syscall, err === 'EACCES' ? 'broadcast needs SO_BROADCAST' : undefined);
+    this.host.wake();
+    return bytes.length;
+  }
+
+  /** The next datagram (at most `bufsize` bytes of it; the rest is discarded, as POSIX says) and its sender. */
+  recvfrom(bufsize: number): Promise<[Uint8Array, SockAddr]> {
+    return this.block('recvfrom', () => {
+      this.checkOpen('recvfrom');
+      this.takeError('recvfrom');
+      if (this.ep.localPort === 0) this.fail('EINVAL', 'recvfrom', 'socket is not bound');
+      const d = this.ep.take();
+      if (!d) return WOULD_BLOCK;
+      const data = d.data.length > bufsize ? d.data.subarray(0, Math.max(0, bufsize)) : d.data;
+      return [data, sockAddr(d.addr, d.port)] as [Uint8Array, SockAddr];
+    });
+  }
+
+  async recv(bufsize: number): Promise<Uint8Array> {
+    const [data] = await this.recvfrom(bufsize);
+    return data;
+  }
+
+  getsockname(): SockAddr {
+    this.checkOpen('getsockname');
+    return sockAddr(this.ep.localAddr, this.ep.localPort);
+  }
+
+  getpeername(): SockAddr {
+    this.checkOpen('getpeername');
+    if (!this.ep.connected) throw this.error('ENOTCONN', 'getpeername');
+    return sockAddr(this.ep.remoteAddr, this.ep.remotePort);
+  }
+
+  setsockopt(level: number, option: number, value: number | boolean): void {
+    this.checkOpen('setsockopt');
+    const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+    if (level !== SOL_SOCKET || typeof v !== 'number') throw this.error('ENOPROTOOPT', 'setsockopt', `option ${level}/${option} is not supported on UDP sockets`);
+    switch (option) {
+      case SO_REUSEADDR: this.ep.reuseAddr = v !== 0; return;
+      case SO_BROADCAST: this.ep.broadcast = v !== 0; return;
+      case SO_RCVBUF: this.ep.rcvBuf = Math.min(MAX_BUF, Math.max(MIN_BUF, v * 2)); return;
+      case SO_SNDBUF: this.ep.sndBuf = Math.min(MAX_BUF, Math.max(MIN_BUF, v * 2)); return;
+      default: throw this.error('ENOPROTOOPT', 'setsockopt', `option ${option} is not supported on UDP sockets`);
+    }
+  }
+
+  getsockopt(level: number, option: number): number {
+    this.checkOpen('getsockopt');
+    if (level !== SOL_SOCKET) throw this.error('ENOPROTOOPT', 'getsockopt');
+    switch (option) {
+      case SO_REUSEADDR: return this.ep.reuseAddr ? 1 : 0;
+      case SO_BROADCAST: return this.ep.broadcast ? 1 : 0;
+      case SO_RCVBUF: return this.ep.rcvBuf;
+      case SO_SNDBUF: return this.ep.sndBuf;
+      case SO_TYPE: return SOCK_DGRAM;
+      case SO_ERROR: {
+        const e = this.ep.pendingError;
+        this.ep.pendingError = null;
+        return e ? this.error(e, 'getsockopt').errno : 0;
+      }
+      default: throw this.error('ENOPROTOOPT', 'getsockopt');
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.udp.close(this.ep);
+    this.release(this.fd);
+    this.notify();
+  }
+}

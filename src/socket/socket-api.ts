@@ -1,0 +1,58 @@
+/**
+ * The BSD-style socket facade: one socket table and one descriptor space for every
+ * socket of a stack, whatever its type.
+ *
+ *   const net = new SocketApi(host);
+ *   const s = net.socket(AF_INET, SOCK_DGRAM);
+ *   s.bind(['', 8081]);
+ *   const [data, addr] = await s.recvfrom(1024);
+ */
+import type { UdpLayer } from '../udp/udp-layer.js';
+import { AF_INET, SOCK_DGRAM } from './constants.js';
+import { DgramSocket } from './dgram-socket.js';
+import { SocketError } from './errors.js';
+import type { SocketHost } from './host.js';
+import type { Socket } from './socket.js';
+
+export class SocketApi {
+  private readonly table = new Map<number, Socket>();
+
+  constructor(readonly host: SocketHost) {}
+
+  get udp(): UdpLayer {
+    return this.host.stack.udp;
+  }
+
+  socket(family: number, type: typeof SOCK_DGRAM): DgramSocket;
+  socket(family: number, type: number): Socket;
+  socket(family: number, type: number): Socket {
+    if (family !== AF_INET) throw new SocketError('EAFNOSUPPORT', 'socket', `family ${family}`, 'only AF_INET (IPv4) is supported');
+    const fd = this.allocFd();
+    const release = (n: number): void => void this.table.delete(n);
+    let s: Socket;
+    if (type === SOCK_DGRAM) s = new DgramSocket(this.host, fd, release, this.udp);
+    else throw new SocketError('EPROTONOSUPPORT', 'socket', `type ${type}`, 'only SOCK_STREAM and SOCK_DGRAM are supported');
+    this.table.set(fd, s);
+    return s;
+  }
+
+  private allocFd(): number {
+    // The lowest free descriptor, as POSIX requires of socket() and accept();
+    // 0, 1 and 2 are left out, as in a process.
+    let fd = 3;
+    while (this.table.has(fd)) fd++;
+    return fd;
+  }
+
+  /** The socket behind a descriptor, or EBADF. */
+  get(fd: number): Socket {
+    const s = this.table.get(fd);
+    if (!s) throw new SocketError('EBADF', 'lookup', `fd ${fd}`, 'no such socket');
+    return s;
+  }
+
+  /** Every open socket (for `tcpip stat` and the HTTP page). */
+  list(): Socket[] {
+    return [...this.table.values()];
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The common half of every socket in the facade: its descriptor, blocking mode and
+ * timeout (Python's `settimeout`/`setblocking`), waiting for readiness, options, and
+ * errors that name the call and the socket. Datagram and stream sockets extend it.
+ */
+import { formatIpv4 } from '../ip/address.js';
+import { SocketError, type Errno } from './errors.js';
+import type { SocketHost } from './host.js';
+import { SOCK_DGRAM, SOCK_STREAM } from './constants.js';
+import type { SockAddr } from './address.js';
+
+/** Returned by an attempt that cannot complete yet. */
+export const WOULD_BLOCK: unique symbol = Symbol('would block');
+export type Attempt<T> = () => T | typeof WOULD_BLOCK;
+
+export abstract class Socket {
+  /** null: block forever; 0: non-blocking; > 0: block at most that many ms. */
+  private timeoutMs: number | null = null;
+  protected closed = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    protected readonly host: SocketHost,
+    readonly fd: number,
+    readonly type: typeof SOCK_STREAM | typeof SOCK_DGRAM,
+    protected readonly release: (fd: number) => void,
+  ) {}
+
+  /** "udp 10.7.0.2:7" / "tcp 10.7.0.2:80 -> 10.7.0.1:40000", for error messages. */
+  protected abstract describe(): string;
+  abstract getsockname(): SockAddr;
+  abstract getpeername(): SockAddr;
+  abstract setsockopt(level: number, option: number, value: number | boolean | { onoff: boolean; linger: number }): void;
+  abstract getsockopt(level: number, option: number): number | { onoff: boolean; linger: number };
+  abstract close(): void | Promise<void>;
+
+  protected who(): string {
+    return `fd ${this.fd} (${this.describe()})`;
+  }
+
+  protected error(code: Errno, syscall: string, detail?: string): SocketError {
+    return new SocketError(code, syscall, this.who(), detail);
+  }
+
+  protected checkOpen(syscall: string): void {
+    if (this.closed) throw this.error('EBADF', syscall);
+  }
+
+  /** Python: None blocks, 0 is non-blocking, seconds otherwise. */
+  settimeout(seconds: number | null): void {
+    if (seconds !== null && !(seconds >= 0)) throw this.error('EINVAL', 'settimeout', 'timeout must be null or >= 0 seconds');
+    this.timeoutMs = seconds === null ? null : seconds * 1000;
+  }
+
+  gettimeout(): number | null {
+    return this.timeoutMs === null ? null : this.timeoutMs / 1000;
+  }
+
+  setblocking(flag: boolean): void {
+    this.timeoutMs = flag ? null : 0;
+  }
+
+  getblocking(): boolean {
+    return this.timeoutMs !== 0;
+  }
+
+  /** Wakes every pending call to re-try (data arrived, an error, a state change). */
+  protected notify(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /**
+   * Runs `attempt` now, and again on each notify(), until it returns a value or throws.
+   * Non-blocking sockets fail at once with EAGAIN; a timeout fails with ETIMEDOUT.
+   */
+  protected block<T>(syscall: string, attempt: Attempt<T>): Promise<T> {
+    try {
+      const r = attempt();
+      if (r !== WOULD_BLOCK) return Promise.resolve(r);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.timeoutMs === 0) return Promise.reject(this.error('EAGAIN', syscall));
+    return new Promise<T>((resolve, reject) => {
+      let timer: { cancel(): void } | null = null;
+      const done = (): void => {
+        this.waiters.delete(retry);
+        timer?.cancel();
+      };
+      const retry = (): void => {
+        try {
+          const r = attempt();
+          if (r === WOULD_BLOCK) return;
+          done();
+          resolve(r);
+        } catch (e) {
+          done();
+          reject(e);
+        }
+      };
+      this.waiters.add(retry);
+      if (this.timeoutMs !== null) {
+        const ms = this.timeoutMs;
+        timer = this.host.timers.add(this.host.now() + ms, () => {
+          done();
+          reject(this.error('ETIMEDOUT', syscall, `timed out after ${ms} ms`));
+        });
+        this.host.wake();
+      }
+    });
+  }
+}
+
+export function describeEnds(proto: string, la: number, lp: number, ra: number, rp: number): string {
+  const local = lp === 0 ? 'unbound' : `${formatIpv4(la)}:${lp}`;
+  return rp === 0 ? `${proto} ${local}` : `${proto} ${local} -> ${formatIpv4(ra)}:${rp}`;
+}
