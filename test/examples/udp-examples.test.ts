@@ -1,0 +1,19 @@
+/** The tutorial's UDP server and client, ported to the facade, talk to each other. */
+import { describe, expect, it } from 'vitest';
+import { SimNetwork } from '../../src/sim/sim-network.js';
+import { main as udpClient } from '../../examples/udp-client.js';
+import { main as udpServer } from '../../examples/udp-server.js';
+
+describe('examples: UDP server and client from the tutorial', () => {
+  it('the server prints the datagram the client sent and who sent it', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const lines: string[] = [];
+    const print = (...args: unknown[]): void => void lines.push(args.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' '));
+    const server = udpServer(b.api, [], print, 1);
+    await net.runFor(1);
+    await net.until(udpClient(a.api, ['10.7.0.2']));
+    await net.until(server);
+    expect(lines[0]).toBe('waiting for datagrams...');
+    expect(lines[1]).toMatch(/^Received: hello,this is a test info ! from \["10\.7\.0\.1",\d+\]$/);
+  });
+});
