@@ -24,7 +24,9 @@ export function formatIpv4(a: Ipv4Addr): string {
 
 /** "10.7.0.2/24" -> { addr, prefixLen } */
 export function parseCidr(s: string): { addr: Ipv4Addr; prefixLen: number } {
-  const [a, p] = s.split('/');
+  const parts = s.split('/');
+  if (parts.length > 2) throw new TypeError(`not an IPv4 prefix: ${JSON.stringify(s)}`);
+  const [a, p] = parts;
   const prefixLen = p === undefined ? 32 : Number(p);
   if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 32 || (p !== undefined && !/^\d+$/.test(p))) {
     throw new TypeError(`not an IPv4 prefix: ${JSON.stringify(s)}`);

@@ -153,9 +153,9 @@ export class Ipv4Layer {
       const whole = this.reassembler.add(p, now);
       if (whole === null) return;
       this.counters.reassembled++;
-      this.curHeader = p.b;
-      this.curHeaderOff = p.o;
-      this.curHeaderLen = p.headerLen();
+      this.curHeader = whole.header;
+      this.curHeaderOff = 0;
+      this.curHeaderLen = whole.header.length;
       this.curPayload = whole.payload;
       this.curPayloadOff = 0;
       this.curPayloadLen = whole.payload.length;

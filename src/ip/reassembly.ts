@@ -16,7 +16,7 @@
  * Every discard is counted by reason; none throws.
  */
 import type { Ipv4Addr } from './address.js';
-import { IPV4_HEADER_LEN, type Ipv4Packet } from './ipv4-packet.js';
+import { IPV4_HEADER_LEN, Ipv4Packet } from './ipv4-packet.js';
 
 export interface ReassemblyLimits {
   timeoutMs: number;
@@ -60,6 +60,11 @@ export interface Reassembled {
   protocol: number;
   ident: number;
   payload: Uint8Array;
+  /**
+   * The datagram's own header: the first fragment's, with the fragment fields cleared
+   * and the total length of the whole (what an ICMP error about it quotes).
+   */
+  header: Uint8Array;
 }
 
 export class Reassembler {
@@ -163,7 +168,12 @@ export class Reassembler {
     const payload = new Uint8Array(d.total);
     for (const f of d.frags) payload.set(f.data, f.off);
     this.remove(d);
-    return { src: d.src, dst: d.dst, protocol: d.protocol, ident: d.ident, payload };
+    const head = d.head!; // fragment zero is present: the datagram is complete
+    const hv = new Ipv4Packet().reset(head.slice(0, (head[0]! & 15) * 4), 0, (head[0]! & 15) * 4);
+    hv.setFragment(hv.dontFrag(), false, 0);
+    hv.setTotalLen(hv.headerLen() + d.total);
+    hv.fillChecksum();
+    return { src: d.src, dst: d.dst, protocol: d.protocol, ident: d.ident, payload, header: hv.b };
   }
 
   /** The earliest time a datagram in progress expires, or undefined. */

@@ -37,13 +37,14 @@ export function parseFaultSpec(spec: string): FaultConfig {
     const m = /^([a-z]+)=(.+)$/.exec(part);
     if (!m) throw new TypeError(`--fault: "${part}" is not key=value`);
     const [, key, raw] = m as unknown as [string, string, string];
+    const num = (t: string): number => (/^\d+(\.\d+)?$/.test(t) ? Number(t) : NaN);
     const prob = (): number => {
-      const v = raw.endsWith('%') ? Number(raw.slice(0, -1)) / 100 : Number(raw);
+      const v = raw.endsWith('%') ? num(raw.slice(0, -1)) / 100 : num(raw);
       if (!(v >= 0 && v <= 1)) throw new RangeError(`--fault: ${key}=${raw} is not a probability (0..100%)`);
       return v;
     };
     const ms = (): number => {
-      const v = Number(raw.replace(/ms$/, ''));
+      const v = num(raw.replace(/ms$/, ''));
       if (!(v >= 0)) throw new RangeError(`--fault: ${key}=${raw} is not a duration in ms`);
       return v;
     };

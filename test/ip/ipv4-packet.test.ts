@@ -21,7 +21,7 @@ function datagram(): Uint8Array {
   return b;
 }
 
-// A fragment with every field non-zero: TOS b8, id 0xabcd, MF, offset 185*8 = 1480, TTL 1, ICMP.
+// A fragment with every field but DF non-zero: TOS b8, id 0xabcd, MF, offset 185*8 = 1480, TTL 1, ICMP.
 const FRAG_HEADER = '45 b8 00 1c ab cd 20 b9 01 01 00 00 0a 00 00 01 0a 00 00 02';
 
 function withChecksum(h: Uint8Array): Uint8Array {
@@ -127,7 +127,7 @@ describe('Ipv4Packet: construct', () => {
     expect(toHex(b)).toBe(toHex(hex(HEADER)));
   });
 
-  it('writes the fragment fixture (every field non-zero) with a checksum the reference accepts', () => {
+  it('writes the fragment fixture (every field but DF non-zero) with a checksum the reference accepts', () => {
     const b = new Uint8Array(28).fill(0x77);
     writeIpv4Header(b, 0, 0x0a000001, 0x0a000002, 1, 1, 0xb8, 0xabcd, false, true, 1480, 8);
     const expected = withChecksum(hex(FRAG_HEADER));

@@ -1,3 +1,4 @@
+import { Ipv4Packet } from '../../src/ip/ipv4-packet.js';
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Reassembler, type ReassemblyDrop, type ReassemblyLimits } from '../../src/ip/reassembly.js';
@@ -40,7 +41,13 @@ describe('Reassembler: examples', () => {
     expect(r.bytesHeld).toBe(24);
     const out = r.add(view(fragmentOf(D, payload, pieces[1]!)), 5);
     expect(out).not.toBeNull();
-    expect({ ...out!, payload: toHex(out!.payload) }).toEqual({ src: D.src, dst: D.dst, protocol: D.protocol, ident: D.ident, payload: toHex(payload) });
+    const { header, ...rest } = out!;
+    expect({ ...rest, payload: toHex(rest.payload) }).toEqual({ src: D.src, dst: D.dst, protocol: D.protocol, ident: D.ident, payload: toHex(payload) });
+    // The header an ICMP error would quote: the whole datagram's, fragment fields cleared.
+    const h = new Ipv4Packet().reset(header, 0, header.length);
+    expect(h.checkLen()).toBeNull();
+    expect(h.verifyChecksum()).toBe(true);
+    expect([h.moreFrags(), h.fragOffset(), h.totalLen(), h.ident()]).toEqual([false, 0, 20 + 40, D.ident]);
     empty(r);
     expect(drops).toEqual({});
   });

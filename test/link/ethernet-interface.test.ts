@@ -2,6 +2,7 @@
  * Ethernet and ARP through the whole stack on a TAP-like MemoryLink ('ethernet' medium).
  */
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import { IP_PROTO_ICMP } from '../../src/ip/ipv4-packet.js';
 import { ARP_REPLY, ARP_REQUEST } from '../../src/link/arp-packet.js';
 import type { EthernetInterface } from '../../src/link/ethernet-interface.js';
@@ -219,5 +220,44 @@ describe('ARP: resolving', () => {
     h.now = 60_000;
     h.inject(pingFrom(OTHER, OTHER_MAC, 2));
     expect(h.sent().map(describeFrame)).toEqual(['02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff ARP who-has 10.0.0.3 tell 10.0.0.1']);
+  });
+});
+
+describe('Ethernet: hostile input', () => {
+  it('random frames (IPv4, ARP or anything) never throw and never count an internal error', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ kind: fc.constantFrom('ip', 'arp', 'any'), toUs: fc.boolean(), body: fc.uint8Array({ maxLength: 90 }) }),
+          { maxLength: 8 },
+        ),
+        fc.nat(5000),
+        (frames, later) => {
+          const h = harness();
+          h.inject(
+            ...frames.map(({ kind, toUs, body }) => {
+              if (kind === 'any') return body;
+              const b = body.slice();
+              if (kind === 'arp' && b.length >= 6) b.set([0, 1, 8, 0, 6, 4]);
+              if (kind === 'ip' && b.length >= 1) b[0] = 0x45;
+              return ethernet(toUs ? OUR_MAC : BROADCAST_MAC, OTHER_MAC, kind === 'arp' ? ETHERTYPE_ARP : ETHERTYPE_IPV4, b);
+            }),
+          );
+          h.advanceTo(later);
+          expect(h.stack.counters.internalErrors).toBe(0);
+          expect(iface(h).counters.framesIn).toBe(frames.length);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('an IPv4 frame with version 6 inside is a badVersion drop at the IP layer', () => {
+    const h = harness();
+    const p = ipv4({ src: PEER, dst: US, protocol: IP_PROTO_ICMP }, echoRequest(1, 1, pattern(8)));
+    p[0] = 0x65;
+    h.inject(ethernet(OUR_MAC, PEER_MAC, ETHERTYPE_IPV4, p));
+    expect(h.sent()).toEqual([]);
+    expect(h.stack.ip.counters.badVersion).toBe(1);
   });
 });

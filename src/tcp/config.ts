@@ -1,0 +1,45 @@
+/**
+ * TCP tunables, each with its source. A stack takes a Partial<TcpConfig>; tests and
+ * the demo shorten MSL and the like.
+ */
+export interface TcpConfig {
+  /** Maximum segment lifetime; TIME-WAIT lasts 2*MSL (RFC 9293 §3.4.2 suggests 2 min; Linux holds TIME-WAIT 60 s). */
+  mslMs: number;
+  /** SYN retransmissions before connect fails with ETIMEDOUT (Linux tcp_syn_retries = 6). */
+  synRetries: number;
+  /** SYN-ACK retransmissions for an embryonic connection (Linux tcp_synack_retries = 5). */
+  synAckRetries: number;
+  /** Data retransmissions before the connection fails with ETIMEDOUT (Linux tcp_retries2 = 15). */
+  maxRetries: number;
+  /** Delayed ACK timeout (RFC 1122 §4.2.3.2: < 0.5 s; Linux's minimum is 40 ms, which we use). */
+  delayedAckMs: number;
+  /** An orphaned FIN-WAIT-2 connection is dropped after this (Linux tcp_fin_timeout = 60 s). */
+  finWait2TimeoutMs: number;
+  /** Default buffer sizes in bytes (SO_SNDBUF / SO_RCVBUF). */
+  sndBuf: number;
+  rcvBuf: number;
+  /** Keepalive defaults (RFC 1122 §4.2.3.6: idle at least 2 h; Linux: 2 h, 75 s, 9 probes). */
+  keepIdleMs: number;
+  keepIntvlMs: number;
+  keepCnt: number;
+  /** Out-of-order ranges kept per connection. */
+  maxOooRanges: number;
+  /** Embryonic (SYN-RECEIVED) connections per listener beyond its backlog (Linux tcp_max_syn_backlog). */
+  maxSynBacklog: number;
+}
+
+export const DEFAULT_TCP_CONFIG: TcpConfig = {
+  mslMs: 30_000,
+  synRetries: 6,
+  synAckRetries: 5,
+  maxRetries: 15,
+  delayedAckMs: 40,
+  finWait2TimeoutMs: 60_000,
+  sndBuf: 256 * 1024,
+  rcvBuf: 256 * 1024,
+  keepIdleMs: 2 * 60 * 60 * 1000,
+  keepIntvlMs: 75_000,
+  keepCnt: 9,
+  maxOooRanges: 32,
+  maxSynBacklog: 256,
+};

@@ -1,0 +1,608 @@
+/**
+ * One TCP connection: the Transmission Control Block (RFC 9293 §3.3.1, with its field
+ * names), the user calls (§3.10.1-3.10.6), the send path and the timers. Segment
+ * arrival lives in input.ts, one handler per state.
+ */
+import { logger } from '../core/log.js';
+import { formatIpv4, type Ipv4Addr } from '../ip/address.js';
+import { Assembler } from './assembler.js';
+import type { TcpConfig } from './config.js';
+import type { CongestionControl } from './congestion/congestion-control.js';
+import { NewReno } from './congestion/new-reno.js';
+import { MAX_WSCALE, type OptionsToSend } from './options.js';
+import { RingBuffer } from './ring-buffer.js';
+import { RttEstimator } from './rtt.js';
+import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
+import { assertTransition, type TcpState } from './state.js';
+import { ACK, FIN, PSH, RST, SYN } from './tcp-packet.js';
+
+const log = logger('tcp');
+
+export type TcpErrno = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE' | 'ENOTCONN' | 'ECONNABORTED';
+
+/** What a connection needs from the TCP layer: a way to put a segment on the wire. */
+export interface SegmentWriter {
+  /**
+   * Sends a segment from `c`: `dataLen` bytes of c.sndBuf starting `dataOff` bytes past
+   * SND.UNA, with the given flags and options; ACK number and window come from `c`.
+   */
+  writeSegment(c: TcpConnection, seq: number, flags: number, dataOff: number, dataLen: number, opts: OptionsToSend | null, now: number): void;
+  /** The connection changed state (the layer keeps its tables and counters). */
+  stateChanged(c: TcpConnection, from: TcpState, to: TcpState): void;
+}
+
+/** The MSS we assume of a peer that sends no MSS option (RFC 9293 §3.7.1). */
+export const DEFAULT_PEER_MSS = 536;
+
+/** Counters kept per connection (TCP_INFO-like). */
+export interface ConnStats {
+  segsIn: number;
+  segsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  retransmits: number;
+  fastRetransmits: number;
+  timeouts: number;
+  dupAcksIn: number;
+  oooSegments: number;
+  oooDropped: number;
+  challengeAcks: number;
+  zeroWindowProbes: number;
+  keepaliveProbes: number;
+}
+
+export class TcpConnection {
+  // --- identity
+  localAddr: Ipv4Addr = 0;
+  localPort = 0;
+  remoteAddr: Ipv4Addr = 0;
+  remotePort = 0;
+
+  // --- RFC 9293 TCB
+  state: TcpState = 'CLOSED';
+  iss = 0;
+  irs = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  /** The highest sequence number sent (SND.NXT can be pulled back by a retransmission timeout). */
+  sndMax = 0;
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  maxSndWnd = 0;
+  rcvNxt = 0;
+  /** The right edge of the window we last advertised (never moved left: RFC 9293 §3.8.6.2.2). */
+  rcvAdvEdge = 0;
+  /** RFC 7323: shift applied to the peer's window field, and to ours. */
+  sndWscale = 0;
+  rcvWscale = 0;
+  /** Send MSS (the peer's, bounded by our MTU) and the MSS we advertised. */
+  sndMss = DEFAULT_PEER_MSS;
+  rcvMss = DEFAULT_PEER_MSS;
+
+  // --- buffers
+  sndBuf: RingBuffer;
+  rcvBuf: RingBuffer;
+  readonly ooo: Assembler;
+
+  // --- closing
+  /** The user will send no more (shutdown SHUT_WR or close): FIN after the data. */
+  finQueued = false;
+  /** Sequence number our FIN occupies once sent, else -1. */
+  finSeq = -1;
+  /** The peer's FIN arrived ahead of a gap: its sequence number, else -1. */
+  rcvFinSeq = -1;
+  /** The peer's FIN has been received (EOF after the buffered data). */
+  finReceived = false;
+  /** The application no longer holds this connection (closed; finishing on its own). */
+  orphan = false;
+  /** The user shut down reading (SHUT_RD): arriving data is discarded. */
+  rdShut = false;
+
+  // --- timers: absolute times in ms, -1 when not armed (STYLE.md: timers are data)
+  rtoAt = -1;
+  persistAt = -1;
+  delackAt = -1;
+  keepaliveAt = -1;
+  timeWaitAt = -1;
+  finWait2At = -1;
+  retries = 0;
+  persistProbes = 0;
+  keepaliveSent = 0;
+
+  // --- RTT and congestion
+  readonly rtt = new RttEstimator();
+  /** Karn: the segment being timed (its end sequence), or -1. */
+  rttSeq = -1;
+  rttStart = 0;
+  cc: CongestionControl;
+  dupAcks = 0;
+  inRecovery = false;
+  recover = 0;
+  lastSendAt = 0;
+  lastRecvAt = 0;
+
+  // --- ACK generation
+  /** An ACK must go out now (piggybacked on data if there is any). */
+  ackNow = false;
+  /** Full-sized segments received since our last ACK (RFC 1122 §4.2.3.2: ACK every second). */
+  unackedSegs = 0;
+
+  // --- options (setsockopt)
+  nodelay = false;
+  keepalive = false;
+  keepIdleMs: number;
+  keepIntvlMs: number;
+  keepCnt: number;
+
+  /** The error the application will be told (ECONNRESET, ETIMEDOUT, ECONNREFUSED). */
+  error: TcpErrno | null = null;
+  /** The listener an embryonic passive connection belongs to. */
+  listener: { onEmbryoDone(c: TcpConnection, established: boolean): void } | null = null;
+  /** Called on anything the application may wait for: data, EOF, space, state, error. */
+  onEvent: () => void = () => {};
+  readonly stats: ConnStats = {
+    segsIn: 0, segsOut: 0, bytesIn: 0, bytesOut: 0, retransmits: 0, fastRetransmits: 0, timeouts: 0,
+    dupAcksIn: 0, oooSegments: 0, oooDropped: 0, challengeAcks: 0, zeroWindowProbes: 0, keepaliveProbes: 0,
+  };
+  readonly createdAt: number;
+
+  constructor(
+    readonly out: SegmentWriter,
+    readonly config: TcpConfig,
+    /** Largest segment the route carries: MTU - 40. */
+    readonly mtuMss: number,
+    now: number,
+    sndBuf = config.sndBuf,
+    rcvBuf = config.rcvBuf,
+  ) {
+    this.sndBuf = new RingBuffer(sndBuf);
+    this.rcvBuf = new RingBuffer(rcvBuf);
+    this.ooo = new Assembler(config.maxOooRanges);
+    this.rcvMss = mtuMss;
+    this.cc = new NewReno(DEFAULT_PEER_MSS);
+    this.keepIdleMs = config.keepIdleMs;
+    this.keepIntvlMs = config.keepIntvlMs;
+    this.keepCnt = config.keepCnt;
+    this.createdAt = now;
+    this.lastRecvAt = now;
+    this.rcvWscale = wscaleFor(rcvBuf);
+  }
+
+  describe(): string {
+    return `${formatIpv4(this.localAddr)}:${this.localPort} > ${formatIpv4(this.remoteAddr)}:${this.remotePort}`;
+  }
+
+  /** Every state change passes the RFC 9293 transition table. */
+  setState(to: TcpState, why: string): void {
+    const from = this.state;
+    if (from === to) return;
+    assertTransition(from, to, why);
+    this.state = to;
+    if (log.enabled) log(`${this.describe()} ${from} -> ${to} (${why})`);
+    this.out.stateChanged(this, from, to);
+    this.onEvent();
+  }
+
+  /** Resizes a buffer before the connection carries data (SO_SNDBUF / SO_RCVBUF). */
+  resizeBuffers(snd: number | null, rcv: number | null): void {
+    if (snd !== null && this.sndBuf.length === 0) this.sndBuf = new RingBuffer(snd);
+    if (rcv !== null && this.rcvBuf.length === 0 && this.ooo.isEmpty()) {
+      this.rcvBuf = new RingBuffer(rcv);
+      if (this.state === 'CLOSED' || this.state === 'LISTEN') this.rcvWscale = wscaleFor(rcv);
+    }
+  }
+
+  // ------------------------------------------------------------------ user calls
+
+  /** Active OPEN (RFC 9293 §3.10.1): send SYN, enter SYN-SENT. */
+  open(iss: number, now: number): void {
+    this.iss = iss;
+    this.sndUna = iss;
+    this.sndNxt = iss;
+    this.sndMax = iss;
+    this.setState('SYN-SENT', 'active open');
+    this.output(now);
+  }
+
+  /** Bytes the application may still queue. */
+  sendSpace(): number {
+    return this.sndBuf.free;
+  }
+
+  /** SEND (§3.10.2): queues what fits; returns the number of bytes queued. */
+  send(data: Uint8Array, now: number): number {
+    const n = this.sndBuf.push(data, 0, data.length);
+    if (n > 0) this.output(now);
+    return n;
+  }
+
+  /** Bytes ready to read. */
+  readable(): number {
+    return this.rcvBuf.length;
+  }
+
+  /** RECEIVE (§3.10.3): up to `max` bytes, or null when none are buffered. */
+  read(max: number, now: number): Uint8Array | null {
+    if (this.rcvBuf.length === 0) return null;
+    const wasSmall = this.advertisedWindow() < Math.min(this.rcvBuf.capacity / 2, 2 * this.rcvMss);
+    const data = this.rcvBuf.read(max);
+    // RFC 1122 §4.2.3.3: tell the peer when the window has opened by a useful amount.
+    if (wasSmall && this.canOpenWindow() && this.isSynchronizedData()) {
+      this.ackNow = true;
+      this.output(now);
+    }
+    return data;
+  }
+
+  /** EOF: the peer's FIN arrived and every byte before it has been read. */
+  atEof(): boolean {
+    return this.finReceived && this.rcvBuf.length === 0;
+  }
+
+  /** CLOSE for the sending direction (§3.10.4) / shutdown(SHUT_WR). */
+  shutdownSend(now: number): void {
+    if (this.finQueued) return;
+    switch (this.state) {
+      case 'SYN-SENT':
+      case 'LISTEN':
+      case 'CLOSED':
+        this.finQueued = true;
+        this.closeNow('close before the connection was established');
+        return;
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+        this.finQueued = true;
+        this.setState('FIN-WAIT-1', 'close');
+        break;
+      case 'CLOSE-WAIT':
+        this.finQueued = true;
+        this.setState('LAST-ACK', 'close');
+        break;
+      default:
+        return; // already closing
+    }
+    this.output(now);
+  }
+
+  /** ABORT (§3.10.5): RST to the peer if it knows of us, then CLOSED. */
+  abort(now: number, why = 'abort'): void {
+    if (this.isClosed()) return;
+    if (this.state !== 'LISTEN' && this.state !== 'SYN-SENT' && this.state !== 'TIME-WAIT') {
+      this.out.writeSegment(this, this.sndNxt, RST | ACK, 0, 0, null, now);
+    }
+    this.closeNow(why);
+  }
+
+  /** Enters CLOSED, clears every timer and frees the buffers' contents. */
+  closeNow(why: string, error: TcpErrno | null = null): void {
+    if (error && !this.error) this.error = error;
+    this.rtoAt = this.persistAt = this.delackAt = this.keepaliveAt = this.timeWaitAt = this.finWait2At = -1;
+    if (this.state !== 'CLOSED') this.setState('CLOSED', why);
+    this.ooo.clear();
+    this.sndBuf.consume(this.sndBuf.length);
+    if (this.listener) {
+      const l = this.listener;
+      this.listener = null;
+      l.onEmbryoDone(this, false);
+    }
+    this.onEvent();
+  }
+
+  // ------------------------------------------------------------------ windows
+
+  /** The window we may advertise now, before scaling: the free receive buffer. */
+  private rawWindow(): number {
+    return this.rdShut ? this.rcvBuf.capacity : this.rcvBuf.capacity - this.rcvBuf.length;
+  }
+
+  /** What the peer may send beyond RCV.NXT per our last advertisement. */
+  advertisedWindow(): number {
+    return Math.max(0, seqDiff(this.rcvAdvEdge, this.rcvNxt));
+  }
+
+  /** RFC 1122 §4.2.3.3 (receiver SWS avoidance): move the edge only by min(RCV.BUFF/2, MSS) or more. */
+  private canOpenWindow(): boolean {
+    const edge = seqAdd(this.rcvNxt, this.rawWindow());
+    return seqDiff(edge, this.rcvAdvEdge) >= Math.min(this.rcvBuf.capacity / 2, this.rcvMss);
+  }
+
+  /** The 16-bit window field for an outgoing segment; updates the advertised edge. */
+  windowField(syn: boolean): number {
+    if (syn) {
+      // RFC 7323 §2.2: the window in a SYN is never scaled.
+      const w = Math.min(this.rawWindow(), 65535);
+      this.rcvAdvEdge = seqAdd(this.rcvNxt, w);
+      return w;
+    }
+    if (this.canOpenWindow() || seqLt(this.rcvAdvEdge, this.rcvNxt)) {
+      const w = Math.min(this.rawWindow(), 65535 << this.rcvWscale);
+      const field = w >>> this.rcvWscale;
+      this.rcvAdvEdge = seqAdd(this.rcvNxt, field << this.rcvWscale);
+      return field;
+    }
+    return this.advertisedWindow() >>> this.rcvWscale;
+  }
+
+  isClosed(): boolean {
+    return this.state === 'CLOSED';
+  }
+
+  isSynchronizedData(): boolean {
+    const s = this.state;
+    return s === 'ESTABLISHED' || s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'CLOSE-WAIT' || s === 'CLOSING' || s === 'LAST-ACK';
+  }
+
+  /** Bytes sent and not yet acknowledged (SYN and FIN included). */
+  inFlight(): number {
+    return seqDiff(this.sndNxt, this.sndUna);
+  }
+
+  // ------------------------------------------------------------------ output
+
+  private synOptions(): OptionsToSend {
+    return { mss: this.rcvMss, wscale: this.rcvWscale };
+  }
+
+  /** Sends whatever the state, the windows, Nagle and pending ACKs allow. */
+  output(now: number): void {
+    switch (this.state) {
+      case 'CLOSED':
+      case 'LISTEN':
+      case 'TIME-WAIT':
+        if (this.ackNow && this.state === 'TIME-WAIT') this.sendAck(now);
+        return;
+      case 'SYN-SENT':
+        if (this.sndNxt === this.iss) this.sendSyn(SYN, now);
+        return;
+      case 'SYN-RECEIVED':
+        if (this.sndNxt === this.iss) this.sendSyn(SYN | ACK, now);
+        else if (this.ackNow) this.sendAck(now);
+        if (!this.finQueued) return;
+        break;
+      default:
+        break;
+    }
+    if (this.state !== 'SYN-RECEIVED') this.sendData(now);
+    if (this.ackNow) this.sendAck(now);
+    this.armPersist(now);
+  }
+
+  private sendSyn(flags: number, now: number): void {
+    this.out.writeSegment(this, this.iss, flags, 0, 0, this.synOptions(), now);
+    this.sndNxt = seqAdd(this.iss, 1);
+    if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
+    this.ackNow = false;
+    if (this.rttSeq === -1 && this.retries === 0) {
+      this.rttSeq = this.sndNxt;
+      this.rttStart = now;
+    }
+    if (this.rtoAt < 0) this.rtoAt = now + this.rtt.rto;
+  }
+
+  /** Unsent data bytes queued behind SND.NXT. */
+  private unsent(): number {
+    const sentData = Math.min(this.inFlight(), this.sndBuf.length);
+    return this.sndBuf.length - sentData;
+  }
+
+  private sendData(now: number): void {
+    // RFC 5681 §4.1: after an idle period longer than RTO, restart from the initial window.
+    if (this.inFlight() === 0 && this.lastSendAt > 0 && now - this.lastSendAt > this.rtt.rto) this.cc.onIdleRestart(now);
+    for (;;) {
+      const available = this.unsent();
+      if (available === 0) break;
+      const window = Math.min(this.sndWnd, this.cc.cwnd);
+      const usable = window - this.inFlight();
+      if (usable <= 0) break;
+      let len = Math.min(available, this.sndMss, usable);
+      if (len < this.sndMss) {
+        const inFlight = this.inFlight() > 0;
+        if (len < available) {
+          // Window-limited: RFC 1122 §4.2.3.4 sender SWS avoidance: a small piece only
+          // when it is at least half the largest window the peer has offered, or nothing
+          // is in flight (so the connection cannot stall).
+          if (inFlight && len < this.maxSndWnd / 2) break;
+        } else if (inFlight && !this.nodelay) {
+          // Nagle (RFC 9293 §3.7.4, RFC 1122 §4.2.3.4): hold a small tail while data is unacknowledged.
+          break;
+        }
+      }
+      len = Math.max(0, len);
+      const seq = this.sndNxt;
+      const off = seqDiff(seq, this.sndUna);
+      const last = len === available;
+      this.transmitData(seq, off, len, last ? PSH : 0, now);
+    }
+    // FIN once every byte before it is sent (RFC 9293 §3.10.4).
+    if (this.finQueued && this.unsent() === 0 && (this.finSeq === -1 || this.sndNxt === this.finSeq) && this.isSynchronizedData()) {
+      const seq = this.sndNxt;
+      this.finSeq = seq;
+      this.out.writeSegment(this, seq, FIN | ACK, seqDiff(seq, this.sndUna), 0, null, now);
+      this.afterSend(seq, 1, now);
+    }
+  }
+
+  private transmitData(seq: number, off: number, len: number, extra: number, now: number): void {
+    this.out.writeSegment(this, seq, ACK | extra, off, len, null, now);
+    this.stats.bytesOut += len;
+    this.afterSend(seq, len, now);
+  }
+
+  /** Bookkeeping after a segment of `len` sequence numbers at `seq` went out. */
+  private afterSend(seq: number, len: number, now: number): void {
+    const end = seqAdd(seq, len);
+    if (seqGt(end, this.sndNxt)) this.sndNxt = end;
+    if (seqGt(end, this.sndMax)) {
+      // New data: time it if nothing is being timed (Karn: never time a retransmission).
+      if (this.rttSeq === -1 && seq === this.sndMax) {
+        this.rttSeq = end;
+        this.rttStart = now;
+      }
+      this.sndMax = end;
+    } else {
+      this.stats.retransmits++;
+    }
+    this.ackNow = false;
+    this.unackedSegs = 0;
+    this.delackAt = -1;
+    this.lastSendAt = now;
+    if (this.rtoAt < 0) this.rtoAt = now + this.rtt.rto;
+    this.persistAt = -1;
+  }
+
+  sendAck(now: number): void {
+    this.out.writeSegment(this, this.sndNxt, ACK, 0, 0, null, now);
+    this.ackNow = false;
+    this.unackedSegs = 0;
+    this.delackAt = -1;
+  }
+
+  /** A challenge ACK (RFC 5961 §3-5), rate limited by the layer. */
+  challengeAck(now: number): void {
+    this.stats.challengeAcks++;
+    this.sendAck(now);
+  }
+
+  /** Retransmits one segment from SND.UNA (fast retransmit and partial ACKs). */
+  retransmitFirst(now: number): void {
+    const dataInFlight = Math.min(this.inFlight(), this.sndBuf.length);
+    if (dataInFlight > 0) {
+      const len = Math.min(dataInFlight, this.sndMss);
+      this.transmitData(this.sndUna, 0, len, 0, now);
+    } else if (this.finSeq !== -1 && this.sndUna === this.finSeq) {
+      this.out.writeSegment(this, this.finSeq, FIN | ACK, 0, 0, null, now);
+      this.afterSend(this.finSeq, 1, now);
+    }
+  }
+
+  /** Persist timer (RFC 9293 §3.8.6.1): data waits, the peer's window is closed, nothing in flight. */
+  private armPersist(now: number): void {
+    if (this.isSynchronizedData() && this.unsent() > 0 && this.inFlight() === 0 && this.sndWnd === 0) {
+      if (this.persistAt < 0) this.persistAt = now + this.rtt.rto;
+    } else {
+      this.persistAt = -1;
+      this.persistProbes = 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ timers
+
+  /** The earliest armed timer, or -1. */
+  nextTimer(): number {
+    let t = -1;
+    for (const x of [this.rtoAt, this.persistAt, this.delackAt, this.keepaliveAt, this.timeWaitAt, this.finWait2At]) {
+      if (x >= 0 && (t < 0 || x < t)) t = x;
+    }
+    return t;
+  }
+
+  onTimers(now: number): void {
+    if (this.timeWaitAt >= 0 && now >= this.timeWaitAt) {
+      this.closeNow('TIME-WAIT expired (2*MSL)');
+      return;
+    }
+    if (this.finWait2At >= 0 && now >= this.finWait2At) {
+      this.closeNow('orphaned FIN-WAIT-2 timed out');
+      return;
+    }
+    if (this.rtoAt >= 0 && now >= this.rtoAt) this.onRetransmitTimeout(now);
+    if (this.isClosed()) return;
+    if (this.persistAt >= 0 && now >= this.persistAt) this.onPersist(now);
+    if (this.isClosed()) return;
+    if (this.delackAt >= 0 && now >= this.delackAt) {
+      this.delackAt = -1;
+      this.ackNow = true;
+      this.output(now);
+    }
+    if (this.keepaliveAt >= 0 && now >= this.keepaliveAt) this.onKeepalive(now);
+  }
+
+  /** RFC 6298 (5.4-5.7) and RFC 9293 §3.8.3: retransmit, back off, or give up. */
+  private onRetransmitTimeout(now: number): void {
+    this.rtoAt = -1;
+    if (this.inFlight() === 0) return;
+    const limit = this.state === 'SYN-SENT' ? this.config.synRetries : this.state === 'SYN-RECEIVED' ? this.config.synAckRetries : this.config.maxRetries;
+    if (this.retries >= limit) {
+      this.stats.timeouts++;
+      if (this.state === 'SYN-RECEIVED') {
+        this.closeNow('SYN-ACK not acknowledged');
+      } else {
+        this.closeNow(`no acknowledgment after ${this.retries} retransmissions`, 'ETIMEDOUT');
+      }
+      return;
+    }
+    this.retries++;
+    this.stats.timeouts++;
+    this.rtt.backoff();
+    this.rttSeq = -1; // Karn's rule
+    this.cc.onRto(this.inFlight(), now);
+    this.inRecovery = false;
+    this.dupAcks = 0;
+    // Go back to SND.UNA and send again from there (SYN, data and FIN alike).
+    this.sndNxt = this.sndUna;
+    // An unacknowledged FIN is sent again after the data before it.
+    if (this.finSeq !== -1 && !seqLt(this.finSeq, this.sndUna)) this.finSeq = -1;
+    if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') {
+      this.sndNxt = this.iss;
+      this.sendSyn(this.state === 'SYN-SENT' ? SYN : SYN | ACK, now);
+      this.stats.retransmits++;
+      return;
+    }
+    this.output(now);
+    if (this.rtoAt < 0 && this.inFlight() > 0) this.rtoAt = now + this.rtt.rto;
+  }
+
+  /** A zero-window probe: a segment below the window, which the peer must ACK (Linux's tcp_xmit_probe_skb). */
+  private onPersist(now: number): void {
+    this.persistAt = -1;
+    if (this.persistProbes >= this.config.maxRetries) {
+      this.closeNow('zero-window probes unanswered', 'ETIMEDOUT');
+      return;
+    }
+    this.persistProbes++;
+    this.stats.zeroWindowProbes++;
+    this.out.writeSegment(this, seqAdd(this.sndUna, -1), ACK, 0, 0, null, now);
+    this.persistAt = now + Math.min(this.rtt.rto * 2 ** this.persistProbes, 120_000);
+  }
+
+  /** RFC 1122 §4.2.3.6: after idle time, probe with SEG.SEQ = SND.NXT-1 and no data. */
+  private onKeepalive(now: number): void {
+    this.keepaliveAt = -1;
+    if (!this.keepalive || !this.isSynchronizedData()) return;
+    if (this.inFlight() > 0) {
+      // The retransmission timer watches the peer while data is outstanding.
+      this.armKeepalive(now);
+      return;
+    }
+    if (this.keepaliveSent >= this.keepCnt) {
+      this.closeNow(`no answer to ${this.keepaliveSent} keepalive probes`, 'ETIMEDOUT');
+      return;
+    }
+    this.keepaliveSent++;
+    this.stats.keepaliveProbes++;
+    this.out.writeSegment(this, seqAdd(this.sndNxt, -1), ACK, 0, 0, null, now);
+    this.keepaliveAt = now + this.keepIntvlMs;
+  }
+
+  armKeepalive(now: number): void {
+    if (!this.keepalive || !this.isSynchronizedData()) {
+      this.keepaliveAt = -1;
+      return;
+    }
+    this.keepaliveAt = this.keepaliveSent > 0 ? now + this.keepIntvlMs : this.lastRecvAt + this.keepIdleMs;
+  }
+
+  enterTimeWait(now: number, why: string): void {
+    this.setState('TIME-WAIT', why);
+    this.rtoAt = this.persistAt = this.delackAt = this.keepaliveAt = this.finWait2At = -1;
+    this.timeWaitAt = now + 2 * this.config.mslMs;
+  }
+}
+
+/** The smallest window scale that lets `buf` bytes be advertised (RFC 7323 §2.3), at most 14. */
+export function wscaleFor(buf: number): number {
+  let s = 0;
+  while (s < MAX_WSCALE && 65535 << s < buf) s++;
+  return s;
+}

@@ -1,0 +1,48 @@
+/**
+ * The retransmission timeout (RFC 6298): SRTT and RTTVAR from RTT samples, exponential
+ * backoff, and Karn's rule (no sample from a retransmitted segment; the caller times one
+ * segment at a time and forgets the timing when it retransmits).
+ */
+export const INITIAL_RTO_MS = 1000; // RFC 6298 (2.1)
+export const MIN_RTO_MS = 200; // RFC 6298 (2.4) says 1 s; Linux uses 200 ms (TCP_RTO_MIN); we match
+export const MAX_RTO_MS = 120_000; // RFC 6298 (2.5) allows a cap of at least 60 s; Linux uses 120 s
+const CLOCK_GRANULARITY_MS = 1; // G in RFC 6298
+const ALPHA = 1 / 8;
+const BETA = 1 / 4;
+const K = 4;
+
+export class RttEstimator {
+  srtt = 0;
+  rttvar = 0;
+  /** The RTO before backoff. */
+  private base = INITIAL_RTO_MS;
+  backoffs = 0;
+  samples = 0;
+
+  /** The current timeout, with backoff applied and clamped. */
+  get rto(): number {
+    return Math.min(MAX_RTO_MS, this.base * 2 ** this.backoffs);
+  }
+
+  sample(rttMs: number): void {
+    const r = Math.max(0, rttMs);
+    if (this.samples === 0) {
+      // RFC 6298 (2.2): the first measurement.
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
+      // RFC 6298 (2.3): RTTVAR first, with the old SRTT.
+      this.rttvar = (1 - BETA) * this.rttvar + BETA * Math.abs(this.srtt - r);
+      this.srtt = (1 - ALPHA) * this.srtt + ALPHA * r;
+    }
+    this.samples++;
+    this.base = Math.max(MIN_RTO_MS, this.srtt + Math.max(CLOCK_GRANULARITY_MS, K * this.rttvar));
+    // RFC 6298 (5.7) lets a new sample end the backoff.
+    this.backoffs = 0;
+  }
+
+  /** RFC 6298 (5.5): double the timeout on expiry. */
+  backoff(): void {
+    if (this.rto < MAX_RTO_MS) this.backoffs++;
+  }
+}
