@@ -45,7 +45,6 @@ describe('Reassembler: examples', () => {
     expect({ ...rest, payload: toHex(rest.payload) }).toEqual({ src: D.src, dst: D.dst, protocol: D.protocol, ident: D.ident, payload: toHex(payload) });
     // The header an ICMP error would quote: the whole datagram's, fragment fields cleared.
     const h = new Ipv4Packet().reset(header, 0, header.length);
-    expect(h.checkLen()).toBeNull();
     expect(h.verifyChecksum()).toBe(true);
     expect([h.moreFrags(), h.fragOffset(), h.totalLen(), h.ident()]).toEqual([false, 0, 20 + 40, D.ident]);
     empty(r);
