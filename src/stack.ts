@@ -16,6 +16,8 @@ import { IpInterface } from './link/ip-interface.js';
 import type { LinkDevice, LinkReceiver } from './link/link-device.js';
 import type { NetInterface } from './link/net-interface.js';
 import { UdpLayer } from './udp/udp-layer.js';
+import { TcpLayer } from './tcp/tcp-layer.js';
+import type { TcpConfig } from './tcp/config.js';
 
 const log = logger('stack');
 
@@ -25,6 +27,7 @@ export interface StackConfig {
   gateway?: Ipv4Addr;
   reassembly?: Partial<ReassemblyLimits>;
   arp?: Partial<ArpLimits>;
+  tcp?: Partial<TcpConfig>;
 }
 
 /** Something with timers that the stack polls (transports register one). */
@@ -39,6 +42,7 @@ export class Stack {
   readonly iface: NetInterface;
   readonly ip: Ipv4Layer;
   readonly udp: UdpLayer;
+  readonly tcp: TcpLayer;
   readonly route: Route;
   readonly counters: CounterSet<(typeof KEYS)[number]> = makeCounters(KEYS);
   /** Called when handling a packet threw: a bug, counted and logged, never fatal. */
@@ -55,6 +59,8 @@ export class Stack {
     this.ip = new Ipv4Layer(this.route, this.iface, rand, { mtu: device.mtu, reassembly: config.reassembly });
     this.iface.deliverIp = (b, off, len, now) => this.ip.receive(b, off, len, now);
     this.udp = new UdpLayer(this.ip, rand);
+    this.tcp = new TcpLayer(this.ip, rand, config.tcp);
+    this.addPollable(this.tcp);
   }
 
   addPollable(p: Pollable): void {
@@ -114,6 +120,7 @@ export class Stack {
       ip: { ...this.ip.counters },
       icmp: { ...this.ip.icmp.counters },
       udp: { ...this.udp.counters },
+      tcp: { ...this.tcp.counters },
       stack: { ...this.counters },
     };
   }

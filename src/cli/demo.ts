@@ -8,6 +8,8 @@ import { openHost } from './host.js';
 import { IN_NETNS_ENV, runInNetns } from './netns.js';
 import { DEVICE_OPTION_SPEC, deviceOptions } from './options.js';
 import { udpDaytime, udpDiscard, udpEcho, type Service } from '../services/udp-services.js';
+import { tcpChargen, tcpChat, tcpDaytime, tcpDiscard, tcpEcho } from '../services/tcp-services.js';
+import { httpService } from '../services/http-service.js';
 
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...DEVICE_OPTION_SPEC, help: { type: 'boolean', short: 'h' } }, strict: true });
@@ -24,7 +26,11 @@ export async function runDemo(argv: string[]): Promise<number> {
     return runInNetns(o.netns, [process.argv[1]!, 'demo', ...argv], () => console.log(`created network namespace ${o.netns} (removed on exit)`));
   }
   const host = openHost(o);
-  const services: Service[] = [udpEcho(host.api), udpDiscard(host.api), udpDaytime(host.api)];
+  const services: Service[] = [
+    udpEcho(host.api), udpDiscard(host.api), udpDaytime(host.api),
+    tcpEcho(host.api), tcpDiscard(host.api), tcpDaytime(host.api), tcpChargen(host.api), tcpChat(host.api),
+    httpService(host.api, host.stack),
+  ];
   const ns = o.netns ? `ip netns exec ${o.netns} ` : '';
   const a = formatIpv4(o.addr);
   console.log(`tcpip demo: a userspace TCP/IP stack on ${host.tun.name}`);
@@ -32,6 +38,9 @@ export async function runDemo(argv: string[]): Promise<number> {
   console.log('try:');
   console.log(`  ${ns}ping ${formatIpv4(o.addr)}`);
   console.log(`  ${ns}ping -s 65000 ${a}`);
+  console.log(`  ${ns}nc ${a} 7             # TCP echo (9 discard, 13 daytime, 19 chargen)`);
+  console.log(`  ${ns}nc ${a} 5000          # chat room: open several`);
+  console.log(`  ${ns}curl http://${a}/     # live connections and counters`);
   console.log(`  ${ns}nc -u ${a} 7          # UDP echo`);
   console.log(`  echo | ${ns}nc -u -w1 ${a} 13   # UDP daytime`);
   console.log(`services: ${services.map((s) => `${s.name} ${s.port}`).join(', ')}`);

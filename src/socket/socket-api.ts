@@ -8,7 +8,9 @@
  *   const [data, addr] = await s.recvfrom(1024);
  */
 import type { UdpLayer } from '../udp/udp-layer.js';
-import { AF_INET, SOCK_DGRAM } from './constants.js';
+import { AF_INET, SOCK_DGRAM, SOCK_STREAM } from './constants.js';
+import { StreamSocket } from './stream-socket.js';
+import type { TcpConnection } from '../tcp/connection.js';
 import { DgramSocket } from './dgram-socket.js';
 import { SocketError } from './errors.js';
 import type { SocketHost } from './host.js';
@@ -24,6 +26,7 @@ export class SocketApi {
   }
 
   socket(family: number, type: typeof SOCK_DGRAM): DgramSocket;
+  socket(family: number, type: typeof SOCK_STREAM): StreamSocket;
   socket(family: number, type: number): Socket;
   socket(family: number, type: number): Socket {
     if (family !== AF_INET) throw new SocketError('EAFNOSUPPORT', 'socket', `family ${family}`, 'only AF_INET (IPv4) is supported');
@@ -31,7 +34,21 @@ export class SocketApi {
     const release = (n: number): void => void this.table.delete(n);
     let s: Socket;
     if (type === SOCK_DGRAM) s = new DgramSocket(this.host, fd, release, this.udp);
+    else if (type === SOCK_STREAM) s = this.stream(fd);
     else throw new SocketError('EPROTONOSUPPORT', 'socket', `type ${type}`, 'only SOCK_STREAM and SOCK_DGRAM are supported');
+    this.table.set(fd, s);
+    return s;
+  }
+
+  private stream(fd: number, conn?: TcpConnection): StreamSocket {
+    const release = (n: number): void => void this.table.delete(n);
+    return new StreamSocket(this.host, fd, release, this.host.stack.tcp, (c) => this.adopt(c), conn);
+  }
+
+  /** A descriptor for a connection accept() hands out. */
+  private adopt(c: TcpConnection): StreamSocket {
+    const fd = this.allocFd();
+    const s = this.stream(fd, c);
     this.table.set(fd, s);
     return s;
   }

@@ -1,0 +1,467 @@
+/**
+ * SOCK_STREAM sockets: TCP through the facade, with the semantics of Python's and C's
+ * sockets (blocking calls as Promises, timeouts, non-blocking mode, POSIX errors).
+ */
+import { formatIpv4, type Ipv4Addr } from '../ip/address.js';
+import type { TcpConnection, TcpErrno } from '../tcp/connection.js';
+import type { TcpLayer } from '../tcp/tcp-layer.js';
+import type { TcpListener } from '../tcp/listener.js';
+import { resolveAddr, sockAddr, type SockAddr } from './address.js';
+import {
+  IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF,
+  SO_REUSEADDR, SO_SNDBUF, SO_TYPE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY,
+} from './constants.js';
+import type { SocketHost } from './host.js';
+import { Socket, WOULD_BLOCK, describeEnds } from './socket.js';
+
+const MIN_BUF = 4096;
+const MAX_BUF = 16 * 1024 * 1024;
+const SOMAXCONN = 4096; // Linux net.core.somaxconn
+
+export interface Linger {
+  onoff: boolean;
+  linger: number;
+}
+
+/** A TCP_INFO-like snapshot of a connection. */
+export interface TcpInfo {
+  state: string;
+  local: string;
+  remote: string;
+  srttMs: number;
+  rttvarMs: number;
+  rtoMs: number;
+  sndUna: number;
+  sndNxt: number;
+  sndWnd: number;
+  rcvNxt: number;
+  rcvWnd: number;
+  sndMss: number;
+  rcvMss: number;
+  cwnd: number;
+  ssthresh: number;
+  congestion: string;
+  bytesInFlight: number;
+  sendQueue: number;
+  recvQueue: number;
+  retransmits: number;
+  fastRetransmits: number;
+  timeouts: number;
+  segsIn: number;
+  segsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export function tcpInfo(c: TcpConnection): TcpInfo {
+  return {
+    state: c.state,
+    local: `${formatIpv4(c.localAddr)}:${c.localPort}`,
+    remote: `${formatIpv4(c.remoteAddr)}:${c.remotePort}`,
+    srttMs: c.rtt.srtt,
+    rttvarMs: c.rtt.rttvar,
+    rtoMs: c.rtt.rto,
+    sndUna: c.sndUna,
+    sndNxt: c.sndNxt,
+    sndWnd: c.sndWnd,
+    rcvNxt: c.rcvNxt,
+    rcvWnd: c.advertisedWindow(),
+    sndMss: c.sndMss,
+    rcvMss: c.rcvMss,
+    cwnd: c.cc.cwnd,
+    ssthresh: Math.min(c.cc.ssthresh, 0x7fffffff),
+    congestion: c.cc.name,
+    bytesInFlight: c.inFlight(),
+    sendQueue: c.sndBuf.length,
+    recvQueue: c.rcvBuf.length,
+    retransmits: c.stats.retransmits,
+    fastRetransmits: c.stats.fastRetransmits,
+    timeouts: c.stats.timeouts,
+    segsIn: c.stats.segsIn,
+    segsOut: c.stats.segsOut,
+    bytesIn: c.stats.bytesIn,
+    bytesOut: c.stats.bytesOut,
+  };
+}
+
+export class StreamSocket extends Socket {
+  conn: TcpConnection | null = null;
+  listener: TcpListener | null = null;
+  private boundAddr: Ipv4Addr = 0;
+  private boundPort = 0;
+  private reuseAddr = false;
+  private linger: Linger = { onoff: false, linger: 0 };
+  private nodelay = false;
+  private keepalive = false;
+  private keepIdleMs: number | null = null;
+  private keepIntvlMs: number | null = null;
+  private keepCnt: number | null = null;
+  private sndBufSize: number | null = null;
+  private rcvBufSize: number | null = null;
+  /** The error reported once by SO_ERROR / the next call after a failed connect. */
+  private everConnected = false;
+
+  constructor(
+    host: SocketHost,
+    fd: number,
+    release: (fd: number) => void,
+    private readonly tcp: TcpLayer,
+    /** Allocates a descriptor for an accepted connection. */
+    private readonly adopt: (c: TcpConnection) => StreamSocket,
+    conn?: TcpConnection,
+  ) {
+    super(host, fd, SOCK_STREAM, release);
+    if (conn) this.attach(conn);
+  }
+
+  private attach(c: TcpConnection): void {
+    this.conn = c;
+    c.onEvent = () => this.notify();
+    if (c.state !== 'SYN-SENT') this.everConnected = true;
+  }
+
+  protected describe(): string {
+    const c = this.conn;
+    if (c) return describeEnds('tcp', c.localAddr, c.localPort, c.remoteAddr, c.remotePort);
+    if (this.listener) return `tcp listening ${formatIpv4(this.listener.localAddr)}:${this.listener.localPort}`;
+    return describeEnds('tcp', this.boundAddr, this.boundPort, 0, 0);
+  }
+
+  private now(): number {
+    return this.host.now();
+  }
+
+  // ------------------------------------------------------------------ set-up
+
+  bind(address: SockAddr): void {
+    this.checkOpen('bind');
+    if (this.boundPort !== 0 || this.conn || this.listener) throw this.error('EINVAL', 'bind', 'socket is already bound');
+    const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'bind', this.who());
+    if (addr !== 0 && addr !== this.host.stack.route.addr) throw this.error('EADDRNOTAVAIL', 'bind');
+    // SO_REUSEADDR lets a port be reused while old connections linger (TIME-WAIT), never
+    // while something listens on it (Linux).
+    if (port !== 0 && (this.tcp.hasListener(port) || (this.tcp.portInUse(port) && !this.reuseAddr))) {
+      throw this.error('EADDRINUSE', 'bind', `port ${port} is in use`);
+    }
+    this.boundAddr = addr;
+    this.boundPort = port;
+  }
+
+  listen(backlog = 128): void {
+    this.checkOpen('listen');
+    if (this.conn) throw this.error('EINVAL', 'listen', 'socket is connected');
+    if (this.listener) {
+      this.listener.backlog = Math.max(1, Math.min(backlog, SOMAXCONN));
+      return;
+    }
+    let port = this.boundPort;
+    if (port === 0) {
+      // An unbound socket listens on an ephemeral port, as on Linux.
+      for (let tries = 0; tries < 100 && port === 0; tries++) {
+        const p = 32768 + (this.host.stack.rand.u32() % 28232);
+        if (!this.tcp.portInUse(p)) port = p;
+      }
+    }
+    const l = this.tcp.listen(port, this.boundAddr, Math.max(1, Math.min(backlog, SOMAXCONN)));
+    if (l === 'EADDRINUSE') throw this.error('EADDRINUSE', 'listen', `port ${port} is in use`);
+    this.boundPort = port;
+    this.listener = l;
+    l.onEvent = () => this.notify();
+    Object.assign(l.inherit, {
+      nodelay: this.nodelay, keepalive: this.keepalive, keepIdleMs: this.keepIdleMs, keepIntvlMs: this.keepIntvlMs,
+      keepCnt: this.keepCnt, sndBuf: this.sndBufSize, rcvBuf: this.rcvBufSize,
+    });
+  }
+
+  /** Resolves to [connection socket, peer address] (Python's accept()). */
+  accept(): Promise<[StreamSocket, SockAddr]> {
+    return this.block('accept', () => {
+      this.checkOpen('accept');
+      const l = this.listener;
+      if (!l) throw this.error('EINVAL', 'accept', 'socket is not listening');
+      const c = l.accept();
+      if (!c) return WOULD_BLOCK;
+      const s = this.adopt(c);
+      return [s, sockAddr(c.remoteAddr, c.remotePort)] as [StreamSocket, SockAddr];
+    });
+  }
+
+  /** Active open; resolves once ESTABLISHED. Non-blocking: fails with EINPROGRESS and goes on. */
+  async connect(address: SockAddr): Promise<void> {
+    this.checkOpen('connect');
+    if (this.listener) throw this.error('EINVAL', 'connect', 'socket is listening');
+    const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'connect', this.who());
+    if (port === 0) throw this.error('EINVAL', 'connect', 'port 0');
+    if (this.conn) {
+      if (this.conn.state === 'SYN-SENT') throw this.error('EALREADY', 'connect');
+      throw this.error('EISCONN', 'connect');
+    }
+    if (this.host.stack.route.nextHop(addr) === -1 && addr !== this.host.stack.route.addr) throw this.error('ENETUNREACH', 'connect');
+    const c = this.tcp.newConnection(this.now(), this.sndBufSize ?? undefined, this.rcvBufSize ?? undefined);
+    this.applyOptions(c);
+    this.attach(c);
+    this.everConnected = false;
+    const err = this.tcp.connect(c, this.boundPort, addr, port, this.now());
+    if (err) {
+      this.conn = null;
+      throw this.error(err, 'connect');
+    }
+    this.host.wake();
+    if (!this.getblocking()) throw this.error('EINPROGRESS', 'connect');
+    try {
+      await this.block('connect', () => {
+        if (c.state === 'SYN-SENT' || c.state === 'SYN-RECEIVED') return WOULD_BLOCK;
+        if (c.state === 'CLOSED') throw this.connError(c, 'connect');
+        this.everConnected = true;
+        return undefined;
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ETIMEDOUT' && c.state !== 'CLOSED') c.abort(this.now(), 'connect timed out');
+      throw e;
+    }
+  }
+
+  private connError(c: TcpConnection, syscall: string): Error {
+    const code: TcpErrno = c.error ?? (this.everConnected ? 'ECONNRESET' : 'ECONNREFUSED');
+    const why: Record<TcpErrno, string> = {
+      ECONNREFUSED: 'connection refused (RST in reply to SYN)',
+      ECONNRESET: 'connection reset by peer',
+      ETIMEDOUT: 'no answer from the peer: retransmissions or keepalive probes ran out',
+      EPIPE: 'the connection is closed for sending',
+      ENOTCONN: 'not connected',
+      ECONNABORTED: 'connection aborted',
+    };
+    return this.error(code, syscall, why[code]);
+  }
+
+  private applyOptions(c: TcpConnection): void {
+    c.nodelay = this.nodelay;
+    c.keepalive = this.keepalive;
+    if (this.keepIdleMs !== null) c.keepIdleMs = this.keepIdleMs;
+    if (this.keepIntvlMs !== null) c.keepIntvlMs = this.keepIntvlMs;
+    if (this.keepCnt !== null) c.keepCnt = this.keepCnt;
+  }
+
+  private connected(syscall: string): TcpConnection {
+    this.checkOpen(syscall);
+    if (!this.conn) throw this.error('ENOTCONN', syscall);
+    return this.conn;
+  }
+
+  // ------------------------------------------------------------------ data
+
+  /** Queues what fits in the send buffer (waiting for room if none); resolves to the bytes queued. */
+  send(data: Uint8Array | string): Promise<number> {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    return this.block('send', () => this.trySend(bytes, 'send'));
+  }
+
+  private trySend(bytes: Uint8Array, syscall: string): number | typeof WOULD_BLOCK {
+    const c = this.connected(syscall);
+    if (c.error) throw this.connError(c, syscall);
+    if (c.finQueued) throw this.error('EPIPE', syscall, 'the socket was shut down for writing');
+    const st = c.state;
+    if (st === 'CLOSED') throw this.connError(c, syscall);
+    if (st !== 'ESTABLISHED' && st !== 'CLOSE-WAIT' && st !== 'SYN-SENT' && st !== 'SYN-RECEIVED') throw this.error('EPIPE', syscall);
+    if (bytes.length === 0) return 0;
+    const n = c.send(bytes, this.now());
+    if (n === 0) return WOULD_BLOCK;
+    this.host.wake();
+    return n;
+  }
+
+  /** Sends everything (Python's sendall). */
+  async sendall(data: Uint8Array | string): Promise<void> {
+    let bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    while (bytes.length > 0) {
+      const n = await this.block('sendall', () => this.trySend(bytes, 'sendall'));
+      bytes = bytes.subarray(n);
+    }
+  }
+
+  /** Up to `bufsize` bytes; an empty array at end of stream. */
+  recv(bufsize: number): Promise<Uint8Array> {
+    return this.block('recv', () => {
+      const c = this.connected('recv');
+      const data = c.read(Math.max(0, bufsize), this.now());
+      if (data) {
+        this.host.wake();
+        return data;
+      }
+      if (c.atEof() || c.rdShut) return new Uint8Array(0);
+      if (c.state === 'CLOSED') {
+        if (c.error) throw this.connError(c, 'recv');
+        return new Uint8Array(0);
+      }
+      return WOULD_BLOCK;
+    });
+  }
+
+  shutdown(how: number): void {
+    const c = this.connected('shutdown');
+    if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw this.error('EINVAL', 'shutdown', `how=${how}`);
+    if (c.state === 'CLOSED' && !c.error) throw this.error('ENOTCONN', 'shutdown');
+    if (how === SHUT_RD || how === SHUT_RDWR) {
+      c.rdShut = true;
+      c.rcvBuf.consume(c.rcvBuf.length);
+    }
+    if (how === SHUT_WR || how === SHUT_RDWR) c.shutdownSend(this.now());
+    this.host.wake();
+    this.notify();
+  }
+
+  /**
+   * Closes the descriptor. A connection closes gracefully (FIN after the queued data)
+   * and finishes on its own; with SO_LINGER {onoff, linger: 0}, or with unread data
+   * (RFC 2525 §2.17, as Linux does), it is reset instead.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const now = this.now();
+    if (this.listener) {
+      this.tcp.unlisten(this.listener, now);
+      this.listener = null;
+    }
+    const c = this.conn;
+    if (c && c.state !== 'CLOSED') {
+      c.onEvent = () => {};
+      if ((this.linger.onoff && this.linger.linger === 0) || c.rcvBuf.length > 0) {
+        c.abort(now, this.linger.onoff ? 'close with SO_LINGER 0' : 'close with unread data');
+      } else {
+        c.orphan = true;
+        c.shutdownSend(now);
+        if (c.state === 'FIN-WAIT-2') c.finWait2At = now + c.config.finWait2TimeoutMs;
+      }
+    }
+    this.release(this.fd);
+    this.host.wake();
+    this.notify();
+  }
+
+  // ------------------------------------------------------------------ names and options
+
+  getsockname(): SockAddr {
+    this.checkOpen('getsockname');
+    if (this.conn && this.conn.localPort !== 0) return sockAddr(this.conn.localAddr, this.conn.localPort);
+    return sockAddr(this.boundAddr, this.boundPort);
+  }
+
+  getpeername(): SockAddr {
+    const c = this.connected('getpeername');
+    if (c.state === 'SYN-SENT' || (c.state === 'CLOSED' && !this.everConnected)) throw this.error('ENOTCONN', 'getpeername');
+    return sockAddr(c.remoteAddr, c.remotePort);
+  }
+
+  setsockopt(level: number, option: number, value: number | boolean | Linger): void {
+    this.checkOpen('setsockopt');
+    const num = (): number => {
+      if (typeof value === 'object') throw this.error('EINVAL', 'setsockopt', 'expected a number');
+      return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+    };
+    const positive = (max: number): number => {
+      const v = num();
+      if (!Number.isInteger(v) || v < 1 || v > max) throw this.error('EINVAL', 'setsockopt', `value ${v} is not 1..${max}`);
+      return v;
+    };
+    const c = this.conn;
+    if (level === SOL_SOCKET) {
+      switch (option) {
+        case SO_REUSEADDR: this.reuseAddr = num() !== 0; return;
+        case SO_KEEPALIVE:
+          this.keepalive = num() !== 0;
+          if (c) {
+            c.keepalive = this.keepalive;
+            c.armKeepalive(this.now());
+            this.host.wake();
+          }
+          this.inherit();
+          return;
+        case SO_LINGER: {
+          if (typeof value !== 'object') throw this.error('EINVAL', 'setsockopt', 'SO_LINGER takes { onoff, linger }');
+          this.linger = { onoff: value.onoff, linger: Math.max(0, value.linger) };
+          return;
+        }
+        case SO_SNDBUF:
+        case SO_RCVBUF: {
+          // Linux doubles the value (to allow for bookkeeping) and clamps it.
+          const v = Math.min(MAX_BUF, Math.max(MIN_BUF, num() * 2));
+          if (option === SO_SNDBUF) this.sndBufSize = v;
+          else this.rcvBufSize = v;
+          c?.resizeBuffers(option === SO_SNDBUF ? v : null, option === SO_RCVBUF ? v : null);
+          this.inherit();
+          return;
+        }
+        default: break;
+      }
+    } else if (level === IPPROTO_TCP) {
+      switch (option) {
+        case TCP_NODELAY:
+          this.nodelay = num() !== 0;
+          if (c) {
+            c.nodelay = this.nodelay;
+            c.output(this.now()); // Linux pushes pending data when Nagle is turned off
+            this.host.wake();
+          }
+          this.inherit();
+          return;
+        // Linux limits: TCP_KEEPIDLE and TCP_KEEPINTVL 1..32767 s, TCP_KEEPCNT 1..127.
+        case TCP_KEEPIDLE: this.keepIdleMs = positive(32767) * 1000; if (c) c.keepIdleMs = this.keepIdleMs; this.rearm(); return;
+        case TCP_KEEPINTVL: this.keepIntvlMs = positive(32767) * 1000; if (c) c.keepIntvlMs = this.keepIntvlMs; this.rearm(); return;
+        case TCP_KEEPCNT: this.keepCnt = positive(127); if (c) c.keepCnt = this.keepCnt; this.inherit(); return;
+        default: break;
+      }
+    }
+    throw this.error('ENOPROTOOPT', 'setsockopt', `option ${level}/${option} is not supported on TCP sockets`);
+  }
+
+  private rearm(): void {
+    this.inherit();
+    if (this.conn) {
+      this.conn.armKeepalive(this.now());
+      this.host.wake();
+    }
+  }
+
+  private inherit(): void {
+    if (!this.listener) return;
+    Object.assign(this.listener.inherit, {
+      nodelay: this.nodelay, keepalive: this.keepalive, keepIdleMs: this.keepIdleMs, keepIntvlMs: this.keepIntvlMs,
+      keepCnt: this.keepCnt, sndBuf: this.sndBufSize, rcvBuf: this.rcvBufSize,
+    });
+  }
+
+  getsockopt(level: number, option: number): number | Linger {
+    this.checkOpen('getsockopt');
+    const c = this.conn;
+    if (level === SOL_SOCKET) {
+      switch (option) {
+        case SO_REUSEADDR: return this.reuseAddr ? 1 : 0;
+        case SO_KEEPALIVE: return this.keepalive ? 1 : 0;
+        case SO_LINGER: return { ...this.linger };
+        case SO_SNDBUF: return c ? c.sndBuf.capacity : this.sndBufSize ?? this.tcp.config.sndBuf;
+        case SO_RCVBUF: return c ? c.rcvBuf.capacity : this.rcvBufSize ?? this.tcp.config.rcvBuf;
+        case SO_TYPE: return SOCK_STREAM;
+        case SO_ERROR: {
+          return c?.error ? this.error(c.error, 'getsockopt').errno : 0;
+        }
+        default: break;
+      }
+    } else if (level === IPPROTO_TCP) {
+      switch (option) {
+        case TCP_NODELAY: return this.nodelay ? 1 : 0;
+        case TCP_KEEPIDLE: return Math.round((c?.keepIdleMs ?? this.keepIdleMs ?? this.tcp.config.keepIdleMs) / 1000);
+        case TCP_KEEPINTVL: return Math.round((c?.keepIntvlMs ?? this.keepIntvlMs ?? this.tcp.config.keepIntvlMs) / 1000);
+        case TCP_KEEPCNT: return c?.keepCnt ?? this.keepCnt ?? this.tcp.config.keepCnt;
+        case TCP_MAXSEG: return c ? c.sndMss : this.tcp.mtuMss;
+        default: break;
+      }
+    }
+    throw this.error('ENOPROTOOPT', 'getsockopt', `option ${level}/${option} is not supported on TCP sockets`);
+  }
+
+  /** A TCP_INFO-like snapshot, or null for a socket with no connection. */
+  tcpInfo(): TcpInfo | null {
+    return this.conn ? tcpInfo(this.conn) : null;
+  }
+}

@@ -1,0 +1,364 @@
+/**
+ * Segment arrival for a connection that exists (RFC 9293 §3.10.7.3 and §3.10.7.4), in the
+ * RFC's order: acceptability, RST, SYN, ACK, URG, text, FIN. LISTEN and CLOSED (no
+ * connection) are handled by the TCP layer.
+ */
+import { logger } from '../core/log.js';
+import { DEFAULT_PEER_MSS, type TcpConnection } from './connection.js';
+import { NewReno } from './congestion/new-reno.js';
+import type { Segment } from './segment.js';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
+import { ACK, FIN, RST, SYN } from './tcp-packet.js';
+
+const log = logger('tcp');
+
+/** What input needs from the layer: the RFC 5961 §7 rate limit for challenge ACKs. */
+export interface InputEnv {
+  allowChallengeAck(now: number): boolean;
+}
+
+export function segmentArrives(c: TcpConnection, s: Segment, now: number, env: InputEnv): void {
+  c.stats.segsIn++;
+  if (c.state === 'SYN-SENT') synSent(c, s, now);
+  else if (c.state !== 'CLOSED' && c.state !== 'LISTEN') synchronized(c, s, now, env);
+  if (c.state !== 'CLOSED') {
+    c.armKeepalive(now);
+    c.output(now);
+  }
+}
+
+/** Options of a SYN: the peer's MSS and window scale (RFC 9293 §3.7.1, RFC 7323 §2.2). */
+export function applySynOptions(c: TcpConnection, s: Segment): void {
+  const peerMss = s.opts.mss >= 0 ? s.opts.mss : DEFAULT_PEER_MSS;
+  c.sndMss = Math.max(64, Math.min(peerMss, c.mtuMss));
+  c.cc = new NewReno(c.sndMss);
+  if (s.opts.wscale >= 0) {
+    c.sndWscale = s.opts.wscale;
+  } else {
+    // Scaling is used only if both sides offered it.
+    c.sndWscale = 0;
+    c.rcvWscale = 0;
+  }
+}
+
+/** RFC 9293 §3.10.7.3. */
+function synSent(c: TcpConnection, s: Segment, now: number): void {
+  // First: the ACK must acknowledge our SYN.
+  if (s.has(ACK) && (seqLe(s.ack, c.iss) || seqGt(s.ack, c.sndNxt))) {
+    if (!s.has(RST)) c.out.writeSegment(c, s.ack, RST, 0, 0, null, now);
+    return;
+  }
+  // Second: a RST counts only with an acceptable ACK (RFC 5961 §3.2 for SYN-SENT).
+  if (s.has(RST)) {
+    if (s.has(ACK)) c.closeNow('RST in SYN-SENT: connection refused', 'ECONNREFUSED');
+    return;
+  }
+  // Fourth: the SYN.
+  if (!s.has(SYN)) return;
+  c.irs = s.seq;
+  c.rcvNxt = seqAdd(s.seq, 1);
+  applySynOptions(c, s);
+  if (s.has(ACK)) {
+    c.sndUna = s.ack;
+    if (c.rttSeq !== -1 && seqGe(s.ack, c.rttSeq)) {
+      c.rtt.sample(now - c.rttStart);
+      c.rttSeq = -1;
+    }
+    c.retries = 0;
+    c.rtoAt = -1;
+  }
+  if (seqGt(c.sndUna, c.iss)) {
+    // RFC 9293: "SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK" (unscaled in a SYN).
+    c.sndWnd = s.wnd;
+    c.maxSndWnd = s.wnd;
+    c.sndWl1 = s.seq;
+    c.sndWl2 = s.ack;
+    c.setState('ESTABLISHED', 'SYN-ACK received');
+    c.ackNow = true;
+    // Data or FIN in the SYN-ACK (rare) go through the usual text and FIN steps.
+    s.seq = seqAdd(s.seq, 1);
+    s.flags &= ~SYN;
+    if (s.len > 0) text(c, s, now);
+    if (s.has(FIN)) fin(c, s, now);
+  } else {
+    // Simultaneous open (RFC 9293 Figure 8): answer with SYN,ACK from the same ISS.
+    c.setState('SYN-RECEIVED', 'SYN received in SYN-SENT (simultaneous open)');
+    c.sndNxt = c.iss;
+    c.rtoAt = -1;
+  }
+}
+
+/** RFC 9293 §3.10.7.4: the acceptability test for a segment's sequence space. */
+function acceptable(c: TcpConnection, s: Segment): boolean {
+  const wnd = c.advertisedWindow();
+  const len = s.segLen();
+  const inWindow = (x: number): boolean => seqLe(c.rcvNxt, x) && seqLt(x, seqAdd(c.rcvNxt, wnd));
+  if (len === 0) return wnd === 0 ? s.seq === c.rcvNxt : inWindow(s.seq);
+  if (wnd === 0) return false;
+  return inWindow(s.seq) || inWindow(seqAdd(s.seq, len - 1));
+}
+
+/** Trims the segment to the receive window: old bytes off the front, excess off the back. */
+function trimToWindow(c: TcpConnection, s: Segment): void {
+  let front = seqDiff(c.rcvNxt, s.seq);
+  if (front > 0) {
+    if (s.has(SYN)) {
+      s.flags &= ~SYN;
+      s.seq = seqAdd(s.seq, 1);
+      front--;
+    }
+    const cut = Math.min(front, s.len);
+    s.off += cut;
+    s.len -= cut;
+    s.seq = seqAdd(s.seq, cut);
+  }
+  const room = c.advertisedWindow() - Math.max(0, seqDiff(s.seq, c.rcvNxt));
+  if (s.len > room) {
+    s.len = Math.max(0, room);
+    s.flags &= ~FIN; // the FIN lies beyond the window
+  }
+}
+
+function sendChallengeAck(c: TcpConnection, now: number, env: InputEnv): void {
+  if (env.allowChallengeAck(now)) c.challengeAck(now);
+}
+
+/** Every state after SYN-SENT. */
+function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv): void {
+  // Our SYN-ACK was lost and the peer sends its SYN again: send the SYN-ACK again (Linux does).
+  if (c.state === 'SYN-RECEIVED' && s.has(SYN) && !s.has(ACK) && !s.has(RST) && s.seq === c.irs) {
+    c.sndNxt = c.iss;
+    return;
+  }
+  // First: sequence number acceptability.
+  if (!acceptable(c, s)) {
+    const zeroWindowData = c.advertisedWindow() === 0 && s.seq === c.rcvNxt && s.has(ACK) && !s.has(RST) && !s.has(SYN);
+    if (!zeroWindowData) {
+      if (!s.has(RST)) {
+        if (c.state === 'TIME-WAIT' && s.has(FIN)) c.timeWaitAt = now + 2 * c.config.mslMs; // the peer resends its FIN
+        sendChallengeAck(c, now, env);
+      }
+      return;
+    }
+    // RFC 9293: "special allowance should be made to accept valid ACKs, URGs, and RSTs"
+    // when the window is zero; the text is dropped.
+    s.len = 0;
+    s.flags &= ~FIN;
+  }
+  trimToWindow(c, s);
+  c.lastRecvAt = now;
+  c.keepaliveSent = 0;
+
+  // Second: RST (RFC 5961 §3.2: only an exact match resets; otherwise a challenge ACK).
+  if (s.has(RST)) {
+    if (s.seq !== c.rcvNxt) {
+      sendChallengeAck(c, now, env);
+      return;
+    }
+    switch (c.state) {
+      case 'SYN-RECEIVED':
+        if (c.listener) c.closeNow('RST in SYN-RECEIVED (passive open)');
+        else c.closeNow('RST in SYN-RECEIVED: connection refused', 'ECONNREFUSED');
+        return;
+      case 'ESTABLISHED':
+      case 'FIN-WAIT-1':
+      case 'FIN-WAIT-2':
+      case 'CLOSE-WAIT':
+        c.closeNow('RST received', 'ECONNRESET');
+        return;
+      case 'TIME-WAIT':
+        return; // RFC 1337: TIME-WAIT ignores RST (no assassination)
+      default:
+        c.closeNow('RST received while closing');
+        return;
+    }
+  }
+  // Fourth: SYN in a synchronized state (RFC 5961 §4): challenge ACK, drop.
+  if (s.has(SYN)) {
+    if (c.state === 'SYN-RECEIVED' && c.listener) {
+      c.closeNow('new SYN in SYN-RECEIVED (passive open)');
+      return;
+    }
+    sendChallengeAck(c, now, env);
+    return;
+  }
+  // Fifth: ACK.
+  if (!s.has(ACK)) return;
+  if (c.state === 'SYN-RECEIVED') {
+    if (!(seqLt(c.sndUna, s.ack) && seqLe(s.ack, c.sndNxt))) {
+      c.out.writeSegment(c, s.ack, RST, 0, 0, null, now);
+      return;
+    }
+    c.sndWnd = s.wnd << c.sndWscale;
+    c.maxSndWnd = c.sndWnd;
+    c.sndWl1 = s.seq;
+    c.sndWl2 = s.ack;
+    c.setState('ESTABLISHED', 'ACK of SYN-ACK');
+    if (c.listener) {
+      const l = c.listener;
+      c.listener = null;
+      l.onEmbryoDone(c, true);
+    }
+  }
+  // RFC 5961 §5.2: an ACK for data never sent, or too old, gets a challenge ACK.
+  if (seqGt(s.ack, c.sndMax) || seqLt(s.ack, seqAdd(c.sndUna, -Math.max(c.maxSndWnd, 1)))) {
+    sendChallengeAck(c, now, env);
+    return;
+  }
+  ack(c, s, now);
+  switch (c.state) {
+    case 'FIN-WAIT-1':
+      if (finAcked(c)) {
+        c.setState('FIN-WAIT-2', 'our FIN acknowledged');
+        if (c.orphan) c.finWait2At = now + c.config.finWait2TimeoutMs;
+      }
+      break;
+    case 'CLOSING':
+      if (finAcked(c)) c.enterTimeWait(now, 'our FIN acknowledged in CLOSING');
+      break;
+    case 'LAST-ACK':
+      if (finAcked(c)) {
+        c.closeNow('our FIN acknowledged in LAST-ACK');
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  // Sixth (URG) is ignored: RFC 6093 advises against urgent data. Seventh: text.
+  if (s.len > 0) {
+    if (c.state === 'ESTABLISHED' || c.state === 'FIN-WAIT-1' || c.state === 'FIN-WAIT-2') text(c, s, now);
+  }
+  // Eighth: FIN.
+  if (s.has(FIN)) fin(c, s, now);
+}
+
+function finAcked(c: TcpConnection): boolean {
+  return c.finSeq !== -1 && seqGt(c.sndUna, c.finSeq);
+}
+
+/** ACK processing: what is newly acknowledged, duplicate ACKs, the send window. */
+function ack(c: TcpConnection, s: Segment, now: number): void {
+  const a = s.ack;
+  const wnd = s.wnd << c.sndWscale;
+  if (seqGt(a, c.sndUna)) {
+    let acked = seqDiff(a, c.sndUna);
+    if (seqLe(c.sndUna, c.iss)) acked--; // the SYN's sequence number carries no data
+    const dataAcked = Math.min(Math.max(0, acked), c.sndBuf.length);
+    c.sndBuf.consume(dataAcked);
+    c.sndUna = a;
+    if (seqLt(c.sndNxt, c.sndUna)) c.sndNxt = c.sndUna;
+    if (c.rttSeq !== -1 && seqGe(a, c.rttSeq)) {
+      c.rtt.sample(now - c.rttStart);
+      c.rttSeq = -1;
+    }
+    c.retries = 0;
+    if (c.inRecovery) {
+      if (seqGe(a, c.recover)) {
+        c.cc.onRecoveryEnd(c.inFlight());
+        c.inRecovery = false;
+      } else {
+        // RFC 6582 step 4: a partial ACK retransmits the next hole at once.
+        c.cc.onPartialAck(dataAcked);
+        c.retransmitFirst(now);
+      }
+    } else {
+      c.cc.onAck(dataAcked, now);
+    }
+    c.dupAcks = 0;
+    // RFC 6298 (5.2, 5.3): stop the timer when all is acknowledged, else restart it.
+    c.rtoAt = c.inFlight() > 0 ? now + c.rtt.rto : -1;
+    if (dataAcked > 0) c.onEvent();
+  } else if (a === c.sndUna && s.len === 0 && !s.has(FIN) && wnd === c.sndWnd && c.inFlight() > 0) {
+    // RFC 5681 §2: a duplicate ACK.
+    c.stats.dupAcksIn++;
+    c.dupAcks++;
+    if (c.dupAcks === 3 && !c.inRecovery) {
+      c.stats.fastRetransmits++;
+      c.cc.onFastRetransmit(c.inFlight(), now);
+      c.inRecovery = true;
+      c.recover = c.sndMax;
+      c.retransmitFirst(now);
+      if (log.enabled) log(`${c.describe()} fast retransmit at ${c.sndUna}`);
+    } else if (c.inRecovery && c.dupAcks > 3) {
+      c.cc.onDupAckInRecovery();
+    }
+  }
+  // RFC 9293 §3.10.7.4: update the send window from the newest segment only.
+  if (seqLe(c.sndUna, a) && (seqLt(c.sndWl1, s.seq) || (c.sndWl1 === s.seq && seqLe(c.sndWl2, a)))) {
+    const opened = wnd > c.sndWnd;
+    c.sndWnd = wnd;
+    c.sndWl1 = s.seq;
+    c.sndWl2 = a;
+    if (wnd > c.maxSndWnd) c.maxSndWnd = wnd;
+    if (opened) {
+      c.persistProbes = 0;
+      c.persistAt = -1;
+    }
+  }
+  // Any ACK from a live peer resets the zero-window probe count (Linux icsk_probes_out).
+  c.persistProbes = 0;
+}
+
+/** The seventh step: in-window data into the receive buffer, out of order or not. */
+function text(c: TcpConnection, s: Segment, now: number): void {
+  const off = seqDiff(s.seq, c.rcvNxt);
+  const len = Math.min(s.len, c.rcvBuf.free - off);
+  if (off < 0 || len <= 0) return;
+  c.rcvBuf.writeAt(c.rcvBuf.length + off, s.b, s.off, len);
+  if (!c.ooo.add(off, off + len)) {
+    c.stats.oooDropped++;
+    c.ackNow = true;
+    return;
+  }
+  if (off > 0) c.stats.oooSegments++;
+  const n = c.ooo.takeFront();
+  if (n > 0) {
+    c.rcvBuf.commit(n);
+    c.rcvNxt = seqAdd(c.rcvNxt, n);
+    c.stats.bytesIn += n;
+    if (c.rdShut) c.rcvBuf.consume(n); // SHUT_RD: acknowledged and thrown away
+    if (c.rcvFinSeq !== -1 && c.rcvNxt === c.rcvFinSeq) processFin(c, now);
+    c.onEvent();
+  }
+  if (off > 0 || !c.ooo.isEmpty() || n > len) {
+    // RFC 5681 §4.2: ACK at once for out-of-order data and for data that fills a hole.
+    c.ackNow = true;
+  } else {
+    // RFC 1122 §4.2.3.2: delay the ACK, but ACK at least every second full-sized segment.
+    if (len >= c.rcvMss || len >= c.sndMss) c.unackedSegs++;
+    if (c.unackedSegs >= 2) c.ackNow = true;
+    else if (c.delackAt < 0) c.delackAt = now + c.config.delayedAckMs;
+  }
+}
+
+/** The eighth step. */
+function fin(c: TcpConnection, s: Segment, now: number): void {
+  const finAt = seqAdd(s.seq, s.len);
+  if (finAt === c.rcvNxt) processFin(c, now);
+  else if (seqGt(finAt, c.rcvNxt)) c.rcvFinSeq = finAt; // after a gap: taken when the gap fills
+}
+
+function processFin(c: TcpConnection, now: number): void {
+  if (c.finReceived) return;
+  c.finReceived = true;
+  c.rcvFinSeq = -1;
+  c.rcvNxt = seqAdd(c.rcvNxt, 1);
+  c.ackNow = true;
+  switch (c.state) {
+    case 'SYN-RECEIVED':
+    case 'ESTABLISHED':
+      c.setState('CLOSE-WAIT', 'FIN received');
+      break;
+    case 'FIN-WAIT-1':
+      if (finAcked(c)) c.enterTimeWait(now, 'FIN received, ours acknowledged');
+      else c.setState('CLOSING', 'FIN received (simultaneous close)');
+      break;
+    case 'FIN-WAIT-2':
+      c.enterTimeWait(now, 'FIN received in FIN-WAIT-2');
+      break;
+    default:
+      break;
+  }
+  c.onEvent();
+}

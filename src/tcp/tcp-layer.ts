@@ -1,0 +1,332 @@
+/**
+ * The TCP layer: parses segments, finds their connection (or listener), answers segments
+ * for no connection with RST (RFC 9293 §3.10.7.1), writes every outgoing segment, runs the
+ * connections' timers, and hands ICMP errors to the connection concerned.
+ *
+ * Demultiplexing is by (local port, remote port) into a short list checked for the
+ * addresses: one Map read, no allocation per segment.
+ */
+import { counters, type CounterSet } from '../core/counters.js';
+import { logger } from '../core/log.js';
+import { pickEphemeralPort } from '../core/ports.js';
+import type { Rand } from '../core/rand.js';
+import { TokenBucket } from '../core/token-bucket.js';
+import { readU32 } from '../core/bytes.js';
+import type { Ipv4Addr } from '../ip/address.js';
+import { IPV4_HEADER_LEN, IP_PROTO_TCP } from '../ip/ipv4-packet.js';
+import { ICMP_DEST_UNREACHABLE, UNREACH_PORT, UNREACH_PROTOCOL } from '../ip/icmp-packet.js';
+import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type TransportHandler } from '../ip/ipv4-layer.js';
+import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
+import { TcpConnection, type SegmentWriter } from './connection.js';
+import { applySynOptions, segmentArrives, type InputEnv } from './input.js';
+import { IsnGenerator } from './isn.js';
+import { TcpListener } from './listener.js';
+import type { OptionsToSend } from './options.js';
+import { Segment } from './segment.js';
+import { seqAdd, seqGt, seqLe, seqLt } from './seq.js';
+import type { TcpState } from './state.js';
+import { ACK, RST, SYN, TcpPacket, tcpHeaderLen, writeTcpHeader } from './tcp-packet.js';
+
+const log = logger('tcp');
+
+const KEYS = [
+  'segsIn', 'segsOut', 'activeOpens', 'passiveOpens', 'attemptFails', 'estabResets', 'currEstab',
+  'resetsSent', 'resetsRateLimited', 'challengeAcksRateLimited', 'listenDrops', 'timeWaitReused',
+  'truncated', 'badDataOffset', 'badChecksum', 'badOptions', 'noConnection', 'icmpErrors',
+] as const;
+export type TcpCounter = (typeof KEYS)[number];
+
+export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
+  readonly counters: CounterSet<TcpCounter> = counters(KEYS);
+  readonly config: TcpConfig;
+  private readonly byPorts = new Map<number, TcpConnection[]>();
+  readonly connections = new Set<TcpConnection>();
+  private readonly listeners = new Map<number, TcpListener>();
+  private readonly isn: IsnGenerator;
+  private readonly pkt = new TcpPacket();
+  private readonly seg = new Segment();
+  // RFC 5961 §7 (Linux tcp_challenge_ack_limit = 1000/s) and a limit on RSTs to closed ports.
+  readonly challengeLimit = new TokenBucket(1000, 100);
+  readonly resetLimit = new TokenBucket(1000, 200);
+  /** Set by a test harness: overrides ISS choice (e.g. near 2^32 to catch wrap-around bugs). */
+  issOverride: ((now: number) => number) | null = null;
+
+  constructor(
+    readonly ip: Ipv4Layer,
+    private readonly rand: Rand,
+    config: Partial<TcpConfig> = {},
+  ) {
+    this.config = { ...DEFAULT_TCP_CONFIG, ...config };
+    this.isn = new IsnGenerator(rand);
+    ip.register(IP_PROTO_TCP, this);
+  }
+
+  /** The largest segment payload our MTU carries. */
+  get mtuMss(): number {
+    return this.ip.mtu - IPV4_HEADER_LEN - 20;
+  }
+
+  private key(localPort: number, remotePort: number): number {
+    return ((localPort << 16) | remotePort) >>> 0;
+  }
+
+  private find(localAddr: Ipv4Addr, localPort: number, remoteAddr: Ipv4Addr, remotePort: number): TcpConnection | undefined {
+    const list = this.byPorts.get(this.key(localPort, remotePort));
+    if (!list) return undefined;
+    for (const c of list) if (c.remoteAddr === remoteAddr && c.localAddr === localAddr) return c;
+    return undefined;
+  }
+
+  private register(c: TcpConnection): void {
+    const k = this.key(c.localPort, c.remotePort);
+    let list = this.byPorts.get(k);
+    if (!list) this.byPorts.set(k, (list = []));
+    list.push(c);
+    this.connections.add(c);
+  }
+
+  private unregister(c: TcpConnection): void {
+    const k = this.key(c.localPort, c.remotePort);
+    const list = this.byPorts.get(k);
+    if (list) {
+      const i = list.indexOf(c);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byPorts.delete(k);
+    }
+    this.connections.delete(c);
+  }
+
+  private iss(c: TcpConnection, now: number): number {
+    return this.issOverride ? this.issOverride(now) >>> 0 : this.isn.isn(c.localAddr, c.localPort, c.remoteAddr, c.remotePort, now);
+  }
+
+  // ------------------------------------------------------------ user-side operations
+
+  newConnection(now: number, sndBuf?: number, rcvBuf?: number): TcpConnection {
+    return new TcpConnection(this, this.config, this.mtuMss, now, sndBuf, rcvBuf);
+  }
+
+  hasListener(port: number): boolean {
+    return this.listeners.has(port);
+  }
+
+  /** Is a local port taken (by a listener, or a connection)? */
+  portInUse(port: number): boolean {
+    if (this.listeners.has(port)) return true;
+    for (const c of this.connections) if (c.localPort === port) return true;
+    return false;
+  }
+
+  /** Active open from (localAddr, localPort or ephemeral) to (remote). */
+  connect(c: TcpConnection, localPort: number, remoteAddr: Ipv4Addr, remotePort: number, now: number): 'EADDRINUSE' | 'EADDRNOTAVAIL' | null {
+    c.localAddr = this.ip.route.addr;
+    c.remoteAddr = remoteAddr;
+    c.remotePort = remotePort;
+    if (localPort === 0) {
+      localPort = pickEphemeralPort(this.rand, (p) => this.listeners.has(p) || this.find(c.localAddr, p, remoteAddr, remotePort) !== undefined);
+      if (localPort === -1) return 'EADDRNOTAVAIL';
+    } else if (this.find(c.localAddr, localPort, remoteAddr, remotePort)) {
+      return 'EADDRINUSE';
+    }
+    c.localPort = localPort;
+    this.register(c);
+    this.counters.activeOpens++;
+    c.open(this.iss(c, now), now);
+    return null;
+  }
+
+  listen(port: number, addr: Ipv4Addr, backlog: number): TcpListener | 'EADDRINUSE' {
+    if (this.listeners.has(port)) return 'EADDRINUSE';
+    const l = new TcpListener(addr, port, backlog);
+    this.listeners.set(port, l);
+    return l;
+  }
+
+  unlisten(l: TcpListener, now: number): void {
+    if (this.listeners.get(l.localPort) === l) this.listeners.delete(l.localPort);
+    l.close(now);
+  }
+
+  // ------------------------------------------------------------ input
+
+  allowChallengeAck(now: number): boolean {
+    if (this.challengeLimit.take(now)) return true;
+    this.counters.challengeAcksRateLimited++;
+    return false;
+  }
+
+  receive(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void {
+    this.counters.segsIn++;
+    const p = this.pkt.reset(b, off, len);
+    const bad = p.checkLen();
+    if (bad !== null) {
+      this.counters[bad]++;
+      return;
+    }
+    if (!p.verifyChecksum(src, dst)) {
+      this.counters.badChecksum++;
+      return;
+    }
+    const s = this.seg;
+    if (!p.options(s.opts)) {
+      this.counters.badOptions++;
+      return;
+    }
+    s.seq = p.seq();
+    s.ack = p.ack();
+    s.flags = p.flags();
+    s.wnd = p.window();
+    s.b = b;
+    s.off = p.payloadOffset();
+    s.len = p.payloadLen();
+    const sport = p.srcPort();
+    const dport = p.dstPort();
+    if (log.enabled) log(`< ${p.toString(src, dst)}`);
+
+    let c = this.find(dst, dport, src, sport);
+    if (c && c.state === 'TIME-WAIT' && s.has(SYN) && !s.has(ACK) && !s.has(RST) && seqGt(s.seq, c.rcvNxt) && this.listeners.has(dport)) {
+      // A new incarnation of the connection: RFC 9293 §3.10.7.4 (and RFC 6191) allow a
+      // SYN with a higher sequence number to end TIME-WAIT early; Linux does.
+      this.counters.timeWaitReused++;
+      c.closeNow('TIME-WAIT ended by a new SYN');
+      c = undefined;
+    }
+    if (c) {
+      segmentArrives(c, s, now, this);
+      return;
+    }
+    const l = this.listeners.get(dport);
+    if (l && !l.closed && (l.localAddr === 0 || l.localAddr === dst)) {
+      this.listenInput(l, s, src, dst, sport, dport, now);
+      return;
+    }
+    this.counters.noConnection++;
+    this.resetFor(s, src, dst, sport, dport, now);
+  }
+
+  /** RFC 9293 §3.10.7.2: a segment for a listener. */
+  private listenInput(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): void {
+    if (s.has(RST)) return;
+    if (s.has(ACK)) {
+      this.resetFor(s, src, dst, sport, dport, now);
+      return;
+    }
+    if (!s.has(SYN)) return;
+    if (!l.hasRoom(this.config.maxSynBacklog)) {
+      this.counters.listenDrops++; // the peer will retransmit its SYN
+      return;
+    }
+    const inh = l.inherit;
+    const c = this.newConnection(now, inh.sndBuf ?? undefined, inh.rcvBuf ?? undefined);
+    c.localAddr = dst;
+    c.localPort = dport;
+    c.remoteAddr = src;
+    c.remotePort = sport;
+    c.nodelay = inh.nodelay;
+    c.keepalive = inh.keepalive;
+    if (inh.keepIdleMs !== null) c.keepIdleMs = inh.keepIdleMs;
+    if (inh.keepIntvlMs !== null) c.keepIntvlMs = inh.keepIntvlMs;
+    if (inh.keepCnt !== null) c.keepCnt = inh.keepCnt;
+    c.state = 'LISTEN'; // born of the listener (RFC 9293: the TCB leaves LISTEN for SYN-RECEIVED)
+    c.irs = s.seq;
+    c.rcvNxt = seqAdd(s.seq, 1);
+    applySynOptions(c, s);
+    c.sndWnd = s.wnd;
+    c.iss = this.iss(c, now);
+    c.sndUna = c.iss;
+    c.sndNxt = c.iss;
+    c.sndMax = c.iss;
+    c.listener = l;
+    l.synQueue.add(c);
+    this.register(c);
+    this.counters.passiveOpens++;
+    c.setState('SYN-RECEIVED', 'SYN received by a listener');
+    c.output(now); // SYN-ACK
+  }
+
+  /** RFC 9293 §3.10.7.1: answer a segment that has no connection. */
+  private resetFor(s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): void {
+    if (s.has(RST)) return;
+    if (!this.resetLimit.take(now)) {
+      this.counters.resetsRateLimited++;
+      return;
+    }
+    const tx = this.ip.tx;
+    const o = TX_PAYLOAD_OFFSET;
+    let len: number;
+    if (s.has(ACK)) {
+      len = writeTcpHeader(tx, o, dst, src, dport, sport, s.ack, 0, RST, 0, null, 0);
+    } else {
+      len = writeTcpHeader(tx, o, dst, src, dport, sport, 0, seqAdd(s.seq, s.segLen()), RST | ACK, 0, null, 0);
+    }
+    this.counters.resetsSent++;
+    this.counters.segsOut++;
+    if (log.enabled) log(`> ${this.pkt.reset(tx, o, len).toString(dst, src)}`);
+    this.ip.send(IP_PROTO_TCP, dst, src, len, now, { dontFrag: true });
+  }
+
+  // ------------------------------------------------------------ output (SegmentWriter)
+
+  writeSegment(c: TcpConnection, seq: number, flags: number, dataOff: number, dataLen: number, opts: OptionsToSend | null, now: number): void {
+    const tx = this.ip.tx;
+    const o = TX_PAYLOAD_OFFSET;
+    const hl = tcpHeaderLen(opts);
+    if (dataLen > 0) c.sndBuf.peek(dataOff, tx, o + hl, dataLen);
+    const wnd = flags & RST ? 0 : c.windowField((flags & SYN) !== 0);
+    const len = writeTcpHeader(tx, o, c.localAddr, c.remoteAddr, c.localPort, c.remotePort, seq, c.rcvNxt, flags, wnd, opts, dataLen);
+    this.counters.segsOut++;
+    c.stats.segsOut++;
+    if (flags & RST) this.counters.resetsSent++;
+    if (log.enabled) log(`> ${this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr)} [${c.state}]`);
+    // DF on every segment: the MSS already fits the MTU (RFC 1191 path MTU discovery).
+    this.ip.send(IP_PROTO_TCP, c.localAddr, c.remoteAddr, len, now, { dontFrag: true });
+  }
+
+  stateChanged(c: TcpConnection, from: TcpState, to: TcpState): void {
+    // Counted as Linux's netstat -s does: CurrEstab covers ESTABLISHED and CLOSE-WAIT.
+    const wasEst = from === 'ESTABLISHED' || from === 'CLOSE-WAIT';
+    const isEst = to === 'ESTABLISHED' || to === 'CLOSE-WAIT';
+    if (!wasEst && isEst) this.counters.currEstab++;
+    if (wasEst && !isEst) this.counters.currEstab--;
+    if (wasEst && to === 'CLOSED' && c.error === 'ECONNRESET') this.counters.estabResets++;
+    if ((from === 'SYN-SENT' || from === 'SYN-RECEIVED') && to === 'CLOSED') this.counters.attemptFails++;
+    if (to === 'CLOSED') this.unregister(c);
+  }
+
+  // ------------------------------------------------------------ ICMP errors
+
+  /** RFC 5927 / RFC 1122 §4.2.3.9: hard errors abort a connection attempt; others are ignored. */
+  icmpError(e: IcmpErrorReport, now: number): void {
+    if (e.data.length < 8) return;
+    const sport = (e.data[0]! << 8) | e.data[1]!;
+    const dport = (e.data[2]! << 8) | e.data[3]!;
+    const seq = readU32(e.data, 4);
+    const c = this.find(e.src, sport, e.dst, dport);
+    if (!c) return;
+    // RFC 5927 §4.1: the quoted sequence number must be in flight.
+    if (!(seqLe(c.sndUna, seq) && seqLt(seq, c.sndMax === c.sndUna ? seqAdd(c.sndMax, 1) : c.sndMax))) return;
+    this.counters.icmpErrors++;
+    if (c.state === 'SYN-SENT' && e.type === ICMP_DEST_UNREACHABLE && (e.code === UNREACH_PORT || e.code === UNREACH_PROTOCOL)) {
+      c.closeNow('ICMP unreachable in SYN-SENT', 'ECONNREFUSED');
+    }
+    void now;
+  }
+
+  // ------------------------------------------------------------ timers
+
+  poll(now: number): void {
+    for (const c of this.connections) {
+      const t = c.nextTimer();
+      if (t >= 0 && t <= now) c.onTimers(now);
+    }
+  }
+
+  pollAt(): number | undefined {
+    let t: number | undefined;
+    for (const c of this.connections) {
+      const x = c.nextTimer();
+      if (x >= 0 && (t === undefined || x < t)) t = x;
+    }
+    return t;
+  }
+}
