@@ -13,12 +13,11 @@ import { AF_INET, SOCK_DGRAM } from '../src/socket/constants.js';
 import type { SocketApi } from '../src/socket/socket-api.js';
 import { isMain, runOnDevice } from './run-on-device.js';
 
-export async function main(net: SocketApi, args: string[] = []): Promise<void> {
+export async function main(net: SocketApi, host = 'localhost'): Promise<void> {
   const port = 8081;
-  const host = args[0] ?? 'localhost';
   const s = net.socket(AF_INET, SOCK_DGRAM);
   await s.sendto(Buffer.from('hello,this is a test info !'), [host, port]);
   s.close();
 }
 
-if (isMain(import.meta.url)) await runOnDevice((net, args) => main(net, args));
+if (isMain(import.meta.url)) await runOnDevice((net, args) => main(net, args[0]));

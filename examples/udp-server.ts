@@ -12,18 +12,19 @@
  */
 import { AF_INET, SOCK_DGRAM } from '../src/socket/constants.js';
 import type { SocketApi } from '../src/socket/socket-api.js';
+import { consoleIo, type Io } from './io.js';
 import { isMain, runOnDevice } from './run-on-device.js';
 
-export async function main(net: SocketApi, _args: string[] = [], print = console.log, count = Infinity): Promise<void> {
+export async function main(net: SocketApi, io: Io, count = Infinity): Promise<void> {
   const port = 8081;
   const s = net.socket(AF_INET, SOCK_DGRAM);
   s.bind(['', port]);
-  print('waiting for datagrams...');
+  io.print('waiting for datagrams...');
   for (let i = 0; i < count; i++) {
     const [data, addr] = await s.recvfrom(1024);
-    print('Received:', Buffer.from(data).toString(), 'from', addr);
+    io.print('Received:', Buffer.from(data).toString(), 'from', addr);
   }
   s.close();
 }
 
-if (isMain(import.meta.url)) await runOnDevice((net, args) => main(net, args));
+if (isMain(import.meta.url)) await runOnDevice((net) => main(net, consoleIo()));

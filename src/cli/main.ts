@@ -14,7 +14,7 @@ commands:
   ping     ping a host from this stack, on its own device
            tcpip ping [-c 4] [-s 56] [--netns NAME] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST
   nc       netcat through this stack, on its own device
-           tcpip nc -u [-w 1] [--netns NAME] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST PORT
+           tcpip nc [-u] [-l] [--netns NAME] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST PORT
   help     this text
 
 DEBUG=tcpip:* prints one line per packet per layer (tcpip:link, tcpip:ip, tcpip:icmp, tcpip:arp).`;

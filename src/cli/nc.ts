@@ -1,15 +1,20 @@
 /**
  * `tcpip nc`: netcat whose traffic goes through this stack, on its own device.
- *   tcpip nc -u HOST PORT   stdin lines go out as datagrams; replies go to stdout.
+ *   tcpip nc HOST PORT      TCP: stdin to the connection, the connection to stdout,
+ *                           SHUT_WR when stdin ends, exit when the peer closes.
+ *   tcpip nc -l [HOST] PORT TCP: listen on the stack for one connection, then as above.
+ *   tcpip nc -u HOST PORT   UDP: stdin lines go out as datagrams; replies go to stdout.
  */
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { AF_INET, SOCK_DGRAM } from '../socket/constants.js';
+import { AF_INET, SHUT_WR, SOCK_DGRAM, SOCK_STREAM } from '../socket/constants.js';
+import type { StreamSocket } from '../socket/stream-socket.js';
+import type { Host } from './host.js';
 import { openHost } from './host.js';
 import { IN_NETNS_ENV, runInNetns } from './netns.js';
 import { DEVICE_OPTION_SPEC, deviceOptions } from './options.js';
 
-const USAGE = 'usage: tcpip nc -u [-w SECONDS] [--netns NAME] [--mode tun|tap] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST PORT';
+const USAGE = 'usage: tcpip nc [-u] [-l] [-w SECONDS] [--netns NAME] [--mode tun|tap] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST PORT\n       tcpip nc -l [options] PORT';
 
 export async function runNc(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -18,18 +23,21 @@ export async function runNc(argv: string[]): Promise<number> {
     options: {
       ...DEVICE_OPTION_SPEC,
       udp: { type: 'boolean', short: 'u' },
+      listen: { type: 'boolean', short: 'l' },
       wait: { type: 'string', short: 'w', default: '1' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || positionals.length !== 2) {
+  const listen = values.listen === true;
+  if (values.help || positionals.length < (listen ? 1 : 2) || positionals.length > 2) {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!values.udp) {
-    console.error('tcpip nc: only UDP (-u) is available until the TCP layer lands');
+  if (listen && values.udp) {
+    console.error('tcpip nc: -l is for TCP only');
     return 2;
   }
+  if (listen && positionals.length === 1) positionals.unshift('0.0.0.0');
   const o = deviceOptions(values, { dev: 'tcpip1', addr: '10.8.0.2/24', gateway: '10.8.0.1' });
   const port = Number(positionals[1]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`port "${positionals[1]}" is not 1..65535`);
@@ -42,6 +50,13 @@ export async function runNc(argv: string[]): Promise<number> {
   if (o.netns && process.env[IN_NETNS_ENV] !== o.netns) return runInNetns(o.netns, [process.argv[1]!, 'nc', ...argv]);
 
   const host = openHost(o);
+  if (!values.udp) {
+    try {
+      return await tcpNc(host, positionals[0]!, port, listen);
+    } finally {
+      await host.close();
+    }
+  }
   const s = host.api.socket(AF_INET, SOCK_DGRAM);
   let status = 0;
   try {
@@ -76,5 +91,51 @@ export async function runNc(argv: string[]): Promise<number> {
     s.close();
     await host.close();
   }
+  return status;
+}
+
+/** TCP netcat over the stack: stdin -> connection -> stdout. */
+async function tcpNc(host: Host, addr: string, port: number, listen: boolean): Promise<number> {
+  let conn: StreamSocket;
+  if (listen) {
+    const l = host.api.socket(AF_INET, SOCK_STREAM);
+    l.bind([addr, port]);
+    l.listen(1);
+    console.error(`listening on ${l.getsockname().join(':')}`);
+    [conn] = await l.accept();
+    l.close();
+  } else {
+    conn = host.api.socket(AF_INET, SOCK_STREAM);
+    await conn.connect([addr, port]);
+  }
+  let status = 0;
+  const writer = (async () => {
+    try {
+      for await (const chunk of process.stdin) await conn.sendall(chunk as Buffer);
+      conn.shutdown(SHUT_WR);
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      if (err.code !== 'EBADF') {
+        console.error(`tcpip nc: ${err.message}`);
+        status = 1;
+      }
+    }
+  })();
+  try {
+    for (;;) {
+      const data = await conn.recv(65536);
+      if (data.length === 0) break;
+      if (!process.stdout.write(data)) await new Promise((r) => process.stdout.once('drain', r));
+    }
+  } catch (e) {
+    console.error(`tcpip nc: ${(e as Error).message}`);
+    status = 1;
+  }
+  // The peer has closed: we are done, whether or not stdin has ended.
+  process.stdin.pause();
+  conn.close();
+  // Let the FIN (and any last data) leave before the device goes away.
+  await Promise.race([writer, new Promise((r) => setTimeout(r, 200))]);
+  await new Promise((r) => setTimeout(r, 100));
   return status;
 }

@@ -3,17 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { SimNetwork } from '../../src/sim/sim-network.js';
 import { main as udpClient } from '../../examples/udp-client.js';
 import { main as udpServer } from '../../examples/udp-server.js';
+import { scriptedIo } from '../../examples/io.js';
 
 describe('examples: UDP server and client from the tutorial', () => {
   it('the server prints the datagram the client sent and who sent it', async () => {
     const { net, a, b } = SimNetwork.pair();
-    const lines: string[] = [];
-    const print = (...args: unknown[]): void => void lines.push(args.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' '));
-    const server = udpServer(b.api, [], print, 1);
+    const io = scriptedIo([]);
+    const server = udpServer(b.api, io, 1);
     await net.runFor(1);
-    await net.until(udpClient(a.api, ['10.7.0.2']));
+    await net.until(udpClient(a.api, '10.7.0.2'));
     await net.until(server);
-    expect(lines[0]).toBe('waiting for datagrams...');
-    expect(lines[1]).toMatch(/^Received: hello,this is a test info ! from \["10\.7\.0\.1",\d+\]$/);
+    expect(io.output[0]).toBe('waiting for datagrams...');
+    expect(io.output[1]).toMatch(/^Received: hello,this is a test info ! from \["10\.7\.0\.1",\d+\]$/);
   });
 });
