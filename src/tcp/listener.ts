@@ -33,9 +33,13 @@ export class TcpListener {
     public backlog: number,
   ) {}
 
-  /** Room for another SYN? (accept queue below the backlog, SYN queue below its cap) */
+  /**
+   * Room for another SYN? The backlog bounds connections not yet accepted, embryonic or
+   * established (as BSD counts it), so an accept queue never outgrows it; the SYN queue
+   * is also capped on its own (Linux tcp_max_syn_backlog).
+   */
   hasRoom(maxSynBacklog: number): boolean {
-    return this.acceptQueue.length < this.backlog && this.synQueue.size < Math.max(this.backlog, maxSynBacklog);
+    return this.acceptQueue.length + this.synQueue.size < this.backlog && this.synQueue.size < maxSynBacklog;
   }
 
   /** An embryonic connection finished its handshake, or died. */

@@ -57,7 +57,7 @@ export class RingBuffer {
     const k = Math.min(n, this.length);
     this.head = (this.head + k) % this.capacity;
     this.length -= k;
-    if (this.length === 0) this.head = 0;
+    // (head is not reset when the buffer empties: out-of-order bytes may lie beyond it)
   }
 
   /** Reads (copies out and consumes) up to `max` bytes. */

@@ -1,0 +1,334 @@
+/**
+ * The stream half of the socket facade, whole-stack, on two simulated hosts over an
+ * in-memory wire (optionally faulty) and a manual clock.
+ */
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { SeededRand } from '../../src/core/rand.js';
+import { FaultLink, NO_FAULTS } from '../../src/link/fault-link.js';
+import { SimNetwork } from '../../src/sim/sim-network.js';
+import {
+  AF_INET, IPPROTO_TCP, SHUT_RD, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF,
+  SO_REUSEADDR, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
+} from '../../src/socket/constants.js';
+import { connect, createServer, type TcpStream } from '../../src/socket/net.js';
+import type { StreamSocket } from '../../src/socket/stream-socket.js';
+
+function pattern(n: number, seed = 0): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 7 + seed + (i >> 8)) & 0xff;
+  return b;
+}
+
+async function readAll(net: SimNetwork, s: StreamSocket): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    const d = await net.until(s.recv(65536));
+    if (d.length === 0) return Buffer.concat(parts);
+    parts.push(d);
+  }
+}
+
+function listening(b: { api: { socket(f: number, t: typeof SOCK_STREAM): StreamSocket } }, port: number, backlog = 8): StreamSocket {
+  const s = b.api.socket(AF_INET, SOCK_STREAM);
+  s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  s.bind(['', port]);
+  s.listen(backlog);
+  return s;
+}
+
+describe('SOCK_STREAM sockets', () => {
+  it('connect/accept, then data both ways, then a graceful close to CLOSED and TIME-WAIT', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const srv = listening(b, 7);
+    const cli = a.api.socket(AF_INET, SOCK_STREAM);
+    const accepted = srv.accept();
+    await net.until(cli.connect(['10.7.0.2', 7]));
+    const [conn, peer] = await net.until(accepted);
+    expect(peer).toEqual(['10.7.0.1', cli.getsockname()[1]]);
+    expect(conn.getpeername()).toEqual(peer);
+    expect(cli.getpeername()).toEqual(['10.7.0.2', 7]);
+    expect(await cli.send('ping')).toBe(4);
+    expect(Buffer.from(await net.until(conn.recv(100))).toString()).toBe('ping');
+    await conn.sendall('pong');
+    expect(Buffer.from(await net.until(cli.recv(100))).toString()).toBe('pong');
+    cli.close();
+    expect((await net.until(conn.recv(100))).length).toBe(0); // EOF
+    conn.close();
+    await net.runFor(1000);
+    expect(b.stack.tcp.connections.size).toBe(0); // passive closer: LAST-ACK -> CLOSED
+    const tw = [...a.stack.tcp.connections];
+    expect(tw.map((c) => c.state)).toEqual(['TIME-WAIT']);
+    await net.runFor(60_000); // 2*MSL
+    expect(a.stack.tcp.connections.size).toBe(0);
+  });
+
+  it('moves 2 MiB each way at once with ISS near 2^32', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    a.stack.tcp.issOverride = () => 0xfffff000;
+    b.stack.tcp.issOverride = () => 0xffffff00;
+    const srv = listening(b, 9);
+    const cli = a.api.socket(AF_INET, SOCK_STREAM);
+    const acc = srv.accept();
+    await net.until(cli.connect(['10.7.0.2', 9]));
+    const [conn] = await net.until(acc);
+    const up = pattern(2 << 20, 1);
+    const down = pattern(2 << 20, 2);
+    const s1 = cli.sendall(up).then(() => cli.shutdown(SHUT_WR));
+    const s2 = conn.sendall(down).then(() => conn.shutdown(SHUT_WR));
+    const [gotUp, gotDown] = await Promise.all([readAll(net, conn), readAll(net, cli)]);
+    await net.until(Promise.all([s1, s2]));
+    expect(Buffer.compare(gotUp, Buffer.from(up))).toBe(0);
+    expect(Buffer.compare(gotDown, Buffer.from(down))).toBe(0);
+  });
+
+  it('delivers every byte in order through loss, duplication, reordering and corruption', async () => {
+    const { net, a, b } = SimNetwork.pair({
+      wrap: (link, clock, i) => new FaultLink(link, { ...NO_FAULTS, loss: 0.05, duplicate: 0.02, reorder: 0.05, corrupt: 0.01, delayMs: 5, jitterMs: 3 }, new SeededRand(42 + i), clock),
+    });
+    const srv = listening(b, 7);
+    const cli = a.api.socket(AF_INET, SOCK_STREAM);
+    const acc = srv.accept();
+    await net.until(cli.connect(['10.7.0.2', 7]));
+    const [conn] = await net.until(acc);
+    const data = pattern(300_000, 3);
+    const sending = cli.sendall(data).then(() => cli.shutdown(SHUT_WR));
+    const got = await readAll(net, conn);
+    await net.until(sending);
+    expect(got.length).toBe(data.length);
+    expect(Buffer.compare(got, Buffer.from(data))).toBe(0);
+    const info = cli.tcpInfo()!;
+    expect(info.retransmits).toBeGreaterThan(0);
+    expect(b.stack.ip.counters.badChecksum + b.stack.tcp.counters.badChecksum + a.stack.ip.counters.badChecksum + a.stack.tcp.counters.badChecksum).toBeGreaterThan(0);
+  });
+
+  it('a closed port refuses: connect fails with ECONNREFUSED', async () => {
+    const { net, a } = SimNetwork.pair();
+    const s = a.api.socket(AF_INET, SOCK_STREAM);
+    const err = await net.until(s.connect(['10.7.0.2', 4444]).then(() => null, (e: unknown) => e));
+    expect(err).toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect' });
+    expect((err as Error).message).toMatch(/^connect fd 3 \(tcp 10\.7\.0\.1:\d+ -> 10\.7\.0\.2:4444\): ECONNREFUSED/);
+  });
+
+  it('connect to a host that never answers fails with ETIMEDOUT after the SYN retries (simulated time)', async () => {
+    const { net, a } = SimNetwork.pair({ wrap: (link, clock, i) => new FaultLink(link, { ...NO_FAULTS, loss: i === 1 ? 1 : 0 }, new SeededRand(1), clock) });
+    const s = a.api.socket(AF_INET, SOCK_STREAM);
+    const t0 = net.clock.now();
+    const err = await net.until(s.connect(['10.7.0.2', 7]).then(() => null, (e: unknown) => e));
+    expect(err).toMatchObject({ code: 'ETIMEDOUT' });
+    // 1 + 2 + 4 + 8 + 16 + 32 + 64 s (RFC 6298 backoff from a 1 s RTO, 6 retries)
+    expect(net.clock.now() - t0).toBe(127_000);
+  });
+
+  it('settimeout makes connect and recv fail with ETIMEDOUT; non-blocking connect says EINPROGRESS', async () => {
+    const { net, a, b } = SimNetwork.pair({ wrap: (link, clock, i) => new FaultLink(link, { ...NO_FAULTS, loss: i === 1 ? 1 : 0 }, new SeededRand(1), clock) });
+    void b;
+    const s = a.api.socket(AF_INET, SOCK_STREAM);
+    s.settimeout(2);
+    await expect(net.until(s.connect(['10.7.0.2', 7]))).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    const n = a.api.socket(AF_INET, SOCK_STREAM);
+    n.setblocking(false);
+    await expect(n.connect(['10.7.0.2', 7])).rejects.toMatchObject({ code: 'EINPROGRESS' });
+    await expect(n.connect(['10.7.0.2', 7])).rejects.toMatchObject({ code: 'EALREADY' });
+  });
+
+  it('recv on a quiet connection times out, and non-blocking recv says EAGAIN', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const srv = listening(b, 7);
+    const cli = a.api.socket(AF_INET, SOCK_STREAM);
+    const acc = srv.accept();
+    await net.until(cli.connect(['10.7.0.2', 7]));
+    await net.until(acc);
+    cli.settimeout(0.5);
+    const t0 = net.clock.now();
+    await expect(net.until(cli.recv(10))).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: 'recv' });
+    expect(net.clock.now() - t0).toBe(500);
+    cli.setblocking(false);
+    await expect(cli.recv(10)).rejects.toMatchObject({ code: 'EAGAIN' });
+  });
+
+  it('a peer reset surfaces as ECONNRESET; SO_LINGER 0 close sends it', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const srv = listening(b, 7);
+    const cli = a.api.socket(AF_INET, SOCK_STREAM);
+    const acc = srv.accept();
+    await net.until(cli.connect(['10.7.0.2', 7]));
+    const [conn] = await net.until(acc);
+    const pending = cli.recv(10);
+    conn.setsockopt(SOL_SOCKET, SO_LINGER, { onoff: true, linger: 0 });
+    conn.close();
+    await expect(net.until(pending)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await expect(cli.send('x')).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(cli.getsockopt(SOL_SOCKET, SO_ERROR)).toBe(104); // ECONNRESET on Linux
+    expect(b.stack.tcp.counters.resetsSent).toBe(1);
+  });
+
+  it('close with unread data resets the connection (RFC 2525, as Linux does)', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const srv = listening(b, 7);
+    const cli = a.api.socket(AF_INET, SOCK_STREAM);
+    const acc = srv.accept();
+    await net.until(cli.connect(['10.7.0.2', 7]));
+    const [conn] = await net.until(acc);
+    await cli.send('unread');
+    await net.runFor(100);
+    conn.close();
+    await expect(net.until(cli.recv(10))).rejects.toMatchObject({ code: 'ECONNRESET' });
+  });
+
+  it('half-close: after shutdown(SHUT_WR) the peer still sends, and we still read', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const srv = listening(b, 7);
+    const cli = a.api.socket(AF_INET, SOCK_STREAM);
+    const acc = srv.accept();
+    await net.until(cli.connect(['10.7.0.2', 7]));
+    const [conn] = await net.until(acc);
+    cli.shutdown(SHUT_WR);
+    await expect(cli.send('x')).rejects.toMatchObject({ code: 'EPIPE' });
+    expect((await net.until(conn.recv(10))).length).toBe(0);
+    expect(conn.tcpInfo()!.state).toBe('CLOSE-WAIT');
+    await conn.sendall(pattern(100_000));
+    conn.close();
+    const got = await readAll(net, cli);
+    expect(got.length).toBe(100_000);
+  });
+
+  it('shutdown(SHUT_RD) makes recv return EOF at once', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const srv = listening(b, 7);
+    const cli = a.api.socket(AF_INET, SOCK_STREAM);
+    const acc = srv.accept();
+    await net.until(cli.connect(['10.7.0.2', 7]));
+    await net.until(acc);
+    cli.shutdown(SHUT_RD);
+    expect((await cli.recv(10)).length).toBe(0);
+  });
+
+  it('errors: EADDRINUSE, EISCONN, ENOTCONN, EBADF, EINVAL', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    listening(b, 80);
+    const dup = b.api.socket(AF_INET, SOCK_STREAM);
+    expect(() => dup.bind(['', 80])).toThrow(/EADDRINUSE/);
+    const s = a.api.socket(AF_INET, SOCK_STREAM);
+    await expect(s.recv(1)).rejects.toMatchObject({ code: 'ENOTCONN' });
+    expect(() => s.getpeername()).toThrow(/ENOTCONN/);
+    await net.until(s.connect(['10.7.0.2', 80]));
+    await expect(s.connect(['10.7.0.2', 80])).rejects.toMatchObject({ code: 'EISCONN' });
+    expect(() => s.listen(1)).toThrow(/EINVAL/);
+    s.close();
+    await expect(s.send('x')).rejects.toMatchObject({ code: 'EBADF' });
+    const l = b.api.socket(AF_INET, SOCK_STREAM);
+    await expect(l.accept()).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+
+  it('the backlog bounds the accept queue; closing the listener resets what it had not handed out', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const srv = listening(b, 7, 2);
+    const clients = [0, 1, 2].map(() => a.api.socket(AF_INET, SOCK_STREAM));
+    const results = clients.map((c) => c.connect(['10.7.0.2', 7]).then(() => 'ok', (e: { code: string }) => e.code));
+    await net.runFor(100);
+    expect(b.stack.tcp.counters.listenDrops).toBeGreaterThan(0); // the third SYN waits
+    srv.close();
+    await net.runFor(10_000);
+    const outcomes = await Promise.all(results);
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(2);
+    for (const c of clients.slice(0, 2)) await expect(net.until(c.recv(1))).rejects.toMatchObject({ code: 'ECONNRESET' });
+  });
+
+  it('keepalive notices a peer that vanished and reports ETIMEDOUT', async () => {
+    let cut = false;
+    const { net, a, b } = SimNetwork.pair();
+    const srv = listening(b, 7);
+    const cli = a.api.socket(AF_INET, SOCK_STREAM);
+    const acc = srv.accept();
+    await net.until(cli.connect(['10.7.0.2', 7]));
+    await net.until(acc);
+    cli.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1);
+    cli.setsockopt(IPPROTO_TCP, TCP_KEEPIDLE, 10);
+    cli.setsockopt(IPPROTO_TCP, TCP_KEEPINTVL, 2);
+    cli.setsockopt(IPPROTO_TCP, TCP_KEEPCNT, 3);
+    expect([cli.getsockopt(IPPROTO_TCP, TCP_KEEPIDLE), cli.getsockopt(IPPROTO_TCP, TCP_KEEPINTVL), cli.getsockopt(IPPROTO_TCP, TCP_KEEPCNT)]).toEqual([10, 2, 3]);
+    // The peer vanishes: nothing it would send arrives any more.
+    b.link.peer = null;
+    cut = true;
+    const t0 = net.clock.now();
+    await expect(net.until(cli.recv(1))).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(cut).toBe(true);
+    // 10 s idle, then 3 probes 2 s apart, then the verdict 2 s after the last.
+    expect(net.clock.now() - t0).toBe(10_000 + 3 * 2_000);
+    expect(cli.tcpInfo()!.state).toBe('CLOSED');
+  });
+
+  it('options: TCP_NODELAY, SO_RCVBUF (doubled, as Linux), unknown options say ENOPROTOOPT', () => {
+    const { a } = SimNetwork.pair();
+    const s = a.api.socket(AF_INET, SOCK_STREAM);
+    s.setsockopt(IPPROTO_TCP, TCP_NODELAY, true);
+    expect(s.getsockopt(IPPROTO_TCP, TCP_NODELAY)).toBe(1);
+    s.setsockopt(SOL_SOCKET, SO_RCVBUF, 65536);
+    expect(s.getsockopt(SOL_SOCKET, SO_RCVBUF)).toBe(131072);
+    expect(() => s.setsockopt(SOL_SOCKET, 999, 1)).toThrow(/ENOPROTOOPT/);
+    expect(() => s.setsockopt(IPPROTO_TCP, TCP_KEEPCNT, 0)).toThrow(/EINVAL/);
+  });
+
+  it('reports TCP_INFO: state, RTT, windows, counters', async () => {
+    const { net, a, b } = SimNetwork.pair({ wrap: (link, clock) => new FaultLink(link, { ...NO_FAULTS, delayMs: 10 }, new SeededRand(1), clock) });
+    const srv = listening(b, 7);
+    const cli = a.api.socket(AF_INET, SOCK_STREAM);
+    const acc = srv.accept();
+    await net.until(cli.connect(['10.7.0.2', 7]));
+    const [conn] = await net.until(acc);
+    await cli.sendall(pattern(50_000));
+    let n = 0;
+    while (n < 50_000) n += (await net.until(conn.recv(65536))).length;
+    await net.runFor(200);
+    const info = cli.tcpInfo()!;
+    expect(info.state).toBe('ESTABLISHED');
+    // 20 ms of path, plus the receiver's delayed ACK (40 ms) on some samples.
+    expect(info.srttMs).toBeGreaterThanOrEqual(19);
+    expect(info.srttMs).toBeLessThan(20 + 40);
+    expect(info.rtoMs).toBe(200); // floor: MIN_RTO_MS
+    expect(info.bytesOut).toBe(50_000);
+    expect(info.bytesInFlight).toBe(0);
+    expect(info.cwnd).toBeGreaterThan(10 * 1460);
+    expect(info.sndMss).toBe(1460);
+  });
+});
+
+describe('Node-style streams over the stack', () => {
+  it('createServer/connect give Duplex streams with backpressure and half-close', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const server = createServer(b.api, (s: TcpStream) => s.pipe(s)); // echo
+    server.listen(7);
+    await net.runFor(1);
+    const c = connect(a.api, 7, '10.7.0.2');
+    const chunks: Buffer[] = [];
+    c.on('data', (d: Buffer) => chunks.push(d));
+    const ended = new Promise<void>((r) => c.on('end', r));
+    const data = Buffer.from(pattern(1 << 20, 9));
+    c.end(data);
+    await net.until(ended);
+    expect(Buffer.compare(Buffer.concat(chunks), data)).toBe(0);
+    server.close();
+  });
+
+  it("Node's own http.Server serves over the stack, keep-alive included", async () => {
+    const { net, a, b } = SimNetwork.pair();
+    let requests = 0;
+    const httpServer = http.createServer((req, res) => {
+      requests++;
+      res.end(`hello ${req.url}`);
+    });
+    createServer(b.api, (s) => httpServer.emit('connection', s)).listen(80);
+    await net.runFor(1);
+    const c = connect(a.api, 80, '10.7.0.2');
+    let text = '';
+    c.on('data', (d: Buffer) => (text += d.toString()));
+    c.write('GET /one HTTP/1.1\r\nHost: x\r\n\r\n');
+    await net.runFor(100);
+    c.write('GET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await net.until(new Promise((r) => c.on('end', r)));
+    expect(requests).toBe(2);
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*hello \/one[\s\S]*HTTP\/1\.1 200 OK[\s\S]*hello \/two$/);
+    httpServer.close();
+  });
+});
