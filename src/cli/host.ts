@@ -36,7 +36,11 @@ export function openHost(o: DeviceOptions): Host {
     pcapClose = f.close;
     device = new PcapLink(device, PcapWriter.forMedium(f.sink, tun.medium), wallClock, f.close);
   }
-  const stack = new Stack(device, { addr: o.addr, prefixLen: o.prefixLen, gateway: o.gateway }, osSeededRand(o.seed));
+  const stack = new Stack(
+    device,
+    { addr: o.addr, prefixLen: o.prefixLen, gateway: o.gateway, tcp: o.mslMs !== undefined ? { mslMs: o.mslMs } : {} },
+    osSeededRand(o.seed),
+  );
   const runtime = new Runtime(stack, device);
   const api = new SocketApi(makeHost(stack, () => runtime.clock.now(), () => runtime.wake()));
   runtime.start();

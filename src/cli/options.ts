@@ -16,6 +16,8 @@ export interface DeviceOptions {
   pcap?: string;
   fault?: FaultConfig;
   seed?: number;
+  /** TCP maximum segment lifetime in ms (TIME-WAIT lasts twice this). */
+  mslMs?: number;
 }
 
 export const DEVICE_OPTION_SPEC = {
@@ -28,6 +30,7 @@ export const DEVICE_OPTION_SPEC = {
   pcap: { type: 'string' },
   fault: { type: 'string' },
   seed: { type: 'string' },
+  msl: { type: 'string' },
 } as const;
 
 export function deviceOptions(
@@ -50,7 +53,13 @@ export function deviceOptions(
     seed = Number(v.seed);
     if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer`);
   }
+  let mslMs: number | undefined;
+  if (v.msl !== undefined) {
+    mslMs = Number(v.msl);
+    if (!Number.isInteger(mslMs) || mslMs < 0) throw new Error('--msl must be a whole number of milliseconds');
+  }
   return {
+    mslMs,
     netns: v.netns,
     medium: mode === 'tap' ? 'ethernet' : 'ip',
     dev,
