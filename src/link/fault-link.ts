@@ -89,6 +89,7 @@ interface Held {
 
 export interface FaultCounters {
   passed: number;
+  partitioned: number;
   lost: number;
   duplicated: number;
   reordered: number;
@@ -101,7 +102,7 @@ export interface FaultCounters {
 const REORDER_HOLD_MS = 1;
 
 export class FaultLink implements LinkDevice {
-  readonly counters: FaultCounters = { passed: 0, lost: 0, duplicated: 0, reordered: 0, corrupted: 0, delayed: 0, rateDropped: 0 };
+  readonly counters: FaultCounters = { passed: 0, partitioned: 0, lost: 0, duplicated: 0, reordered: 0, corrupted: 0, delayed: 0, rateDropped: 0 };
   private readonly held: Held[] = [];
   private seq = 0;
   private receiver: LinkReceiver | null = null;
@@ -125,8 +126,15 @@ export class FaultLink implements LinkDevice {
     return d === 'both' || (out ? d === 'out' : d === 'in');
   }
 
+  /** While set, every frame in both directions is dropped (a partition; clear it to heal). */
+  partitioned = false;
+
   /** Decides one frame's fate; returns true if it was taken (held or dropped). */
   private route(frame: Uint8Array, off: number, len: number, out: boolean): boolean {
+    if (this.partitioned) {
+      this.counters.partitioned++;
+      return true;
+    }
     if (!this.applies(out)) return false;
     const c = this.config;
     const r = this.rand;

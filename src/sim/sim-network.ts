@@ -9,12 +9,15 @@ import { SeededRand } from '../core/rand.js';
 import { parseCidr, parseIpv4 } from '../ip/address.js';
 import type { LinkDevice } from '../link/link-device.js';
 import { MemoryLink } from '../link/memory-link.js';
+import { LINKTYPE_RAW, PcapLink, PcapWriter } from '../link/pcap.js';
 import { makeHost, type SocketHost } from '../socket/host.js';
 import { SocketApi } from '../socket/socket-api.js';
-import { Stack } from '../stack.js';
+import { Stack, type StackConfig } from '../stack.js';
 
 export interface SimHost {
   name: string;
+  cidr: string;
+  seed: number;
   stack: Stack;
   link: MemoryLink;
   device: LinkDevice;
@@ -43,27 +46,63 @@ export class SimNetwork {
   static pair(opts: {
     a?: string; b?: string; seed?: number; mtu?: number;
     wrap?: (link: MemoryLink, clock: ManualClock, index: number) => LinkDevice;
+    tcp?: StackConfig['tcp'];
+    /** Record every frame host a sends and receives (see `pcap()`). */
+    pcap?: boolean;
   } = {}): { net: SimNetwork; a: SimHost; b: SimHost } {
     const net = new SimNetwork();
     const [la, lb] = MemoryLink.pair('ip', opts.mtu ?? 1500);
     la.recordSent = false;
     lb.recordSent = false;
-    const a = net.add('a', la, opts.a ?? '10.7.0.1/24', opts.seed ?? 1, opts.wrap?.(la, net.clock, 0));
-    const b = net.add('b', lb, opts.b ?? '10.7.0.2/24', (opts.seed ?? 1) + 1, opts.wrap?.(lb, net.clock, 1));
+    let da: LinkDevice = opts.wrap?.(la, net.clock, 0) ?? la;
+    if (opts.pcap) {
+      // Recorded outside the fault injector: the trace shows what really crossed the wire.
+      net.pcapWriter = new PcapWriter((chunk) => net.pcapChunks.push(chunk.slice()), LINKTYPE_RAW);
+      da = new PcapLink(da, net.pcapWriter, { now: () => net.clock.now() });
+    }
+    const a = net.add('a', la, opts.a ?? '10.7.0.1/24', opts.seed ?? 1, da, undefined, opts.tcp);
+    const b = net.add('b', lb, opts.b ?? '10.7.0.2/24', (opts.seed ?? 1) + 1, opts.wrap?.(lb, net.clock, 1), undefined, opts.tcp);
     return { net, a, b };
   }
 
-  add(name: string, link: MemoryLink, cidr: string, seed: number, device: LinkDevice = link, gateway?: string): SimHost {
+  private pcapWriter: PcapWriter | null = null;
+  private readonly pcapChunks: Uint8Array[] = [];
+
+  /** The recorded trace as a pcap file's bytes (simulated time as timestamps). */
+  pcap(): Uint8Array {
+    this.pcapWriter?.flush();
+    return Buffer.concat(this.pcapChunks);
+  }
+
+  add(name: string, link: MemoryLink, cidr: string, seed: number, device: LinkDevice = link, gateway?: string, tcp: StackConfig['tcp'] = {}): SimHost {
     const { addr, prefixLen } = parseCidr(cidr);
-    const stack = new Stack(device, { addr, prefixLen, gateway: gateway ? parseIpv4(gateway) : undefined }, new SeededRand(seed));
+    const stack = new Stack(device, { addr, prefixLen, gateway: gateway ? parseIpv4(gateway) : undefined, tcp }, new SeededRand(seed));
     stack.onInternalError = (err) => {
       throw err; // in simulation a bug must fail the test loudly
     };
     device.setReceiver(stack.receiverFor(() => this.clock.now(), () => (this.dirty = true)));
     const host = makeHost(stack, () => this.clock.now(), () => (this.dirty = true));
-    const h: SimHost = { name, stack, link, device, host, api: new SocketApi(host) };
+    const h: SimHost = { name, cidr, seed, stack, link, device, host, api: new SocketApi(host) };
     this.hosts.push(h);
     return h;
+  }
+
+  /**
+   * The host crashes and comes back with a fresh stack on the same wire and address: it
+   * has forgotten every connection (its peer learns so from the RSTs it gets back).
+   * Sockets of the old stack are left dangling, as a crashed process's would be.
+   */
+  reboot(h: SimHost, tcp: StackConfig['tcp'] = {}): void {
+    const { addr, prefixLen } = parseCidr(h.cidr);
+    h.seed++;
+    const stack = new Stack(h.device, { addr, prefixLen, tcp }, new SeededRand(h.seed));
+    stack.onInternalError = (err) => {
+      throw err;
+    };
+    h.device.setReceiver(stack.receiverFor(() => this.clock.now(), () => (this.dirty = true)));
+    h.stack = stack;
+    h.host = makeHost(stack, () => this.clock.now(), () => (this.dirty = true));
+    h.api = new SocketApi(h.host);
   }
 
   /** One round: deliver what is on the wires, poll every stack, let promises run. */

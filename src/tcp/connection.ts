@@ -12,7 +12,7 @@ import { NewReno } from './congestion/new-reno.js';
 import { MAX_WSCALE, type OptionsToSend } from './options.js';
 import { RingBuffer } from './ring-buffer.js';
 import { RttEstimator } from './rtt.js';
-import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
+import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
 import { assertTransition, type TcpState } from './state.js';
 import { ACK, FIN, PSH, RST, SYN } from './tcp-packet.js';
 
@@ -79,6 +79,10 @@ export class TcpConnection {
   /** Send MSS (the peer's, bounded by our MTU) and the MSS we advertised. */
   sndMss = DEFAULT_PEER_MSS;
   rcvMss = DEFAULT_PEER_MSS;
+  /** Offer window scaling in our SYN (always on active open; on passive open only if the peer did, RFC 7323 §2.2). */
+  offerWscale = true;
+  /** The window our SYN advertised (unscaled), for the right edge once RCV.NXT is known. */
+  synWindow = 0;
 
   // --- buffers
   sndBuf: RingBuffer;
@@ -107,7 +111,11 @@ export class TcpConnection {
   timeWaitAt = -1;
   finWait2At = -1;
   retries = 0;
+  /** A SYN (or SYN-ACK) of ours timed out: RFC 6298 (5.7) then asks for a 3 s RTO for data. */
+  synRetransmitted = false;
   persistProbes = 0;
+  /** Exponent of the persist timer's backoff: kept across answered probes, reset when the window opens. */
+  persistBackoff = 0;
   keepaliveSent = 0;
 
   // --- RTT and congestion
@@ -312,6 +320,7 @@ export class TcpConnection {
     if (syn) {
       // RFC 7323 §2.2: the window in a SYN is never scaled.
       const w = Math.min(this.rawWindow(), 65535);
+      this.synWindow = w;
       this.rcvAdvEdge = seqAdd(this.rcvNxt, w);
       return w;
     }
@@ -341,7 +350,7 @@ export class TcpConnection {
   // ------------------------------------------------------------------ output
 
   private synOptions(): OptionsToSend {
-    return { mss: this.rcvMss, wscale: this.rcvWscale };
+    return this.offerWscale ? { mss: this.rcvMss, wscale: this.rcvWscale } : { mss: this.rcvMss };
   }
 
   /** Sends whatever the state, the windows, Nagle and pending ACKs allow. */
@@ -483,6 +492,7 @@ export class TcpConnection {
     } else {
       this.persistAt = -1;
       this.persistProbes = 0;
+      this.persistBackoff = 0;
     }
   }
 
@@ -522,10 +532,13 @@ export class TcpConnection {
   private onRetransmitTimeout(now: number): void {
     this.rtoAt = -1;
     if (this.inFlight() === 0) return;
-    const limit = this.state === 'SYN-SENT' ? this.config.synRetries : this.state === 'SYN-RECEIVED' ? this.config.synAckRetries : this.config.maxRetries;
+    // Our SYN is not yet acknowledged (SYN-SENT, SYN-RECEIVED, or a close in SYN-RECEIVED
+    // that moved to FIN-WAIT-1): the SYN is what must go again.
+    const synUnacked = seqLe(this.sndUna, this.iss);
+    const limit = this.state === 'SYN-SENT' ? this.config.synRetries : synUnacked ? this.config.synAckRetries : this.config.maxRetries;
     if (this.retries >= limit) {
       this.stats.timeouts++;
-      if (this.state === 'SYN-RECEIVED') {
+      if (synUnacked && this.listener) {
         this.closeNow('SYN-ACK not acknowledged');
       } else {
         this.closeNow(`no acknowledgment after ${this.retries} retransmissions`, 'ETIMEDOUT');
@@ -543,10 +556,12 @@ export class TcpConnection {
     this.sndNxt = this.sndUna;
     // An unacknowledged FIN is sent again after the data before it.
     if (this.finSeq !== -1 && !seqLt(this.finSeq, this.sndUna)) this.finSeq = -1;
-    if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') {
+    if (synUnacked) {
       this.sndNxt = this.iss;
+      this.synRetransmitted = true;
       this.sendSyn(this.state === 'SYN-SENT' ? SYN : SYN | ACK, now);
       this.stats.retransmits++;
+      if (this.state !== 'SYN-SENT' && this.state !== 'SYN-RECEIVED') this.output(now); // and the FIN after it
       return;
     }
     this.output(now);
@@ -561,9 +576,11 @@ export class TcpConnection {
       return;
     }
     this.persistProbes++;
+    this.persistBackoff++;
     this.stats.zeroWindowProbes++;
     this.out.writeSegment(this, seqAdd(this.sndUna, -1), ACK, 0, 0, null, now);
-    this.persistAt = now + Math.min(this.rtt.rto * 2 ** this.persistProbes, 120_000);
+    // RFC 9293 §3.8.6.1: probe intervals SHOULD increase exponentially (capped as the RTO is).
+    this.persistAt = now + Math.min(this.rtt.rto * 2 ** this.persistBackoff, 120_000);
   }
 
   /** RFC 1122 §4.2.3.6: after idle time, probe with SEG.SEQ = SND.NXT-1 and no data. */
@@ -591,6 +608,11 @@ export class TcpConnection {
       return;
     }
     this.keepaliveAt = this.keepaliveSent > 0 ? now + this.keepIntvlMs : this.lastRecvAt + this.keepIdleMs;
+  }
+
+  /** Handshake complete: RFC 6298 (5.7), a 3 s RTO if our SYN timed out and no RTT was measured. */
+  onEstablished(): void {
+    if (this.synRetransmitted && this.rtt.samples === 0) this.rtt.reinitialize(3000);
   }
 
   enterTimeWait(now: number, why: string): void {

@@ -35,9 +35,11 @@ export function applySynOptions(c: TcpConnection, s: Segment): void {
   if (s.opts.wscale >= 0) {
     c.sndWscale = s.opts.wscale;
   } else {
-    // Scaling is used only if both sides offered it.
+    // Scaling is used only if both sides offered it (RFC 7323 §2.2); a passive opener then
+    // leaves the option out of its SYN-ACK.
     c.sndWscale = 0;
     c.rcvWscale = 0;
+    c.offerWscale = false;
   }
 }
 
@@ -57,6 +59,8 @@ function synSent(c: TcpConnection, s: Segment, now: number): void {
   if (!s.has(SYN)) return;
   c.irs = s.seq;
   c.rcvNxt = seqAdd(s.seq, 1);
+  // Our SYN advertised a window before RCV.NXT was known: anchor its right edge now.
+  c.rcvAdvEdge = seqAdd(c.rcvNxt, c.synWindow);
   applySynOptions(c, s);
   if (s.has(ACK)) {
     c.sndUna = s.ack;
@@ -74,6 +78,7 @@ function synSent(c: TcpConnection, s: Segment, now: number): void {
     c.sndWl1 = s.seq;
     c.sndWl2 = s.ack;
     c.setState('ESTABLISHED', 'SYN-ACK received');
+    c.onEstablished();
     c.ackNow = true;
     // Data or FIN in the SYN-ACK (rare) go through the usual text and FIN steps.
     s.seq = seqAdd(s.seq, 1);
@@ -141,9 +146,11 @@ function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv):
       return;
     }
     // RFC 9293: "special allowance should be made to accept valid ACKs, URGs, and RSTs"
-    // when the window is zero; the text is dropped.
+    // when the window is zero; the text is dropped, and acknowledged so that the peer's
+    // zero-window probe is answered (RFC 1122 §4.2.2.17).
     s.len = 0;
     s.flags &= ~FIN;
+    c.ackNow = true;
   }
   trimToWindow(c, s);
   c.lastRecvAt = now;
@@ -194,6 +201,7 @@ function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv):
     c.sndWl1 = s.seq;
     c.sndWl2 = s.ack;
     c.setState('ESTABLISHED', 'ACK of SYN-ACK');
+    c.onEstablished();
     if (c.listener) {
       const l = c.listener;
       c.listener = null;
@@ -228,6 +236,7 @@ function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv):
   // Sixth (URG) is ignored: RFC 6093 advises against urgent data. Seventh: text.
   if (s.len > 0) {
     if (c.state === 'ESTABLISHED' || c.state === 'FIN-WAIT-1' || c.state === 'FIN-WAIT-2') text(c, s, now);
+    if (c.isClosed()) return;
   }
   // Eighth: FIN.
   if (s.has(FIN)) fin(c, s, now);
@@ -302,6 +311,12 @@ function ack(c: TcpConnection, s: Segment, now: number): void {
 
 /** The seventh step: in-window data into the receive buffer, out of order or not. */
 function text(c: TcpConnection, s: Segment, now: number): void {
+  if (c.orphan) {
+    // RFC 1122 §4.2.2.13: new data after CLOSE SHOULD be answered with RST, to show the
+    // data was lost (Linux counts these as TCPAbortOnData).
+    c.abort(now, 'data arrived after close');
+    return;
+  }
   const off = seqDiff(s.seq, c.rcvNxt);
   const len = Math.min(s.len, c.rcvBuf.free - off);
   if (off < 0 || len <= 0) return;

@@ -113,6 +113,8 @@ export interface OptionsToSend {
   wscale?: number;
   sackPermitted?: boolean;
   timestamps?: { tsVal: number; tsEcr: number };
+  /** SACK blocks (RFC 2018), at most 4 (3 with timestamps, to fit 40 bytes). */
+  sack?: [number, number][];
 }
 
 /** Writes options padded to a multiple of 4 bytes; returns the length written. */
@@ -147,9 +149,22 @@ export function writeOptions(o: OptionsToSend, b: Uint8Array, off: number): numb
     writeU32(b, i + 8, o.timestamps.tsEcr);
     i += 12;
   }
+  if (o.sack && o.sack.length > 0) {
+    const n = Math.min(o.sack.length, 4);
+    b[i] = OPT_NOP;
+    b[i + 1] = OPT_NOP;
+    b[i + 2] = OPT_SACK;
+    b[i + 3] = 2 + 8 * n;
+    for (let k = 0; k < n; k++) {
+      writeU32(b, i + 4 + 8 * k, o.sack[k]![0]);
+      writeU32(b, i + 8 + 8 * k, o.sack[k]![1]);
+    }
+    i += 4 + 8 * n;
+  }
   return i - off;
 }
 
 export function optionsLength(o: OptionsToSend): number {
-  return (o.mss !== undefined ? 4 : 0) + (o.wscale !== undefined ? 4 : 0) + (o.sackPermitted ? 4 : 0) + (o.timestamps ? 12 : 0);
+  const sack = o.sack && o.sack.length > 0 ? 4 + 8 * Math.min(o.sack.length, 4) : 0;
+  return (o.mss !== undefined ? 4 : 0) + (o.wscale !== undefined ? 4 : 0) + (o.sackPermitted ? 4 : 0) + (o.timestamps ? 12 : 0) + sack;
 }

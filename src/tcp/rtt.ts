@@ -41,6 +41,12 @@ export class RttEstimator {
     this.backoffs = 0;
   }
 
+  /** Sets the timeout with no measurement behind it (RFC 6298 (5.7)'s 3 s after a lost SYN). */
+  reinitialize(ms: number): void {
+    this.base = ms;
+    this.backoffs = 0;
+  }
+
   /** RFC 6298 (5.5): double the timeout on expiry. */
   backoff(): void {
     if (this.rto < MAX_RTO_MS) this.backoffs++;

@@ -112,7 +112,7 @@ export interface TcpRepr {
   flags: number;
   window: number;
   urgent?: number;
-  options: OptionsToSend & { sack?: [number, number][] };
+  options: OptionsToSend;
   payload: Uint8Array;
 }
 
@@ -146,6 +146,7 @@ export function parseTcp(p: TcpPacket, src: Ipv4Addr, dst: Ipv4Addr): TcpRepr | 
 export function writeTcpHeader(
   b: Uint8Array, o: number, src: Ipv4Addr, dst: Ipv4Addr, srcPort: number, dstPort: number,
   seq: number, ack: number, flags: number, window: number, opts: OptionsToSend | null, payloadLen: number,
+  urgent = 0,
 ): number {
   const optLen = opts ? optionsLength(opts) : 0;
   const hl = TCP_HEADER_LEN + optLen;
@@ -157,7 +158,7 @@ export function writeTcpHeader(
   b[o + 13] = flags;
   writeU16(b, o + 14, window);
   writeU16(b, o + 16, 0);
-  writeU16(b, o + 18, 0);
+  writeU16(b, o + 18, urgent);
   if (opts) writeOptions(opts, b, o + TCP_HEADER_LEN);
   const len = hl + payloadLen;
   writeU16(b, o + 16, finishChecksum(sumBytes(b, o, len, pseudoHeaderSum(src, dst, IP_PROTO_TCP, len))));
@@ -172,5 +173,5 @@ export function tcpHeaderLen(opts: OptionsToSend | null): number {
 export function emitTcp(r: TcpRepr, src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, o: number): number {
   const hl = tcpHeaderLen(r.options);
   b.set(r.payload, o + hl);
-  return writeTcpHeader(b, o, src, dst, r.srcPort, r.dstPort, r.seq, r.ack, r.flags, r.window, r.options, r.payload.length);
+  return writeTcpHeader(b, o, src, dst, r.srcPort, r.dstPort, r.seq, r.ack, r.flags, r.window, r.options, r.payload.length, r.urgent ?? 0);
 }

@@ -1,0 +1,270 @@
+/**
+ * The script language: packetdrill's notation, simplified (STYLE.md §6 item 4).
+ *
+ *   // @tcp mslMs=500 delayedAckMs=40     header: stack config (Partial<TcpConfig>)
+ *   // @iss 0xffffff00                     header: our ISS (tcp.issOverride)
+ *   // @remote_isn 0xfffff000              header: the ISN the script's remote side numbers from
+ *   // @tolerance_ms 0                     header: allowed timing slack of `>` lines and calls
+ *   0      socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+ *   +0     bind(3, ..., ...) = 0
+ *   +0     listen(3, 1) = 0
+ *   +0     < S 0:0(0) win 65535 <mss 1460,nop,wscale 7>
+ *   +0     > S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 3>
+ *   +.1    < . 1:1(0) ack 1 win 257
+ *   +0     accept(3, ..., ...) = 4
+ *   +0...0.3 read(4, ..., 1000) = 100     a blocking call: starts at +0, returns 0.3 s later
+ *   +0     tcp_state(4) = ESTABLISHED     (our extension: the connection's RFC 9293 state)
+ *
+ * Times are seconds: absolute (`1.5`) or relative to the previous line's start (`+.1`). A
+ * blocking call is written `START...END`; END is relative to START when START is relative.
+ * `<` is a segment from the remote peer, `>` one the stack must send at exactly that time.
+ * Sequence numbers are relative to each side's ISN (ours is learnt from our first SYN or
+ * SYN-ACK; before that, our numbers are absolute). Flags: S F R P U E W, and `.` for ACK.
+ * For `>`, `win` and the option list are checked only when given; `<...>` matches anything.
+ */
+
+export interface TimeSpec {
+  rel: boolean;
+  /** Microseconds (integers, so that sums of decimal seconds stay exact). */
+  us: number;
+}
+
+export type OptSpec =
+  | { kind: 'mss'; value: number }
+  | { kind: 'wscale'; value: number }
+  | { kind: 'nop' }
+  | { kind: 'eol' }
+  | { kind: 'sackOK' }
+  | { kind: 'TS'; val: number; ecr: number }
+  | { kind: 'sack'; blocks: [number, number][] };
+
+export interface SegSpec {
+  flags: number;
+  flagText: string;
+  seq: number;
+  len: number;
+  ack?: number;
+  win?: number;
+  /** undefined: not given; 'any': `<...>`. */
+  options?: OptSpec[] | 'any';
+}
+
+export interface CallSpec {
+  name: string;
+  args: string[];
+  /** `= 0`, `= -1 ECONNRESET`, `= TIME-WAIT` (tcp_state). */
+  ret: { value: string; errno?: string };
+}
+
+export type Action =
+  | { kind: 'inbound'; seg: SegSpec }
+  | { kind: 'outbound'; seg: SegSpec }
+  | { kind: 'call'; call: CallSpec };
+
+export interface Line {
+  lineNo: number;
+  text: string;
+  start: TimeSpec;
+  /** The return time of a blocking call (`START...END`). */
+  end?: TimeSpec;
+  action: Action;
+}
+
+export interface Header {
+  tcp: Record<string, number>;
+  iss?: number;
+  remoteIsn?: number;
+  toleranceMs?: number;
+}
+
+export interface Script {
+  name: string;
+  header: Header;
+  lines: Line[];
+}
+
+export const FLAG_BITS: Record<string, number> = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, '.': 0x10, U: 0x20, E: 0x40, W: 0x80 };
+
+export class ScriptError extends Error {
+  constructor(name: string, lineNo: number, msg: string) {
+    super(`${name}:${lineNo}: ${msg}`);
+    this.name = 'ScriptError';
+  }
+}
+
+/** "1.25" / ".1" / "0" -> microseconds, exactly. */
+function parseSeconds(s: string): number {
+  const m = /^(\d*)(?:\.(\d{0,6}))?$/.exec(s);
+  if (!m || (m[1] === '' && (m[2] === undefined || m[2] === ''))) throw new Error(`bad time "${s}"`);
+  const whole = m[1] === '' ? 0 : Number(m[1]);
+  const frac = (m[2] ?? '').padEnd(6, '0');
+  return whole * 1_000_000 + Number(frac);
+}
+
+function parseTime(s: string): TimeSpec {
+  if (s.startsWith('+')) return { rel: true, us: parseSeconds(s.slice(1)) };
+  return { rel: false, us: parseSeconds(s) };
+}
+
+function parseNum(s: string): number {
+  const t = s.trim();
+  if (!/^(0x[0-9a-fA-F]+|-?\d+)$/.test(t)) throw new Error(`bad number "${s}"`);
+  return Number(t);
+}
+
+function parseOptions(text: string): OptSpec[] | 'any' {
+  const t = text.trim();
+  if (t === '...') return 'any';
+  if (t === '') return [];
+  return t.split(',').map((raw): OptSpec => {
+    const w = raw.trim().split(/\s+/);
+    switch (w[0]) {
+      case 'mss': return { kind: 'mss', value: parseNum(w[1] ?? '') };
+      case 'wscale': return { kind: 'wscale', value: parseNum(w[1] ?? '') };
+      case 'nop': return { kind: 'nop' };
+      case 'eol': return { kind: 'eol' };
+      case 'sackOK': return { kind: 'sackOK' };
+      case 'TS':
+        if (w[1] !== 'val' || w[3] !== 'ecr') throw new Error(`bad TS option "${raw}"`);
+        return { kind: 'TS', val: parseNum(w[2] ?? ''), ecr: parseNum(w[4] ?? '') };
+      case 'sack':
+        return {
+          kind: 'sack',
+          blocks: w.slice(1).map((b) => {
+            const [l, r] = b.split(':');
+            return [parseNum(l ?? ''), parseNum(r ?? '')] as [number, number];
+          }),
+        };
+      default:
+        throw new Error(`unknown option "${raw.trim()}"`);
+    }
+  });
+}
+
+/** `S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 3>` */
+export function parseSegment(text: string, inbound: boolean): SegSpec {
+  let rest = text.trim();
+  let options: SegSpec['options'];
+  const lt = rest.indexOf('<');
+  if (lt >= 0) {
+    if (!rest.endsWith('>')) throw new Error('option list must end the line with ">"');
+    options = parseOptions(rest.slice(lt + 1, -1));
+    rest = rest.slice(0, lt).trim();
+  }
+  const w = rest.split(/\s+/);
+  const flagText = w[0] ?? '';
+  let flags = 0;
+  for (const ch of flagText) {
+    const bit = FLAG_BITS[ch];
+    if (bit === undefined) throw new Error(`unknown flag "${ch}" in "${flagText}"`);
+    flags |= bit;
+  }
+  const m = /^(\d+):(\d+)\((\d+)\)$/.exec(w[1] ?? '');
+  if (!m) throw new Error(`expected START:END(LEN), got "${w[1] ?? ''}"`);
+  const seq = Number(m[1]);
+  const end = Number(m[2]);
+  const len = Number(m[3]);
+  if (((end - seq) >>> 0) !== len) throw new Error(`${w[1]}: END - START is not LEN`);
+  const seg: SegSpec = { flags, flagText, seq, len, options };
+  for (let i = 2; i < w.length; i += 2) {
+    const key = w[i];
+    const val = w[i + 1];
+    if (val === undefined) throw new Error(`"${key}" needs a value`);
+    if (key === 'ack') seg.ack = parseNum(val);
+    else if (key === 'win') seg.win = parseNum(val);
+    else throw new Error(`unknown segment field "${key}"`);
+  }
+  if (seg.ack !== undefined && !(flags & FLAG_BITS['.']!)) throw new Error('"ack" given without the ACK flag "."');
+  if (inbound && flags & FLAG_BITS['.']! && seg.ack === undefined) throw new Error('an inbound ACK needs "ack N"');
+  return seg;
+}
+
+/** Splits "a, {x=1, y=2}, [3]" at top-level commas. */
+function splitArgs(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of s) {
+    if (ch === '(' || ch === '[' || ch === '{') depth++;
+    if (ch === ')' || ch === ']' || ch === '}') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  if (cur.trim() !== '' || out.length > 0) out.push(cur.trim());
+  return out;
+}
+
+/** `read(4, ..., 1000) = -1 ECONNRESET (Connection reset by peer)` */
+export function parseCall(text: string): CallSpec {
+  const t = text.trim();
+  const head = /^([a-z_]+)\(/.exec(t);
+  if (!head) throw new Error(`cannot parse call "${t}"`);
+  let depth = 0;
+  let close = -1;
+  for (let i = head[0].length - 1; i < t.length; i++) {
+    if (t[i] === '(' || t[i] === '[' || t[i] === '{') depth++;
+    if (t[i] === ')' || t[i] === ']' || t[i] === '}') depth--;
+    if (depth === 0) {
+      close = i;
+      break;
+    }
+  }
+  if (close < 0) throw new Error(`unbalanced parentheses in "${t}"`);
+  const m = /^\s*=\s*(\S+)(?:\s+([A-Z][A-Z0-9]+))?(?:\s*\(.*\))?\s*$/.exec(t.slice(close + 1));
+  if (!m) throw new Error(`expected "= VALUE [ERRNO]" after the call in "${t}"`);
+  return { name: head[1]!, args: splitArgs(t.slice(head[0].length, close)), ret: { value: m[1]!, errno: m[2] } };
+}
+
+export function parseScript(name: string, source: string): Script {
+  const header: Header = { tcp: {} };
+  const lines: Line[] = [];
+  source.split('\n').forEach((raw, i) => {
+    const lineNo = i + 1;
+    const fail = (msg: string): never => {
+      throw new ScriptError(name, lineNo, msg);
+    };
+    const directive = /^\s*\/\/\s*@(\w+)\s*(.*)$/.exec(raw);
+    if (directive) {
+      const [, key, value] = directive;
+      try {
+        if (key === 'tcp') {
+          for (const kv of value!.trim().split(/\s+/)) {
+            const [k, v] = kv.split('=');
+            if (!k || v === undefined) fail(`@tcp expects key=value, got "${kv}"`);
+            header.tcp[k!] = parseNum(v!);
+          }
+        } else if (key === 'iss') header.iss = parseNum(value!) >>> 0;
+        else if (key === 'remote_isn') header.remoteIsn = parseNum(value!) >>> 0;
+        else if (key === 'tolerance_ms') header.toleranceMs = Number(value);
+        else fail(`unknown header directive @${key}`);
+      } catch (e) {
+        if (e instanceof ScriptError) throw e;
+        fail((e as Error).message);
+      }
+      return;
+    }
+    const text = raw.replace(/\/\/.*$/, '').trim();
+    if (text === '') return;
+    const m = /^(\+?(?:\d+(?:\.\d+)?|\.\d+))(?:\.\.\.(\+?(?:\d+(?:\.\d+)?|\.\d+)))?\s+(.*)$/.exec(text);
+    if (!m) fail(`expected "TIME action", got "${text}"`);
+    try {
+      const start = parseTime(m![1]!);
+      const end = m![2] !== undefined ? parseTime(m![2]) : undefined;
+      const body = m![3]!;
+      let action: Action;
+      if (body.startsWith('<')) action = { kind: 'inbound', seg: parseSegment(body.slice(1), true) };
+      else if (body.startsWith('>')) action = { kind: 'outbound', seg: parseSegment(body.slice(1), false) };
+      else action = { kind: 'call', call: parseCall(body) };
+      if (end && action.kind !== 'call') fail('only a system call can take a time range');
+      lines.push({ lineNo, text, start, end, action });
+    } catch (e) {
+      if (e instanceof ScriptError) throw e;
+      fail((e as Error).message);
+    }
+  });
+  return { name, header, lines };
+}
