@@ -133,6 +133,35 @@ export class SimNetwork {
     return t;
   }
 
+  private stuckAt = -1;
+  private stuckCount = 0;
+
+  /** A timer that stays due after it has been run is a bug: time would stop. */
+  private advanceTo(t: number): void {
+    const now = this.clock.now();
+    if (t <= now) {
+      if (this.stuckAt === now && ++this.stuckCount > 1000) {
+        throw new Error(`SimNetwork: a timer stays due at t=${now} after polling (a timer livelock): ${this.describeTimers()}`);
+      }
+      if (this.stuckAt !== now) {
+        this.stuckAt = now;
+        this.stuckCount = 0;
+      }
+    }
+    this.clock.set(Math.max(now, t));
+  }
+
+  describeTimers(): string {
+    const out: string[] = [];
+    for (const h of this.hosts) {
+      for (const c of h.stack.tcp.connections) {
+        out.push(`${h.name} ${c.describe()} ${c.state} rto=${c.rtoAt} persist=${c.persistAt} delack=${c.delackAt} keepalive=${c.keepaliveAt} timeWait=${c.timeWaitAt} finWait2=${c.finWait2At}`);
+      }
+      out.push(`${h.name} pollAt=${h.stack.pollAt()}`);
+    }
+    return out.join('; ');
+  }
+
   /** Runs until `ms` of simulated time have passed. */
   async runFor(ms: number): Promise<void> {
     const end = this.clock.now() + ms;
@@ -143,7 +172,7 @@ export class SimNetwork {
       }
       const t = this.nextTimer();
       if (t === undefined || t > end) break;
-      this.clock.set(Math.max(this.clock.now(), t));
+      this.advanceTo(t);
     }
     this.clock.set(Math.max(this.clock.now(), end));
     while (await this.step());
@@ -161,7 +190,7 @@ export class SimNetwork {
       if (moved) continue;
       const t = this.nextTimer();
       if (t === undefined || t > end) throw new Error(`SimNetwork.until: nothing left to run at t=${this.clock.now()} and the promise is still pending`);
-      this.clock.set(Math.max(this.clock.now(), t));
+      this.advanceTo(t);
     }
     return tracked;
   }

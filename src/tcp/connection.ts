@@ -588,8 +588,9 @@ export class TcpConnection {
     this.keepaliveAt = -1;
     if (!this.keepalive || !this.isSynchronizedData()) return;
     if (this.inFlight() > 0) {
-      // The retransmission timer watches the peer while data is outstanding.
-      this.armKeepalive(now);
+      // The retransmission timer watches the peer while data is outstanding; look again
+      // one idle period later (Linux re-arms tcp_keepalive_timer the same way).
+      this.keepaliveAt = now + this.keepIdleMs;
       return;
     }
     if (this.keepaliveSent >= this.keepCnt) {
@@ -607,7 +608,7 @@ export class TcpConnection {
       this.keepaliveAt = -1;
       return;
     }
-    this.keepaliveAt = this.keepaliveSent > 0 ? now + this.keepIntvlMs : this.lastRecvAt + this.keepIdleMs;
+    this.keepaliveAt = this.keepaliveSent > 0 ? now + this.keepIntvlMs : Math.max(now, this.lastRecvAt + this.keepIdleMs);
   }
 
   /** Handshake complete: RFC 6298 (5.7), a 3 s RTO if our SYN timed out and no RTT was measured. */

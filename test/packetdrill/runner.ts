@@ -256,7 +256,11 @@ export class Runner {
 
   private nextWake(): number | undefined {
     let t = this.stack.pollAt();
-    for (const p of this.pending) if (!p.settled && (t === undefined || p.endMs + this.tolMs < t)) t = p.endMs + this.tolMs;
+    // A blocked call's return time is a point to stop at (to check it), once it is ahead.
+    for (const p of this.pending) {
+      const end = p.endMs + this.tolMs;
+      if (!p.settled && end > this.now + EPS_MS && (t === undefined || end < t)) t = end;
+    }
     return t;
   }
 
@@ -724,7 +728,8 @@ export class Runner {
         this.link.deliver();
         await this.afterStep();
       } else {
-        const endMs = line.end ? this.timeOf(line.end, startUs) / 1000 : null;
+        // END is relative to START when either is written with "+" (packetdrill's "+0...0.3").
+        const endMs = line.end ? (line.end.rel || line.start.rel ? startUs + line.end.us : line.end.us) / 1000 : null;
         await this.runCall(line, a.call, endMs);
       }
     }
