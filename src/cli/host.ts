@@ -12,6 +12,7 @@ import { SeededRand } from '../core/rand.js';
 import { Runtime, osSeededRand, realClock, wallClock } from '../runtime.js';
 import { Stack } from '../stack.js';
 import type { DeviceOptions } from './options.js';
+import { traceFile } from './trace-file.js';
 import { makeHost } from '../socket/host.js';
 import { SocketApi } from '../socket/socket-api.js';
 
@@ -41,6 +42,12 @@ export function openHost(o: DeviceOptions): Host {
     { addr: o.addr, prefixLen: o.prefixLen, gateway: o.gateway, tcp: o.mslMs !== undefined ? { mslMs: o.mslMs } : {} },
     osSeededRand(o.seed),
   );
+  let traceClose: (() => void) | undefined;
+  if (o.trace) {
+    const t = traceFile(o.trace);
+    stack.tcp.tracer = t.tracer;
+    traceClose = t.close;
+  }
   const runtime = new Runtime(stack, device);
   const api = new SocketApi(makeHost(stack, () => runtime.clock.now(), () => runtime.wake()));
   runtime.start();
@@ -56,10 +63,12 @@ export function openHost(o: DeviceOptions): Host {
       `stack    ${formatIpv4(o.addr)}/${o.prefixLen}${tun.mac ? `  mac ${formatMac(tun.mac)}` : ''}`,
       ...(o.fault ? [`faults   ${JSON.stringify(o.fault)}`] : []),
       ...(o.pcap ? [`pcap     ${o.pcap}`] : []),
+      ...(o.trace ? [`trace    ${o.trace}`] : []),
     ],
     close: async () => {
       await runtime.close();
       if (!o.pcap) pcapClose?.();
+      traceClose?.();
     },
   };
 }

@@ -14,6 +14,8 @@ export interface DeviceOptions {
   gateway: Ipv4Addr;
   mtu: number;
   pcap?: string;
+  /** JSON-lines trace of every TCP connection's events. */
+  trace?: string;
   fault?: FaultConfig;
   seed?: number;
   /** TCP maximum segment lifetime in ms (TIME-WAIT lasts twice this). */
@@ -28,6 +30,7 @@ export const DEVICE_OPTION_SPEC = {
   gateway: { type: 'string' },
   mtu: { type: 'string', default: '1500' },
   pcap: { type: 'string' },
+  trace: { type: 'string' },
   fault: { type: 'string' },
   seed: { type: 'string' },
   msl: { type: 'string' },
@@ -68,6 +71,7 @@ export function deviceOptions(
     gateway,
     mtu,
     pcap: v.pcap,
+    trace: v.trace,
     fault: v.fault !== undefined ? parseFaultSpec(v.fault) : undefined,
     seed,
   };

@@ -15,6 +15,7 @@ import { RttEstimator } from './rtt.js';
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
 import { assertTransition, type TcpState } from './state.js';
 import { ACK, FIN, PSH, RST, SYN } from './tcp-packet.js';
+import type { TraceEvent, Tracer } from './trace.js';
 
 const log = logger('tcp');
 
@@ -29,6 +30,9 @@ export interface SegmentWriter {
   writeSegment(c: TcpConnection, seq: number, flags: number, dataOff: number, dataLen: number, opts: OptionsToSend | null, now: number): void;
   /** The connection changed state (the layer keeps its tables and counters). */
   stateChanged(c: TcpConnection, from: TcpState, to: TcpState): void;
+  /** Where trace events go (null: tracing off), and the time of the event being handled. */
+  readonly tracer: Tracer | null;
+  readonly lastNow: number;
 }
 
 /** The MSS we assume of a peer that sends no MSS option (RFC 9293 §3.7.1). */
@@ -52,6 +56,8 @@ export interface ConnStats {
 }
 
 export class TcpConnection {
+  /** A number for traces and `tcpip stat` (set by the layer). */
+  id = 0;
   // --- identity
   localAddr: Ipv4Addr = 0;
   localPort = 0;
@@ -181,6 +187,12 @@ export class TcpConnection {
     return `${formatIpv4(this.localAddr)}:${this.localPort} > ${formatIpv4(this.remoteAddr)}:${this.remotePort}`;
   }
 
+  /** Hands an event to the tracer, if there is one (callers test `out.tracer` first). */
+  trace(ev: TraceEvent): void {
+    const t = this.out.tracer;
+    if (t) t({ t: this.out.lastNow, c: this.id, ...ev } as never);
+  }
+
   /** Every state change passes the RFC 9293 transition table. */
   setState(to: TcpState, why: string): void {
     const from = this.state;
@@ -188,6 +200,7 @@ export class TcpConnection {
     assertTransition(from, to, why);
     this.state = to;
     if (log.enabled) log(`${this.describe()} ${from} -> ${to} (${why})`);
+    if (this.out.tracer) this.trace({ ev: 'state', from, to, why });
     this.out.stateChanged(this, from, to);
     this.onEvent();
   }
@@ -277,7 +290,7 @@ export class TcpConnection {
   abort(now: number, why = 'abort'): void {
     if (this.isClosed()) return;
     if (this.state !== 'LISTEN' && this.state !== 'SYN-SENT' && this.state !== 'TIME-WAIT') {
-      this.out.writeSegment(this, this.sndNxt, RST | ACK, 0, 0, null, now);
+      this.out.writeSegment(this, this.sndMax, RST | ACK, 0, 0, null, now);
     }
     this.closeNow(why);
   }
@@ -461,7 +474,11 @@ export class TcpConnection {
   }
 
   sendAck(now: number): void {
-    this.out.writeSegment(this, this.sndNxt, ACK, 0, 0, null, now);
+    // A bare ACK carries SND.MAX, not SND.NXT: after a timeout pulls SND.NXT back, an old
+    // sequence number would make the peer find the ACK unacceptable and ignore it (4.4BSD
+    // tcp_output does the same). Without this, two sides retransmitting at once can
+    // deadlock, each dropping the other's acknowledgments.
+    this.out.writeSegment(this, this.sndMax, ACK, 0, 0, null, now);
     this.ackNow = false;
     this.unackedSegs = 0;
     this.delackAt = -1;
@@ -474,7 +491,8 @@ export class TcpConnection {
   }
 
   /** Retransmits one segment from SND.UNA (fast retransmit and partial ACKs). */
-  retransmitFirst(now: number): void {
+  retransmitFirst(now: number, why: 'fast' | 'partial-ack' = 'fast'): void {
+    if (this.out.tracer) this.trace({ ev: 'retransmit', why, rseq: seqDiff(this.sndUna, this.iss) });
     const dataInFlight = Math.min(this.inFlight(), this.sndBuf.length);
     if (dataInFlight > 0) {
       const len = Math.min(dataInFlight, this.sndMss);
@@ -508,24 +526,48 @@ export class TcpConnection {
   }
 
   onTimers(now: number): void {
+    const tr = this.out.tracer !== null;
     if (this.timeWaitAt >= 0 && now >= this.timeWaitAt) {
+      if (tr) this.trace({ ev: 'timer', kind: 'time-wait' });
       this.closeNow('TIME-WAIT expired (2*MSL)');
       return;
     }
     if (this.finWait2At >= 0 && now >= this.finWait2At) {
+      if (tr) this.trace({ ev: 'timer', kind: 'fin-wait-2' });
       this.closeNow('orphaned FIN-WAIT-2 timed out');
       return;
     }
-    if (this.rtoAt >= 0 && now >= this.rtoAt) this.onRetransmitTimeout(now);
+    if (this.rtoAt >= 0 && now >= this.rtoAt) {
+      if (tr) this.trace({ ev: 'timer', kind: 'rto' });
+      this.onRetransmitTimeout(now);
+    }
     if (this.isClosed()) return;
-    if (this.persistAt >= 0 && now >= this.persistAt) this.onPersist(now);
+    if (this.persistAt >= 0 && now >= this.persistAt) {
+      if (tr) this.trace({ ev: 'timer', kind: 'persist' });
+      this.onPersist(now);
+    }
     if (this.isClosed()) return;
     if (this.delackAt >= 0 && now >= this.delackAt) {
+      if (tr) this.trace({ ev: 'timer', kind: 'delack' });
       this.delackAt = -1;
       this.ackNow = true;
       this.output(now);
     }
-    if (this.keepaliveAt >= 0 && now >= this.keepaliveAt) this.onKeepalive(now);
+    if (this.keepaliveAt >= 0 && now >= this.keepaliveAt) {
+      if (tr) this.trace({ ev: 'timer', kind: 'keepalive' });
+      this.onKeepalive(now);
+    }
+  }
+
+  /** Traces the congestion state (after a change). */
+  traceCwnd(): void {
+    if (this.out.tracer) this.trace({ ev: 'cwnd', cwnd: this.cc.cwnd, ssthresh: Math.min(this.cc.ssthresh, 0x7fffffff), inflight: this.inFlight() });
+  }
+
+  /** An RTT sample (RFC 6298), traced. */
+  rttSample(ms: number): void {
+    this.rtt.sample(ms);
+    if (this.out.tracer) this.trace({ ev: 'rtt', sample: ms, srtt: this.rtt.srtt, rttvar: this.rtt.rttvar, rto: this.rtt.rto });
   }
 
   /** RFC 6298 (5.4-5.7) and RFC 9293 §3.8.3: retransmit, back off, or give up. */
@@ -552,6 +594,10 @@ export class TcpConnection {
     this.cc.onRto(this.inFlight(), now);
     this.inRecovery = false;
     this.dupAcks = 0;
+    if (this.out.tracer) {
+      this.trace({ ev: 'retransmit', why: 'rto', rseq: seqDiff(this.sndUna, this.iss) });
+      this.traceCwnd();
+    }
     // Go back to SND.UNA and send again from there (SYN, data and FIN alike).
     this.sndNxt = this.sndUna;
     // An unacknowledged FIN is sent again after the data before it.

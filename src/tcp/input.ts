@@ -65,7 +65,7 @@ function synSent(c: TcpConnection, s: Segment, now: number): void {
   if (s.has(ACK)) {
     c.sndUna = s.ack;
     if (c.rttSeq !== -1 && seqGe(s.ack, c.rttSeq)) {
-      c.rtt.sample(now - c.rttStart);
+      c.rttSample(now - c.rttStart);
       c.rttSeq = -1;
     }
     c.retries = 0;
@@ -248,6 +248,12 @@ function finAcked(c: TcpConnection): boolean {
 
 /** ACK processing: what is newly acknowledged, duplicate ACKs, the send window. */
 function ack(c: TcpConnection, s: Segment, now: number): void {
+  const cwndBefore = c.cc.cwnd;
+  ackInner(c, s, now);
+  if (c.cc.cwnd !== cwndBefore) c.traceCwnd();
+}
+
+function ackInner(c: TcpConnection, s: Segment, now: number): void {
   const a = s.ack;
   const wnd = s.wnd << c.sndWscale;
   if (seqGt(a, c.sndUna)) {
@@ -258,7 +264,7 @@ function ack(c: TcpConnection, s: Segment, now: number): void {
     c.sndUna = a;
     if (seqLt(c.sndNxt, c.sndUna)) c.sndNxt = c.sndUna;
     if (c.rttSeq !== -1 && seqGe(a, c.rttSeq)) {
-      c.rtt.sample(now - c.rttStart);
+      c.rttSample(now - c.rttStart);
       c.rttSeq = -1;
     }
     c.retries = 0;
@@ -269,7 +275,7 @@ function ack(c: TcpConnection, s: Segment, now: number): void {
       } else {
         // RFC 6582 step 4: a partial ACK retransmits the next hole at once.
         c.cc.onPartialAck(dataAcked);
-        c.retransmitFirst(now);
+        c.retransmitFirst(now, 'partial-ack');
       }
     } else {
       c.cc.onAck(dataAcked, now);

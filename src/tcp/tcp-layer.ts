@@ -25,7 +25,9 @@ import type { OptionsToSend } from './options.js';
 import { Segment } from './segment.js';
 import { seqAdd, seqGt, seqLe, seqLt } from './seq.js';
 import type { TcpState } from './state.js';
-import { ACK, RST, SYN, TcpPacket, tcpHeaderLen, writeTcpHeader } from './tcp-packet.js';
+import { ACK, RST, SYN, TcpPacket, flagString, tcpHeaderLen, writeTcpHeader } from './tcp-packet.js';
+import type { Tracer } from './trace.js';
+import { formatIpv4 } from '../ip/address.js';
 
 const log = logger('tcp');
 
@@ -48,6 +50,11 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   // RFC 5961 §7 (Linux tcp_challenge_ack_limit = 1000/s) and a limit on RSTs to closed ports.
   readonly challengeLimit = new TokenBucket(1000, 100);
   readonly resetLimit = new TokenBucket(1000, 200);
+  /** Trace events of every connection go here (null: tracing off; see trace.ts). */
+  tracer: Tracer | null = null;
+  /** The time of the event being handled (for trace records). */
+  lastNow = 0;
+  private nextConnId = 1;
   /** Set by a test harness: overrides ISS choice (e.g. near 2^32 to catch wrap-around bugs). */
   issOverride: ((now: number) => number) | null = null;
 
@@ -103,7 +110,15 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   // ------------------------------------------------------------ user-side operations
 
   newConnection(now: number, sndBuf?: number, rcvBuf?: number): TcpConnection {
-    return new TcpConnection(this, this.config, this.mtuMss, now, sndBuf, rcvBuf);
+    const c = new TcpConnection(this, this.config, this.mtuMss, now, sndBuf, rcvBuf);
+    c.id = this.nextConnId++;
+    return c;
+  }
+
+  private traceOpen(c: TcpConnection, active: boolean): void {
+    if (this.tracer) {
+      c.trace({ ev: 'open', local: `${formatIpv4(c.localAddr)}:${c.localPort}`, remote: `${formatIpv4(c.remoteAddr)}:${c.remotePort}`, iss: c.iss, active });
+    }
   }
 
   hasListener(port: number): boolean {
@@ -131,7 +146,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     c.localPort = localPort;
     this.register(c);
     this.counters.activeOpens++;
-    c.open(this.iss(c, now), now);
+    this.lastNow = now;
+    c.iss = this.iss(c, now);
+    this.traceOpen(c, true);
+    c.open(c.iss, now);
     return null;
   }
 
@@ -157,6 +175,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   receive(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void {
     this.counters.segsIn++;
+    this.lastNow = now;
     const p = this.pkt.reset(b, off, len);
     const bad = p.checkLen();
     if (bad !== null) {
@@ -192,6 +211,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       c = undefined;
     }
     if (c) {
+      if (this.tracer) this.traceSegment(c, 'in', s.seq, s.ack, s.flags, s.len, s.wnd << c.sndWscale, p.toString(src, dst));
       segmentArrives(c, s, now, this);
       return;
     }
@@ -240,6 +260,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     l.synQueue.add(c);
     this.register(c);
     this.counters.passiveOpens++;
+    if (this.tracer) {
+      this.traceOpen(c, false);
+      this.traceSegment(c, 'in', s.seq, s.ack, s.flags, s.len, s.wnd, this.pkt.toString(src, dst));
+    }
     c.setState('SYN-RECEIVED', 'SYN received by a listener');
     c.output(now); // SYN-ACK
   }
@@ -274,6 +298,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     if (dataLen > 0) c.sndBuf.peek(dataOff, tx, o + hl, dataLen);
     const wnd = flags & RST ? 0 : c.windowField((flags & SYN) !== 0);
     const len = writeTcpHeader(tx, o, c.localAddr, c.remoteAddr, c.localPort, c.remotePort, seq, c.rcvNxt, flags, wnd, opts, dataLen);
+    this.lastNow = now;
+    if (this.tracer) {
+      this.traceSegment(c, 'out', seq, c.rcvNxt, flags, dataLen, flags & SYN ? wnd : wnd << c.rcvWscale, this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr));
+    }
     this.counters.segsOut++;
     c.stats.segsOut++;
     if (flags & RST) this.counters.resetsSent++;
@@ -291,6 +319,15 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     if (wasEst && to === 'CLOSED' && c.error === 'ECONNRESET') this.counters.estabResets++;
     if ((from === 'SYN-SENT' || from === 'SYN-RECEIVED') && to === 'CLOSED') this.counters.attemptFails++;
     if (to === 'CLOSED') this.unregister(c);
+  }
+
+  private traceSegment(c: TcpConnection, dir: 'in' | 'out', seq: number, ack: number, flags: number, len: number, wnd: number, line: string): void {
+    const mine = dir === 'out';
+    c.trace({
+      ev: dir, flags: flagString(flags), seq, ack, len, wnd, line,
+      rseq: !mine && flags & SYN ? 0 : (seq - (mine ? c.iss : c.irs)) | 0,
+      rack: flags & ACK ? (ack - (mine ? c.irs : c.iss)) | 0 : 0,
+    });
   }
 
   // ------------------------------------------------------------ ICMP errors
@@ -315,6 +352,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   // ------------------------------------------------------------ timers
 
   poll(now: number): void {
+    this.lastNow = now;
     for (const c of this.connections) {
       const t = c.nextTimer();
       if (t >= 0 && t <= now) c.onTimers(now);

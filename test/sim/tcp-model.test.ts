@@ -377,8 +377,9 @@ describe('TCP model-based properties (simulated, seeded)', () => {
       const replay = `TCPIP_SIM_SEED=${result.seed} TCPIP_SIM_PATH=${result.counterexamplePath} TCPIP_SIM_REPLAY='${replayPath ?? ''}' npx vitest run test/sim/tcp-model.test.ts`;
       throw new Error(`${fc.defaultReportMessage(result)}\n\ncause: ${String((result.errorInstance as Error)?.message ?? result.errorInstance)}\nreplay: ${replay}\npackets of the last failing run: test-results/sim-failure.pcap`);
     }
-    // The runs did exercise what the properties speak of.
     console.log(`simulated TCP: ${JSON.stringify(coverage)}`);
+    if (process.env.TCPIP_SIM_PATH) return; // a replay of one counterexample, now passing
+    // The runs did exercise what the properties speak of.
     expect(result.numRuns).toBe(RUNS);
     expect(coverage.commands).toBeGreaterThan(RUNS * 5);
     expect(coverage.bytesDelivered).toBeGreaterThan(RUNS * 1000);
