@@ -10,11 +10,13 @@ import { DEVICE_OPTION_SPEC, deviceOptions } from './options.js';
 import { udpDaytime, udpDiscard, udpEcho, type Service } from '../services/udp-services.js';
 import { tcpChargen, tcpChat, tcpDaytime, tcpDiscard, tcpEcho } from '../services/tcp-services.js';
 import { httpService } from '../services/http-service.js';
+import { controlPath, serveControl } from './control.js';
+import { stackReport } from '../observe/report.js';
 
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...DEVICE_OPTION_SPEC, help: { type: 'boolean', short: 'h' } }, strict: true });
   if (values.help) {
-    console.log('usage: tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24] [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--fault loss=5%,seed=1] [--seed N] [--msl MS]');
+    console.log('usage: tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24] [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--trace FILE] [--fault loss=5%,seed=1] [--seed N] [--msl MS]');
     return 0;
   }
   const o = deviceOptions(values, { dev: 'tcpip0', addr: '10.7.0.2/24', gateway: '10.7.0.1' });
@@ -26,10 +28,14 @@ export async function runDemo(argv: string[]): Promise<number> {
     return runInNetns(o.netns, [process.argv[1]!, 'demo', ...argv], () => console.log(`created network namespace ${o.netns} (removed on exit)`));
   }
   const host = openHost(o);
+  const started = Date.now();
+  const report = () => stackReport(host.stack, Date.now() - started, { device: { ...host.tun.counters } });
+  const ctlPath = controlPath(o.netns, host.tun.name);
+  const control = serveControl(ctlPath, report);
   const services: Service[] = [
     udpEcho(host.api), udpDiscard(host.api), udpDaytime(host.api),
     tcpEcho(host.api), tcpDiscard(host.api), tcpDaytime(host.api), tcpChargen(host.api), tcpChat(host.api),
-    httpService(host.api, host.stack),
+    httpService(host.api, report),
   ];
   const ns = o.netns ? `ip netns exec ${o.netns} ` : '';
   const a = formatIpv4(o.addr);
@@ -43,6 +49,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   console.log(`  ${ns}curl http://${a}/     # live connections and counters`);
   console.log(`  ${ns}nc -u ${a} 7          # UDP echo`);
   console.log(`  echo | ${ns}nc -u -w1 ${a} 13   # UDP daytime`);
+  console.log(`  tcpip stat${o.netns ? ` --netns ${o.netns}` : ''}${host.tun.name !== 'tcpip0' ? ` --dev ${host.tun.name}` : ''}   # connections and counters (control socket ${ctlPath})`);
   console.log(`services: ${services.map((s) => `${s.name} ${s.port}`).join(', ')}`);
   console.log('stop with Ctrl-C');
   console.log('ready');
@@ -55,6 +62,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   // Close down within 2 s whatever happens.
   setTimeout(() => process.exit(0), 2000).unref();
   for (const s of services) s.stop();
+  control.close();
   await host.close();
   const c = host.stack.snapshot();
   console.log(`stopped: ip received ${c.ip!.received}, sent ${c.ip!.sent}; icmp echo replies ${c.icmp!.echoReplies}`);

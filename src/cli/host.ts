@@ -12,7 +12,7 @@ import { SeededRand } from '../core/rand.js';
 import { Runtime, osSeededRand, realClock, wallClock } from '../runtime.js';
 import { Stack } from '../stack.js';
 import type { DeviceOptions } from './options.js';
-import { traceFile } from './trace-file.js';
+import { traceFile } from '../observe/trace-file.js';
 import { makeHost } from '../socket/host.js';
 import { SocketApi } from '../socket/socket-api.js';
 

@@ -4,17 +4,21 @@
 import { runDemo } from './demo.js';
 import { runPing } from './ping.js';
 import { runNc } from './nc.js';
+import { runStat } from './stat.js';
 
 const USAGE = `usage: tcpip <command> [options]
 
 commands:
   demo     run the stack on a TUN/TAP device with demo services (needs root)
            tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24]
-                      [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--fault loss=5%,seed=1] [--msl MS]
+                      [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--trace FILE]
+                      [--fault loss=5%,seed=1] [--msl MS]
   ping     ping a host from this stack, on its own device
            tcpip ping [-c 4] [-s 56] [--netns NAME] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST
   nc       netcat through this stack, on its own device
            tcpip nc [-u] [-l] [--netns NAME] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST PORT
+  stat     the connection table and counters of a running demo (like ss -tani and netstat -s)
+           tcpip stat [--netns NAME] [--dev tcpip0] [--watch 1] [--json]
   help     this text
 
 DEBUG=tcpip:* prints one line per packet per layer (tcpip:link, tcpip:ip, tcpip:icmp, tcpip:arp).`;
@@ -29,6 +33,8 @@ export async function run(argv: string[]): Promise<number> {
         return await runPing(rest);
       case 'nc':
         return await runNc(rest);
+      case 'stat':
+        return await runStat(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -6,18 +6,9 @@
 import http from 'node:http';
 import { createServer } from '../socket/net.js';
 import type { SocketApi } from '../socket/socket-api.js';
-import { tcpInfo, type TcpInfo } from '../socket/stream-socket.js';
-import type { Stack } from '../stack.js';
+import type { TcpInfo } from '../socket/stream-socket.js';
+import type { StackReport } from '../observe/report.js';
 import type { Service } from './udp-services.js';
-
-export interface StackReport {
-  connections: TcpInfo[];
-  counters: Record<string, Record<string, number>>;
-}
-
-export function stackReport(stack: Stack): StackReport {
-  return { connections: [...stack.tcp.connections].map(tcpInfo), counters: stack.snapshot() };
-}
 
 function esc(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -48,9 +39,9 @@ ${counters}
 `;
 }
 
-export function httpService(api: SocketApi, stack: Stack, port = 80): Service {
+export function httpService(api: SocketApi, snapshot: () => StackReport, port = 80): Service {
   const server = http.createServer((req, res) => {
-    const report = stackReport(stack);
+    const report = snapshot();
     if (req.url === '/stats.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(report));

@@ -121,6 +121,11 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
   }
 
+  /** Every listener (for `tcpip stat`). */
+  listenerList(): TcpListener[] {
+    return [...this.listeners.values()];
+  }
+
   hasListener(port: number): boolean {
     return this.listeners.has(port);
   }

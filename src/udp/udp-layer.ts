@@ -155,6 +155,11 @@ export class UdpLayer implements TransportHandler {
     return null;
   }
 
+  /** Every bound endpoint (for `tcpip stat`). */
+  endpoints(): UdpEndpoint[] {
+    return [...this.byPort.values()].flat();
+  }
+
   close(ep: UdpEndpoint): void {
     const list = this.byPort.get(ep.localPort);
     if (list) {

@@ -31,7 +31,7 @@ import type { StreamSocket } from '../../src/socket/stream-socket.js';
 import { Stack } from '../../src/stack.js';
 import type { TcpConfig } from '../../src/tcp/config.js';
 import type { TcpConnection } from '../../src/tcp/connection.js';
-import { ACK, SYN, TcpPacket, parseTcp } from '../../src/tcp/tcp-packet.js';
+import { ACK, RST, SYN, TcpPacket, parseTcp } from '../../src/tcp/tcp-packet.js';
 import { FLAG_BITS, parseScript, type CallSpec, type Line, type OptSpec, type Script, type SegSpec } from './script.js';
 
 export const LOCAL_ADDR = parseIpv4('192.168.0.1');
@@ -242,7 +242,10 @@ export class Runner {
   private collect(): void {
     for (const b of this.link.takeSent()) {
       this.outq.push({ at: this.now, bytes: b });
-      this.note(`sent ${this.oneLine(this.readSent(b))}`);
+      const s = this.readSent(b);
+      // Our ISN is learnt from our first SYN (packetdrill numbers it 0).
+      if (this.localIsn === null && s.flags & SYN) this.localIsn = s.seq;
+      this.note(`sent ${this.oneLine(s)}`);
     }
   }
 
@@ -274,15 +277,26 @@ export class Runner {
         if (++stuck > 1000) this.fail(`stack.pollAt() keeps returning ${next} ms, at or before now (${this.now} ms), and poll() does not clear it`);
       } else {
         stuck = 0;
+        this.checkBlockedBefore(next);
         this.now = next;
       }
       this.stack.poll(this.now);
       await this.afterStep();
     }
     if (t > this.now) {
+      this.checkBlockedBefore(t);
       this.now = t;
       this.stack.poll(this.now);
       await this.afterStep();
+    }
+  }
+
+  /** Time is about to move to `t`: a call that should have returned before then fails now. */
+  private checkBlockedBefore(t: number): void {
+    for (const p of this.pending) {
+      if (!p.settled && p.endMs + this.tolMs + EPS_MS < t) {
+        this.fail(`call still blocked at ${fmtS(p.endMs + this.tolMs)}; expected it to return at ${fmtS(p.endMs)}`, p.line);
+      }
     }
   }
 
@@ -318,6 +332,14 @@ export class Runner {
     };
   }
 
+  /**
+   * A RST for no connection answering a segment without ACK is <SEQ=0><ACK=...><CTL=RST,ACK>
+   * (RFC 9293 §3.10.7.1): its sequence number 0 is absolute, and is written as 0.
+   */
+  private isAbsoluteZeroRst(s: SentSeg, seg?: SegSpec): boolean {
+    return (s.flags & RST) !== 0 && s.seq === 0 && (seg === undefined || seg.seq === 0);
+  }
+
   private localRel(seq: number): number {
     return (seq - (this.localIsn ?? 0)) | 0;
   }
@@ -328,7 +350,7 @@ export class Runner {
 
   /** `> S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 3>` with relative numbers. */
   private oneLine(s: SentSeg): string {
-    const rel = this.localRel(s.seq);
+    const rel = this.isAbsoluteZeroRst(s) ? 0 : this.localRel(s.seq);
     const len = s.payload.length;
     const ack = s.flags & ACK ? ` ack ${this.remoteRel(s.ack)}` : '';
     const opts = s.options.length > 0 ? ` <${s.options.join(',')}>` : '';
@@ -380,7 +402,7 @@ export class Runner {
     if (s.sport !== this.localPort || s.dport !== this.remotePort) diffs.push(`ports ${s.sport} > ${s.dport}, expected ${this.localPort} > ${this.remotePort}`);
     if (s.flags !== seg.flags) diffs.push(`flags ${flagText(s.flags)}, expected ${flagText(seg.flags)}`);
     if (this.localIsn === null && s.flags & SYN && seg.flags & SYN) this.localIsn = (s.seq - seg.seq) >>> 0;
-    if (this.localRel(s.seq) !== (seg.seq | 0)) diffs.push(`seq ${this.localRel(s.seq)}, expected ${seg.seq}`);
+    if (this.localRel(s.seq) !== (seg.seq | 0) && !this.isAbsoluteZeroRst(s, seg)) diffs.push(`seq ${this.localRel(s.seq)}, expected ${seg.seq}`);
     if (s.payload.length !== seg.len) diffs.push(`length ${s.payload.length}, expected ${seg.len}`);
     if (seg.ack !== undefined && s.flags & ACK && this.remoteRel(s.ack) !== (seg.ack | 0)) diffs.push(`ack ${this.remoteRel(s.ack)}, expected ${seg.ack}`);
     if (seg.win !== undefined && s.win !== seg.win) diffs.push(`win ${s.win}, expected ${seg.win}`);
@@ -535,7 +557,7 @@ export class Runner {
           promise: wrap(() => {
             const got = this.sock(fd).getsockopt(level, opt);
             if (typeof got !== 'number' || got !== want) {
-              this.fail(`getsockopt() gave ${JSON.stringify(got)}, expected ${raw} (${want})`);
+              this.fail(`getsockopt(${call.args.slice(0, 3).join(', ')}) gave ${JSON.stringify(got)}, expected ${raw} (${want})`);
             }
             return 0;
           }),
@@ -588,9 +610,18 @@ export class Runner {
         for (let i = 0; i < len; i++) data[i] = outByte(start + i);
         return {
           promise: wrap(async () => {
-            const sent = await this.sock(fd).send(data);
-            this.writeOffset += sent;
-            return sent;
+            const s = this.sock(fd);
+            if (!s.getblocking()) {
+              // Non-blocking: what fits is queued (maybe less), else EAGAIN.
+              const sent = await s.send(data);
+              this.writeOffset = start + sent;
+              return sent;
+            }
+            // A blocking write() returns once everything is queued (POSIX), so it is
+            // sendall(); the bytes are known in advance, so they count as written now.
+            this.writeOffset = start + len;
+            await s.sendall(data);
+            return len;
           }),
         };
       }
@@ -737,6 +768,7 @@ export class Runner {
     // Blocked calls must still return when the script said.
     for (const p of [...this.pending]) await this.advanceTo(p.endMs + this.tolMs);
     await this.afterStep();
+    for (const p of this.pending) this.fail(`call still blocked at the end of the script; expected it to return at ${fmtS(p.endMs)}`, p.line);
     const out = this.outq[0];
     if (out) this.fail(`unexpected outbound packet at the end of the script (sent at ${fmtS(out.at)})\n  actual:   ${this.oneLine(this.readSent(out.bytes))}`);
   }
@@ -746,8 +778,12 @@ function fmtS(ms: number): string {
   return `${+(ms / 1000).toFixed(6)} s`;
 }
 
-/** Parses and runs one .pkt file; throws ScriptFailure / ScriptError on the first mismatch. */
+/** Parses and runs a script; throws ScriptFailure / ScriptError on the first mismatch. */
+export async function runScriptText(name: string, text: string): Promise<void> {
+  await new Runner(parseScript(name, text)).run();
+}
+
+/** Parses and runs one .pkt file. */
 export async function runScriptFile(path: string): Promise<void> {
-  const script = parseScript(basename(path), readFileSync(path, 'utf8'));
-  await new Runner(script).run();
+  await runScriptText(basename(path), readFileSync(path, 'utf8'));
 }

@@ -19,7 +19,8 @@
  * blocking call is written `START...END`; END is relative to START when START is relative.
  * `<` is a segment from the remote peer, `>` one the stack must send at exactly that time.
  * Sequence numbers are relative to each side's ISN (ours is learnt from our first SYN or
- * SYN-ACK; before that, our numbers are absolute). Flags: S F R P U E W, and `.` for ACK.
+ * SYN-ACK; before that, our numbers are absolute; so is the 0 of a RST,ACK answering a
+ * segment without ACK, <SEQ=0><ACK=...>). Flags: S F R P U E W, and `.` for ACK.
  * For `>`, `win` and the option list are checked only when given; `<...>` matches anything.
  */
 

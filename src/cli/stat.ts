@@ -1,0 +1,41 @@
+/**
+ * `tcpip stat`: the connection table and counters of a running `tcpip demo`.
+ *   tcpip stat [--netns NAME] [--dev tcpip0] [--watch [SECONDS]] [--json]
+ */
+import { parseArgs } from 'node:util';
+import { controlPath, queryControl } from './control.js';
+import { formatConnections, formatCounters, type StackReport } from '../observe/report.js';
+
+export async function runStat(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      netns: { type: 'string' },
+      dev: { type: 'string', default: 'tcpip0' },
+      watch: { type: 'string', short: 'w' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log('usage: tcpip stat [--netns NAME] [--dev tcpip0] [--watch SECONDS] [--json]');
+    return 0;
+  }
+  const path = controlPath(values.netns, values.dev!);
+  const interval = values.watch !== undefined ? Number(values.watch || 1) : 0;
+  if (values.watch !== undefined && !(interval > 0)) throw new Error('--watch takes a number of seconds');
+  for (;;) {
+    const r = (await queryControl(path)) as StackReport;
+    if (values.json) {
+      console.log(JSON.stringify(r, null, 2));
+    } else {
+      if (interval) process.stdout.write('\x1b[2J\x1b[H');
+      console.log(`tcpip stack ${r.address}, up ${(r.uptimeMs / 1000).toFixed(0)} s, ${r.time}\n`);
+      console.log(formatConnections(r));
+      console.log('');
+      console.log(formatCounters(r));
+    }
+    if (!interval) return 0;
+    await new Promise((res) => setTimeout(res, interval * 1000));
+  }
+}

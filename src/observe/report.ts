@@ -1,0 +1,91 @@
+/**
+ * A snapshot of a running stack, as `tcpip stat` shows it and the HTTP page serves it:
+ * TCP connections (TCP_INFO-like), listeners, UDP sockets, ARP entries and every
+ * layer's counters.
+ */
+import { formatIpv4 } from '../ip/address.js';
+import { EthernetInterface } from '../link/ethernet-interface.js';
+import { tcpInfo, type TcpInfo } from '../socket/stream-socket.js';
+import type { Stack } from '../stack.js';
+
+export interface StackReport {
+  time: string;
+  uptimeMs: number;
+  address: string;
+  connections: (TcpInfo & { id: number })[];
+  listeners: { local: string; backlog: number; synQueue: number; acceptQueue: number }[];
+  udp: { local: string; remote: string | null; recvQueue: number }[];
+  arp: { ip: string; mac: string | null; queued: number }[];
+  counters: Record<string, Record<string, number>>;
+}
+
+export function stackReport(stack: Stack, uptimeMs: number, extra: Record<string, Record<string, number>> = {}): StackReport {
+  return {
+    time: new Date().toISOString(),
+    uptimeMs,
+    address: `${formatIpv4(stack.route.addr)}/${stack.route.prefixLen}`,
+    connections: [...stack.tcp.connections].map((c) => ({ id: c.id, ...tcpInfo(c) })),
+    listeners: stack.tcp.listenerList().map((l) => ({
+      local: `${formatIpv4(l.localAddr)}:${l.localPort}`,
+      backlog: l.backlog,
+      synQueue: l.synQueue.size,
+      acceptQueue: l.acceptQueue.length,
+    })),
+    udp: stack.udp.endpoints().map((e) => ({
+      local: `${formatIpv4(e.localAddr)}:${e.localPort}`,
+      remote: e.connected ? `${formatIpv4(e.remoteAddr)}:${e.remotePort}` : null,
+      recvQueue: e.queuedBytes,
+    })),
+    arp: stack.iface instanceof EthernetInterface ? stack.iface.entries().map(({ ip, mac, queued }) => ({ ip, mac, queued })) : [],
+    counters: { ...stack.snapshot(), ...extra },
+  };
+}
+
+function pad(s: string | number, n: number, right = false): string {
+  const t = String(s);
+  return right ? t.padStart(n) : t.padEnd(n);
+}
+
+/** Like `ss -tani`: one line per connection with its internals. */
+export function formatConnections(r: StackReport): string {
+  const lines: string[] = [];
+  lines.push(`${pad('State', 12)} ${pad('Recv-Q', 7, true)} ${pad('Send-Q', 7, true)} ${pad('Local', 21)} ${pad('Peer', 21)} details`);
+  for (const l of r.listeners) {
+    lines.push(`${pad('LISTEN', 12)} ${pad(l.acceptQueue, 7, true)} ${pad(l.backlog, 7, true)} ${pad(l.local, 21)} ${pad('0.0.0.0:*', 21)} syn-queue:${l.synQueue}`);
+  }
+  for (const c of r.connections) {
+    const details = [
+      `#${c.id}`,
+      `rtt:${c.srttMs.toFixed(1)}/${c.rttvarMs.toFixed(1)}`,
+      `rto:${Math.round(c.rtoMs)}`,
+      `mss:${c.sndMss}`,
+      `cwnd:${Math.round(c.cwnd / c.sndMss)}`,
+      c.ssthresh < 0x7fffffff ? `ssthresh:${Math.round(c.ssthresh / c.sndMss)}` : '',
+      `snd_wnd:${c.sndWnd}`,
+      `rcv_wnd:${c.rcvWnd}`,
+      `unacked:${c.bytesInFlight}`,
+      `retrans:${c.retransmits}`,
+      `bytes_sent:${c.bytesOut}`,
+      `bytes_received:${c.bytesIn}`,
+      `segs_out:${c.segsOut}`,
+      `segs_in:${c.segsIn}`,
+    ].filter(Boolean).join(' ');
+    lines.push(`${pad(c.state, 12)} ${pad(c.recvQueue, 7, true)} ${pad(c.sendQueue, 7, true)} ${pad(c.local, 21)} ${pad(c.remote, 21)} ${details}`);
+  }
+  for (const u of r.udp) {
+    lines.push(`${pad('UDP', 12)} ${pad(u.recvQueue, 7, true)} ${pad(0, 7, true)} ${pad(u.local, 21)} ${pad(u.remote ?? '*:*', 21)}`);
+  }
+  return lines.join('\n');
+}
+
+/** Like `netstat -s`: every non-zero counter, by layer. */
+export function formatCounters(r: StackReport): string {
+  const out: string[] = [];
+  for (const [layer, c] of Object.entries(r.counters)) {
+    const entries = Object.entries(c).filter(([, v]) => v !== 0);
+    out.push(`${layer}:`);
+    if (entries.length === 0) out.push('    (all zero)');
+    for (const [k, v] of entries) out.push(`    ${pad(v, 12, true)} ${k}`);
+  }
+  return out.join('\n');
+}
