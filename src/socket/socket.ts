@@ -64,9 +64,20 @@ export abstract class Socket {
     return this.timeoutMs !== 0;
   }
 
-  /** Wakes every pending call to re-try (data arrived, an error, a state change). */
+  private notifyQueued = false;
+
+  /**
+   * Wakes every pending call to re-try (data arrived, an error, a state change). The
+   * retries run after the stack has finished the segment or timer at hand (a microtask),
+   * so that a woken writer never re-enters TCP halfway through processing a segment.
+   */
   protected notify(): void {
-    for (const w of [...this.waiters]) w();
+    if (this.notifyQueued || this.waiters.size === 0) return;
+    this.notifyQueued = true;
+    queueMicrotask(() => {
+      this.notifyQueued = false;
+      for (const w of [...this.waiters]) w();
+    });
   }
 
   /**

@@ -117,6 +117,9 @@ export class StreamSocket extends Socket {
   private attach(c: TcpConnection): void {
     this.conn = c;
     c.onEvent = () => this.notify();
+    // An accepted connection carries what it inherited from its listener.
+    this.nodelay = c.nodelay;
+    this.keepalive = c.keepalive;
     if (c.state !== 'SYN-SENT') this.everConnected = true;
   }
 

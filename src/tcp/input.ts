@@ -255,6 +255,7 @@ function ack(c: TcpConnection, s: Segment, now: number): void {
 
 function ackInner(c: TcpConnection, s: Segment, now: number): void {
   const a = s.ack;
+  let spaceFreed = false;
   const wnd = s.wnd << c.sndWscale;
   if (seqGt(a, c.sndUna)) {
     let acked = seqDiff(a, c.sndUna);
@@ -283,7 +284,7 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
     c.dupAcks = 0;
     // RFC 6298 (5.2, 5.3): stop the timer when all is acknowledged, else restart it.
     c.rtoAt = c.inFlight() > 0 ? now + c.rtt.rto : -1;
-    if (dataAcked > 0) c.onEvent();
+    spaceFreed = dataAcked > 0;
   } else if (a === c.sndUna && s.len === 0 && !s.has(FIN) && wnd === c.sndWnd && c.inFlight() > 0) {
     // RFC 5681 §2: a duplicate ACK.
     c.stats.dupAcksIn++;
@@ -313,6 +314,8 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
   }
   // Any ACK from a live peer resets the zero-window probe count (Linux icsk_probes_out).
   c.persistProbes = 0;
+  // Only now, with SND.WND updated from this same segment, may a writer fill the space.
+  if (spaceFreed) c.onEvent();
 }
 
 /** The seventh step: in-window data into the receive buffer, out of order or not. */
@@ -357,7 +360,10 @@ function text(c: TcpConnection, s: Segment, now: number): void {
 function fin(c: TcpConnection, s: Segment, now: number): void {
   const finAt = seqAdd(s.seq, s.len);
   if (finAt === c.rcvNxt) processFin(c, now);
-  else if (seqGt(finAt, c.rcvNxt)) c.rcvFinSeq = finAt; // after a gap: taken when the gap fills
+  else if (seqGt(finAt, c.rcvNxt)) {
+    c.rcvFinSeq = finAt; // after a gap: taken when the gap fills
+    c.ackNow = true; // RFC 5681 §4.2: an out-of-order segment gets an immediate duplicate ACK
+  }
 }
 
 function processFin(c: TcpConnection, now: number): void {

@@ -1,0 +1,46 @@
+/**
+ * `tcpip plot TRACE [--conn N] [--dir out|in] [--chart seq|cwnd] -o out.svg|out.html`
+ * Draws a connection from a `--trace` file: the time-sequence graph (default), the
+ * congestion/RTT chart, or an HTML page with both and the event log.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { congestionSvg, connectionsIn, htmlPage, parseTrace, timeSequenceSvg } from '../observe/plot.js';
+
+export async function runPlot(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      conn: { type: 'string' },
+      dir: { type: 'string', default: 'out' },
+      chart: { type: 'string', default: 'seq' },
+      out: { type: 'string', short: 'o' },
+      list: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || positionals.length !== 1 || (!values.out && !values.list)) {
+    console.error('usage: tcpip plot TRACE [--conn N] [--dir out|in] [--chart seq|cwnd] -o out.svg|out.html\n       tcpip plot TRACE --list');
+    return values.help ? 0 : 2;
+  }
+  const recs = parseTrace(readFileSync(positionals[0]!, 'utf8'));
+  const conns = connectionsIn(recs);
+  if (values.list) {
+    for (const c of conns) console.log(`${c.id}\t${c.local} <-> ${c.remote}\t${c.events} events`);
+    return 0;
+  }
+  if (conns.length === 0) throw new Error(`${positionals[0]}: no TCP events (was the demo run with --trace?)`);
+  // Default: the connection with the most events.
+  const conn = values.conn !== undefined ? Number(values.conn) : conns.reduce((a, b) => (b.events > a.events ? b : a)).id;
+  if (values.dir !== 'out' && values.dir !== 'in') throw new Error('--dir is out or in');
+  const out = values.out!;
+  const body = out.endsWith('.html')
+    ? htmlPage(recs, conn, { dir: values.dir })
+    : values.chart === 'cwnd'
+      ? congestionSvg(recs, conn)
+      : timeSequenceSvg(recs, conn, { dir: values.dir });
+  writeFileSync(out, body);
+  console.log(`wrote ${out} (connection ${conn})`);
+  return 0;
+}
