@@ -102,9 +102,14 @@ export function timeSequenceSvg(all: Rec[], conn: number, opts: PlotOptions = {}
   const data = segs.filter((s) => s.ev === dir && (s.len > 0 || /[SF]/.test(s.flags)));
   const acks = segs.filter((s) => s.ev === back && (s.flags === '.' || s.flags.includes('A')) && !s.flags.includes('R'));
   const tEnd = Math.max(...recs.map((r) => r.t)) - t0;
-  let vMax = 1;
-  for (const s of data) vMax = Math.max(vMax, s.rseq + s.len + 1);
-  for (const a of acks) vMax = Math.max(vMax, a.rack + a.wnd);
+  let dataMax = 1;
+  for (const s of data) dataMax = Math.max(dataMax, s.rseq + s.len + 1);
+  for (const a of acks) dataMax = Math.max(dataMax, a.rack);
+  let winMax = dataMax;
+  for (const a of acks) winMax = Math.max(winMax, a.rack + a.wnd);
+  // The window's right edge sets the scale only when it is of the data's size; a far-off
+  // edge (a short exchange under a big window) is drawn clipped at the top instead.
+  const vMax = winMax <= dataMax * 4 ? winMax : dataMax * 1.25;
   let vMin = 0;
   for (const a of acks) vMin = Math.min(vMin, a.rack);
   const svg: string[] = [];
@@ -113,6 +118,7 @@ export function timeSequenceSvg(all: Rec[], conn: number, opts: PlotOptions = {}
   svg.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>`);
   svg.push(`<text x="${W / 2}" y="20" font-size="14" text-anchor="middle">${esc(title)}</text>`);
   const f = frame(svg, 80, 40, W - 110, H - 120, 0, Math.max(tEnd, 1), vMin, vMax, 'sequence number (relative, bytes)', fmtBytes);
+  svg.push(`<clipPath id="plot"><rect x="80" y="40" width="${W - 110}" height="${H - 120}"/></clipPath>`);
   // State bands along the top.
   const states = recs.filter((r): r is Extract<Rec, { ev: 'state' }> => r.ev === 'state');
   for (let i = 0; i < states.length; i++) {
@@ -129,7 +135,7 @@ export function timeSequenceSvg(all: Rec[], conn: number, opts: PlotOptions = {}
     let d = `M${f.x(pts[0]![0])},${f.y(pts[0]![1])}`;
     for (let i = 1; i < pts.length; i++) d += ` H${f.x(pts[i]![0])} V${f.y(pts[i]![1])}`;
     d += ` H${f.x(tEnd)}`;
-    svg.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5"><title>${esc(label)}</title></path>`);
+    svg.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5" clip-path="url(#plot)"><title>${esc(label)}</title></path>`);
   };
   step(acks.map((a) => [a.t - t0, a.rack + a.wnd]), '#d4a017', 'receive window (ACK + window)');
   step(acks.map((a) => [a.t - t0, a.rack]), '#2e7d32', 'ACK');
