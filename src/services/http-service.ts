@@ -20,21 +20,29 @@ export function renderPage(r: StackReport): string {
     .map((c) => `<tr>${cols.map((k) => `<td>${esc(String(typeof c[k] === 'number' ? Math.round(c[k] as number) : c[k]))}</td>`).join('')}</tr>`)
     .join('\n');
   const counters = Object.entries(r.counters)
-    .map(([layer, c]) => `<h3>${esc(layer)}</h3><table>${Object.entries(c).filter(([, v]) => v !== 0).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v}</td></tr>`).join('')}</table>`)
+    .map(([layer, c]) => {
+      const nz = Object.entries(c).filter(([, v]) => v !== 0);
+      const body = nz.length ? nz.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v}</td></tr>`).join('') : '<tr><td>(all zero)</td></tr>';
+      return `<div class="layer"><h3>${esc(layer)}</h3><table>${body}</table></div>`;
+    })
     .join('\n');
+  const listeners = r.listeners.map((l) => `<tr><td>${esc(l.local)}</td><td>${l.backlog}</td><td>${l.synQueue}</td><td>${l.acceptQueue}</td></tr>`).join('');
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>tcpip-ts: live</title>
 <meta http-equiv="refresh" content="2">
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-family:monospace}</style>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-family:monospace}.layer{display:inline-block;vertical-align:top;margin-right:2em}</style>
 </head><body>
 <h1>tcpip-ts</h1>
-<p>This page is served by Node's <code>http</code> module over a TCP/IP stack written in TypeScript.</p>
+<p>This page is served by Node's <code>http</code> module over a TCP/IP stack written in TypeScript. It reloads every 2 seconds.</p>
 <h2>Connections (${r.connections.length})</h2>
 <table><tr>${cols.map((k) => `<th>${k}</th>`).join('')}</tr>
 ${rows}
 </table>
+<h2>Listening</h2>
+<table><tr><th>local</th><th>backlog</th><th>SYN queue</th><th>accept queue</th></tr>${listeners}</table>
 <h2>Counters</h2>
 ${counters}
+<p><small>${esc(r.address)}, up ${Math.round(r.uptimeMs / 1000)} s, ${esc(r.time)}</small></p>
 </body></html>
 `;
 }
