@@ -26,6 +26,8 @@ export interface TcpConfig {
   maxOooRanges: number;
   /** Embryonic (SYN-RECEIVED) connections per listener beyond its backlog (Linux tcp_max_syn_backlog). */
   maxSynBacklog: number;
+  /** Answer SYNs with SYN cookies once a listener's SYN queue is full (RFC 4987; Linux tcp_syncookies=1). */
+  synCookies: boolean;
 }
 
 export const DEFAULT_TCP_CONFIG: TcpConfig = {
@@ -42,4 +44,5 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   keepCnt: 9,
   maxOooRanges: 32,
   maxSynBacklog: 256,
+  synCookies: true,
 };

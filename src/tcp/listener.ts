@@ -34,12 +34,17 @@ export class TcpListener {
   ) {}
 
   /**
-   * Room for another SYN? The backlog bounds connections not yet accepted, embryonic or
-   * established (as BSD counts it), so an accept queue never outgrows it; the SYN queue
-   * is also capped on its own (Linux tcp_max_syn_backlog).
+   * Room for another embryonic connection? The backlog bounds connections not yet
+   * accepted, embryonic or established (as BSD counts it), so an accept queue never
+   * outgrows it; the SYN queue is also capped on its own (Linux tcp_max_syn_backlog).
    */
   hasRoom(maxSynBacklog: number): boolean {
     return this.acceptQueue.length + this.synQueue.size < this.backlog && this.synQueue.size < maxSynBacklog;
+  }
+
+  /** The accept queue alone is full: the application is not keeping up, and new SYNs wait. */
+  acceptQueueFull(): boolean {
+    return this.acceptQueue.length >= this.backlog;
   }
 
   /** An embryonic connection finished its handshake, or died. */

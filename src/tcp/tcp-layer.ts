@@ -17,9 +17,11 @@ import { IPV4_HEADER_LEN, IP_PROTO_TCP } from '../ip/ipv4-packet.js';
 import { ICMP_DEST_UNREACHABLE, UNREACH_PORT, UNREACH_PROTOCOL } from '../ip/icmp-packet.js';
 import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type TransportHandler } from '../ip/ipv4-layer.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
-import { TcpConnection, type SegmentWriter } from './connection.js';
+import { DEFAULT_PEER_MSS, TcpConnection, wscaleFor, type SegmentWriter } from './connection.js';
+import { NewReno } from './congestion/new-reno.js';
 import { applySynOptions, segmentArrives, type InputEnv } from './input.js';
 import { IsnGenerator } from './isn.js';
+import { SynCookies } from './syn-cookies.js';
 import { TcpListener } from './listener.js';
 import type { OptionsToSend } from './options.js';
 import { Segment } from './segment.js';
@@ -35,6 +37,7 @@ const KEYS = [
   'segsIn', 'segsOut', 'activeOpens', 'passiveOpens', 'attemptFails', 'estabResets', 'currEstab',
   'resetsSent', 'resetsRateLimited', 'challengeAcksRateLimited', 'listenDrops', 'timeWaitReused',
   'truncated', 'badDataOffset', 'badChecksum', 'badOptions', 'noConnection', 'icmpErrors',
+  'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed',
 ] as const;
 export type TcpCounter = (typeof KEYS)[number];
 
@@ -45,6 +48,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   readonly connections = new Set<TcpConnection>();
   private readonly listeners = new Map<number, TcpListener>();
   private readonly isn: IsnGenerator;
+  private readonly cookies: SynCookies;
   private readonly pkt = new TcpPacket();
   private readonly seg = new Segment();
   // RFC 5961 §7 (Linux tcp_challenge_ack_limit = 1000/s) and a limit on RSTs to closed ports.
@@ -65,6 +69,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   ) {
     this.config = { ...DEFAULT_TCP_CONFIG, ...config };
     this.isn = new IsnGenerator(rand);
+    this.cookies = new SynCookies(rand);
     ip.register(IP_PROTO_TCP, this);
   }
 
@@ -233,14 +238,37 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   private listenInput(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): void {
     if (s.has(RST)) return;
     if (s.has(ACK)) {
+      // The ACK that completes a handshake answered with a SYN cookie?
+      if (this.config.synCookies && !s.has(SYN) && !l.acceptQueueFull() && this.cookieAck(l, s, src, dst, sport, dport, now)) return;
       this.resetFor(s, src, dst, sport, dport, now);
       return;
     }
     if (!s.has(SYN)) return;
-    if (!l.hasRoom(this.config.maxSynBacklog)) {
-      this.counters.listenDrops++; // the peer will retransmit its SYN
+    if (l.acceptQueueFull()) {
+      this.counters.listenDrops++; // the application is behind; the peer will retransmit its SYN
       return;
     }
+    if (!l.hasRoom(this.config.maxSynBacklog)) {
+      if (this.config.synCookies) this.sendCookie(l, s, src, dst, sport, dport, now);
+      else this.counters.listenDrops++;
+      return;
+    }
+    const c = this.embryo(l, s, src, dst, sport, dport, now);
+    c.iss = this.iss(c, now);
+    c.sndUna = c.iss;
+    c.sndNxt = c.iss;
+    c.sndMax = c.iss;
+    l.synQueue.add(c);
+    if (this.tracer) {
+      this.traceOpen(c, false);
+      this.traceSegment(c, 'in', s.seq, s.ack, s.flags, s.len, s.wnd, this.pkt.toString(src, dst));
+    }
+    c.setState('SYN-RECEIVED', 'SYN received by a listener');
+    c.output(now); // SYN-ACK
+  }
+
+  /** A connection for listener `l`, born in LISTEN from the SYN `s`, with the listener's options. */
+  private embryo(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): TcpConnection {
     const inh = l.inherit;
     const c = this.newConnection(now, inh.sndBuf ?? undefined, inh.rcvBuf ?? undefined);
     c.localAddr = dst;
@@ -257,20 +285,68 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     c.rcvNxt = seqAdd(s.seq, 1);
     applySynOptions(c, s);
     c.sndWnd = s.wnd;
-    c.iss = this.iss(c, now);
-    c.sndUna = c.iss;
-    c.sndNxt = c.iss;
-    c.sndMax = c.iss;
     c.listener = l;
-    l.synQueue.add(c);
     this.register(c);
     this.counters.passiveOpens++;
-    if (this.tracer) {
-      this.traceOpen(c, false);
-      this.traceSegment(c, 'in', s.seq, s.ack, s.flags, s.len, s.wnd, this.pkt.toString(src, dst));
+    void now;
+    return c;
+  }
+
+  /** SYN queue full: answer with a SYN-ACK whose ISS is a cookie, and keep nothing (RFC 4987). */
+  private sendCookie(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): void {
+    if (!this.resetLimit.take(now)) {
+      this.counters.resetsRateLimited++; // the same budget as other unprompted replies
+      return;
     }
-    c.setState('SYN-RECEIVED', 'SYN received by a listener');
-    c.output(now); // SYN-ACK
+    const o = s.opts;
+    const peerMss = o.mss >= 0 ? o.mss : DEFAULT_PEER_MSS;
+    const cookie = this.cookies.make(dst, dport, src, sport, s.seq, peerMss, o.wscale, now);
+    const rcvBuf = l.inherit.rcvBuf ?? this.config.rcvBuf;
+    const opts: OptionsToSend = o.wscale >= 0 ? { mss: this.mtuMss, wscale: wscaleFor(rcvBuf) } : { mss: this.mtuMss };
+    const tx = this.ip.tx;
+    const off = TX_PAYLOAD_OFFSET;
+    const len = writeTcpHeader(tx, off, dst, src, dport, sport, cookie, seqAdd(s.seq, 1), SYN | ACK, Math.min(65535, rcvBuf), opts, 0);
+    this.counters.syncookiesSent++;
+    this.counters.segsOut++;
+    this.ip.send(IP_PROTO_TCP, dst, src, len, now, { dontFrag: true });
+  }
+
+  /** An ACK for a listener: if it returns a valid cookie, the connection is made now. */
+  private cookieAck(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): boolean {
+    const irs = seqAdd(s.seq, -1);
+    const iss = seqAdd(s.ack, -1);
+    const got = this.cookies.check(dst, dport, src, sport, irs, iss, now);
+    if (!got) {
+      this.counters.syncookiesFailed++;
+      return false;
+    }
+    this.counters.syncookiesRecv++;
+    const c = this.embryo(l, s, src, dst, sport, dport, now);
+    c.irs = irs;
+    c.rcvNxt = s.seq;
+    c.sndMss = Math.max(64, Math.min(got.mss, c.mtuMss));
+    c.cc = new NewReno(c.sndMss);
+    if (got.wscale >= 0) {
+      c.sndWscale = got.wscale;
+      c.offerWscale = true;
+      c.rcvWscale = wscaleFor(c.rcvBuf.capacity);
+    } else {
+      c.sndWscale = 0;
+      c.rcvWscale = 0;
+    }
+    c.iss = iss;
+    c.sndUna = iss;
+    c.sndNxt = seqAdd(iss, 1);
+    c.sndMax = c.sndNxt;
+    // Our cookie SYN-ACK advertised this much, unscaled, from RCV.NXT.
+    c.synWindow = Math.min(65535, c.rcvBuf.capacity);
+    c.rcvAdvEdge = seqAdd(c.rcvNxt, c.synWindow);
+    c.rttSeq = -1;
+    l.synQueue.add(c);
+    if (this.tracer) this.traceOpen(c, false);
+    c.setState('SYN-RECEIVED', 'valid SYN cookie in the ACK');
+    segmentArrives(c, s, now, this); // the ACK completes the handshake; any data goes in
+    return true;
   }
 
   /** RFC 9293 §3.10.7.1: answer a segment that has no connection. */
