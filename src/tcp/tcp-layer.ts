@@ -239,7 +239,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     if (s.has(RST)) return;
     if (s.has(ACK)) {
       // The ACK that completes a handshake answered with a SYN cookie?
-      if (this.config.synCookies && !s.has(SYN) && !l.acceptQueueFull() && this.cookieAck(l, s, src, dst, sport, dport, now)) return;
+      if (this.config.synCookies && !s.has(SYN) && this.cookieAck(l, s, src, dst, sport, dport, now)) return;
       this.resetFor(s, src, dst, sport, dport, now);
       return;
     }
@@ -319,6 +319,12 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     if (!got) {
       this.counters.syncookiesFailed++;
       return false;
+    }
+    if (l.acceptQueueFull()) {
+      // Linux drops such an ACK (tcp_abort_on_overflow=0): the client's next segment
+      // carries the same cookie and succeeds once the application has accepted.
+      this.counters.listenDrops++;
+      return true;
     }
     this.counters.syncookiesRecv++;
     const c = this.embryo(l, s, src, dst, sport, dport, now);
