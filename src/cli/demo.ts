@@ -2,6 +2,7 @@
  * `tcpip demo`: the stack on a TUN (default) or TAP device, answering ping, with the
  * demo services of the transports registered on it.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { formatIpv4 } from '../ip/address.js';
 import { openHost } from './host.js';
@@ -29,7 +30,21 @@ export async function runDemo(argv: string[]): Promise<number> {
   }
   const host = openHost(o);
   const started = Date.now();
-  const report = () => stackReport(host.stack, Date.now() - started, { device: { ...host.tun.counters } });
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const report = () => {
+    const mem = process.memoryUsage();
+    const proc = {
+      rssKiB: Math.round(mem.rss / 1024),
+      heapUsedKiB: Math.round(mem.heapUsed / 1024),
+      externalKiB: Math.round(mem.external / 1024),
+      eventLoopDelayP50Ms: Math.round(lag.percentile(50) / 1e4) / 100,
+      eventLoopDelayP99Ms: Math.round(lag.percentile(99) / 1e4) / 100,
+      eventLoopDelayMaxMs: Math.round(lag.max / 1e4) / 100,
+    };
+    lag.reset();
+    return stackReport(host.stack, Date.now() - started, { device: { ...host.tun.counters }, process: proc });
+  };
   const ctlPath = controlPath(o.netns, host.tun.name);
   const control = serveControl(ctlPath, report);
   const services: Service[] = [

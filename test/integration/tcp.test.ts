@@ -165,6 +165,51 @@ describe.skipIf(unavailable !== null)('TCP under 20% loss each way (nftables)', 
   }, 180_000);
 });
 
+describe.skipIf(unavailable !== null)('100 MiB through 1% loss each way (nftables)', () => {
+  it('echoes 100 MiB intact', async () => {
+    const demo = await startDemo(uniqueNetns('loss100'), []);
+    try {
+      const nft = `
+        table inet tcpiploss {
+          chain in { type filter hook input priority 0; iifname "tcpip0" numgen random mod 100 < 1 drop; }
+          chain out { type filter hook output priority 0; oifname "tcpip0" numgen random mod 100 < 1 drop; }
+        }`;
+      expect((await nsRun(demo.netns, ['nft', '-f', '-'], 10_000, nft)).status).toBe(0);
+      const out = await nodeIn(demo, `${PRELUDE}
+        (async () => {
+          // 100 MiB of a pattern, generated and hashed in chunks on both sides.
+          const total = 100 * 1024 * 1024;
+          const sentHash = crypto.createHash('sha256');
+          const gotHash = crypto.createHash('sha256');
+          let got = 0;
+          await new Promise((resolve, reject) => {
+            const s = net.connect(7, '10.7.0.2');
+            s.on('data', (d) => { gotHash.update(d); got += d.length; });
+            s.on('end', resolve);
+            s.on('error', reject);
+            let off = 0;
+            const chunk = Buffer.alloc(1 << 20);
+            const pump = () => {
+              while (off < total) {
+                for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE(((off + i) * 2654435761) >>> 0, i);
+                sentHash.update(chunk);
+                off += chunk.length;
+                if (!s.write(Buffer.from(chunk))) return s.once('drain', pump);
+              }
+              s.end();
+            };
+            s.on('connect', pump);
+          });
+          console.log(got, sentHash.digest('hex') === gotHash.digest('hex'));
+        })().catch((e) => { console.log('error', e.code); process.exit(1); });
+      `, 240_000);
+      expect(out).toEqual(['104857600 true']);
+    } finally {
+      expect((await demo.stop()).code).toBe(0);
+    }
+  }, 300_000);
+});
+
 describe.skipIf(unavailable !== null)('tcpip nc over TCP', () => {
   it('sends 1 MiB to a kernel server and reads its reply', () => {
     const ns = uniqueNetns('nctcp');
