@@ -1,21 +1,45 @@
 /**
- * A fixed-capacity byte ring: the send and receive buffers of a connection.
+ * A byte ring with a fixed capacity: the send and receive buffers of a connection.
  * The receive side also writes out-of-order data at an offset past the readable bytes
  * (`writeAt`), and the Assembler records which of those bytes are valid, so no separate
  * copy of out-of-order segments is ever kept (smoltcp's RingBuffer + Assembler).
+ *
+ * Storage is allocated lazily and grows by doubling up to the capacity, so an idle
+ * connection costs no buffer memory and a quiet one only what it has used (the
+ * capacity is what the window advertises; the storage is what is actually held).
  */
+const INITIAL_STORAGE = 4096;
+
 export class RingBuffer {
-  private buf: Uint8Array;
+  private buf: Uint8Array = new Uint8Array(0);
   private head = 0;
   /** Readable bytes from head. */
   length = 0;
+  /** Bytes from head that hold data (readable, or written ahead by writeAt). */
+  private extent = 0;
 
-  constructor(readonly capacity: number) {
-    this.buf = new Uint8Array(capacity);
-  }
+  constructor(readonly capacity: number) {}
 
   get free(): number {
     return this.capacity - this.length;
+  }
+
+  /** Bytes of storage allocated now. */
+  get allocated(): number {
+    return this.buf.length;
+  }
+
+  /** Makes room for `end` bytes from head, keeping what is there. */
+  private ensure(end: number): void {
+    const size = this.buf.length;
+    if (end <= size) return;
+    let n = Math.max(size * 2, INITIAL_STORAGE);
+    while (n < end) n *= 2;
+    n = Math.min(n, this.capacity);
+    const next = new Uint8Array(n);
+    if (this.extent > 0) this.copyOut(0, next, 0, this.extent);
+    this.buf = next;
+    this.head = 0;
   }
 
   /** Appends as much of src[off, off+len) as fits; returns how much. */
@@ -30,33 +54,42 @@ export class RingBuffer {
   writeAt(offset: number, src: Uint8Array, off: number, len: number): number {
     const n = Math.max(0, Math.min(len, this.capacity - offset));
     if (n === 0) return 0;
-    const cap = this.capacity;
-    let at = (this.head + offset) % cap;
-    const first = Math.min(n, cap - at);
+    this.ensure(offset + n);
+    const size = this.buf.length;
+    const at = (this.head + offset) % size;
+    const first = Math.min(n, size - at);
     this.buf.set(src.subarray(off, off + first), at);
     if (first < n) this.buf.set(src.subarray(off + first, off + n), 0);
+    if (offset + n > this.extent) this.extent = offset + n;
     return n;
   }
 
   /** Makes `n` more bytes (already written with writeAt) readable. */
   commit(n: number): void {
     this.length = Math.min(this.capacity, this.length + n);
+    if (this.length > this.extent) this.extent = this.length;
+  }
+
+  private copyOut(offset: number, dst: Uint8Array, dstOff: number, len: number): void {
+    const size = this.buf.length;
+    const at = (this.head + offset) % size;
+    const first = Math.min(len, size - at);
+    dst.set(this.buf.subarray(at, at + first), dstOff);
+    if (first < len) dst.set(this.buf.subarray(0, len - first), dstOff + first);
   }
 
   /** Copies `len` bytes starting `offset` past the head into dst[dstOff]. */
   peek(offset: number, dst: Uint8Array, dstOff: number, len: number): void {
-    const cap = this.capacity;
-    const at = (this.head + offset) % cap;
-    const first = Math.min(len, cap - at);
-    dst.set(this.buf.subarray(at, at + first), dstOff);
-    if (first < len) dst.set(this.buf.subarray(0, len - first), dstOff + first);
+    if (len > 0) this.copyOut(offset, dst, dstOff, len);
   }
 
   /** Drops `n` bytes from the head. */
   consume(n: number): void {
     const k = Math.min(n, this.length);
-    this.head = (this.head + k) % this.capacity;
+    if (k === 0) return;
+    this.head = (this.head + k) % this.buf.length;
     this.length -= k;
+    this.extent -= k;
     // (head is not reset when the buffer empties: out-of-order bytes may lie beyond it)
   }
 
