@@ -103,10 +103,22 @@ export class Stack {
     let batchNow = -1;
     return {
       frame: (b, off, len) => {
-        if (batchNow < 0) batchNow = now();
+        if (batchNow < 0) {
+          batchNow = now();
+          this.tcp.beginBatch();
+        }
         this.receiveFrame(b, off, len, batchNow);
       },
       batchEnd: () => {
+        if (batchNow >= 0) {
+          try {
+            // One ACK per connection for the whole batch (ACK coalescing).
+            this.tcp.endBatch(batchNow);
+          } catch (err) {
+            this.counters.internalErrors++;
+            this.onInternalError(err);
+          }
+        }
         batchNow = -1;
         afterBatch();
       },

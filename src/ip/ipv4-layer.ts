@@ -19,7 +19,7 @@ import type { Route } from './route.js';
 const log = logger('ip');
 
 /** Room left in front of every outgoing IP header for the link's own header. */
-export const LINK_HEADROOM = 14;
+export const LINK_HEADROOM = 16; // Ethernet needs 14; 16 keeps the IP header and payload 4-byte aligned
 /** Where a transport writes its payload in `ip.tx`. */
 export const TX_PAYLOAD_OFFSET = LINK_HEADROOM + IPV4_HEADER_LEN;
 export const MAX_IP_PAYLOAD = 65535 - IPV4_HEADER_LEN;

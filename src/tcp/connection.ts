@@ -30,6 +30,8 @@ export interface SegmentWriter {
   writeSegment(c: TcpConnection, seq: number, flags: number, dataOff: number, dataLen: number, opts: OptionsToSend | null, now: number): void;
   /** The connection changed state (the layer keeps its tables and counters). */
   stateChanged(c: TcpConnection, from: TcpState, to: TcpState): void;
+  /** A pure ACK may wait for the end of the current receive batch (true: it will be sent then). */
+  deferAck(c: TcpConnection): boolean;
   /** Where trace events go (null: tracing off), and the time of the event being handled. */
   readonly tracer: Tracer | null;
   readonly lastNow: number;
@@ -139,6 +141,8 @@ export class TcpConnection {
   // --- ACK generation
   /** An ACK must go out now (piggybacked on data if there is any). */
   ackNow = false;
+  /** ...and may not wait for the end of the batch (a duplicate ACK for out-of-order data). */
+  ackImmediate = false;
   /** Full-sized segments received since our last ACK (RFC 1122 §4.2.3.2: ACK every second). */
   unackedSegs = 0;
 
@@ -386,7 +390,7 @@ export class TcpConnection {
         break;
     }
     if (this.state !== 'SYN-RECEIVED') this.sendData(now);
-    if (this.ackNow) this.sendAck(now);
+    if (this.ackNow && (this.ackImmediate || !this.out.deferAck(this))) this.sendAck(now);
     this.armPersist(now);
   }
 
@@ -466,6 +470,7 @@ export class TcpConnection {
       this.stats.retransmits++;
     }
     this.ackNow = false;
+    this.ackImmediate = false;
     this.unackedSegs = 0;
     this.delackAt = -1;
     this.lastSendAt = now;
@@ -480,6 +485,7 @@ export class TcpConnection {
     // deadlock, each dropping the other's acknowledgments.
     this.out.writeSegment(this, this.sndMax, ACK, 0, 0, null, now);
     this.ackNow = false;
+    this.ackImmediate = false;
     this.unackedSegs = 0;
     this.delackAt = -1;
   }

@@ -346,8 +346,10 @@ function text(c: TcpConnection, s: Segment, now: number): void {
     c.onEvent();
   }
   if (off > 0 || !c.ooo.isEmpty() || n > len) {
-    // RFC 5681 §4.2: ACK at once for out-of-order data and for data that fills a hole.
+    // RFC 5681 §4.2: ACK at once for out-of-order data and for data that fills a hole;
+    // each out-of-order segment gets its own duplicate ACK (fast retransmit counts them).
     c.ackNow = true;
+    if (off > 0) c.ackImmediate = true;
   } else {
     // RFC 1122 §4.2.3.2: delay the ACK, but ACK at least every second full-sized segment.
     if (len >= c.rcvMss || len >= c.sndMss) c.unackedSegs++;

@@ -126,6 +126,34 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
   }
 
+  // ------------------------------------------------------------ ACK coalescing
+
+  private inBatch = false;
+  private readonly pendingAcks = new Set<TcpConnection>();
+
+  /** Frames of one device batch are about to arrive. */
+  beginBatch(): void {
+    this.inBatch = true;
+  }
+
+  /**
+   * Inside a batch, a pure ACK waits for the batch's end, so that a burst of segments is
+   * acknowledged once (the receive-side half of GRO). Returns true if it was deferred.
+   */
+  deferAck(c: TcpConnection): boolean {
+    if (!this.inBatch) return false;
+    this.pendingAcks.add(c);
+    return true;
+  }
+
+  /** The batch is over: send the ACKs it deferred. */
+  endBatch(now: number): void {
+    this.inBatch = false;
+    if (this.pendingAcks.size === 0) return;
+    for (const c of this.pendingAcks) if (c.ackNow && !c.isClosed()) c.output(now);
+    this.pendingAcks.clear();
+  }
+
   /** Every listener (for `tcpip stat`). */
   listenerList(): TcpListener[] {
     return [...this.listeners.values()];

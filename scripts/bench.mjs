@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+// npm run bench: this stack next to the Linux kernel, measured in the same run on the
+// same machine. Everything happens in network namespaces the benchmark creates and
+// removes: the stack behind a TUN device (`tcpip demo --netns`), and for comparison two
+// namespaces joined by a veth pair with Node servers and clients on the kernel's own
+// sockets. Each row runs for a bounded time. Prints a table; writes bench-results.json.
+//   npm run bench [-- --seconds 5 --mtu 1500 --json FILE]
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, mtu: { type: 'string', default: '1500' }, json: { type: 'string', default: 'bench-results.json' }, idle: { type: 'string', default: '10000' } } });
+const SECONDS = Number(values.seconds);
+const MTU = Number(values.mtu);
+const IDLE = Number(values.idle);
+if (process.getuid?.() !== 0) {
+  console.error('bench: needs root (network namespaces, TUN and veth devices)');
+  process.exit(1);
+}
+const bin = fileURLToPath(new URL('../bin/tcpip.js', import.meta.url));
+const node = process.execPath;
+const tag = `${process.pid}`;
+const sh = (cmd) => spawnSync('bash', ['-c', cmd], { encoding: 'utf8' });
+
+// ---------------------------------------------------------------- the two setups
+const stackNs = `tcpip-bench-s${tag}`;
+const linuxA = `tcpip-bench-a${tag}`;
+const linuxB = `tcpip-bench-b${tag}`;
+
+function cleanup() {
+  sh(`ip netns del ${linuxA} 2>/dev/null; ip netns del ${linuxB} 2>/dev/null`);
+}
+process.on('exit', cleanup);
+
+// The kernel pair: A (client, 10.9.0.1) -- veth -- B (servers, 10.9.0.2).
+sh(`ip netns add ${linuxA} && ip netns add ${linuxB} && ip link add bva${tag} type veth peer name bvb${tag} && ip link set bva${tag} netns ${linuxA} && ip link set bvb${tag} netns ${linuxB}`);
+sh(`ip -n ${linuxA} addr add 10.9.0.1/24 dev bva${tag} && ip -n ${linuxA} link set bva${tag} mtu ${MTU} up && ip -n ${linuxA} link set lo up`);
+sh(`ip -n ${linuxB} addr add 10.9.0.2/24 dev bvb${tag} && ip -n ${linuxB} link set bvb${tag} mtu ${MTU} up && ip -n ${linuxB} link set lo up`);
+
+// Node servers on the kernel's sockets in B: echo 7, discard 9, chargen 19.
+const SERVERS = `
+const net = require('node:net');
+const block = Buffer.alloc(1 << 16, 65);
+net.createServer((s) => { s.setNoDelay(true); s.pipe(s); s.on('error', () => {}); }).listen(7, '10.9.0.2');
+net.createServer((s) => { s.resume(); s.on('end', () => s.end()); s.on('error', () => {}); }).listen(9, '10.9.0.2');
+net.createServer((s) => { let on = true; s.on('error', () => { on = false; }); s.on('close', () => { on = false; }); s.resume(); s.on('end', () => s.end());
+  const pump = () => { while (on && s.write(block)); if (on) s.once('drain', pump); }; pump(); }).listen(19, '10.9.0.2');
+console.log('ready');
+`;
+const servers = spawn('ip', ['netns', 'exec', linuxB, 'bash', '-c', `ulimit -n $(ulimit -Hn); exec ${node} -e "$0"`, SERVERS], { stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise((r) => servers.stdout.once('data', r));
+
+const demo = spawn(node, [bin, 'demo', '--netns', stackNs, '--mtu', String(MTU)], { stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise((resolve, reject) => {
+  let out = '';
+  demo.stdout.on('data', (d) => { out += d; if (/^ready$/m.test(out)) resolve(); });
+  demo.on('exit', (c) => reject(new Error(`demo exited ${c}`)));
+});
+
+const targets = {
+  stack: { ns: stackNs, addr: '10.7.0.2' },
+  linux: { ns: linuxA, addr: '10.9.0.2' },
+};
+
+/** Runs a Node client program in a namespace with the given target address; returns its JSON output. */
+function client(target, program, timeoutSec = SECONDS * 3 + 30) {
+  const src = `const ADDR = '${target.addr}', SECONDS = ${SECONDS}; const net = require('node:net');\n${program}`;
+  const r = spawnSync('ip', ['netns', 'exec', target.ns, 'bash', '-c', `ulimit -n $(ulimit -Hn); exec ${node} -e "$0"`, src], { encoding: 'utf8', timeout: timeoutSec * 1000, maxBuffer: 64 << 20 });
+  const line = (r.stdout || '').trim().split('\n').pop();
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { error: (r.stderr || r.stdout || 'no output').trim().slice(0, 300) };
+  }
+}
+
+// ---------------------------------------------------------------- the rows
+const BULK_IN = `
+const buf = Buffer.alloc(1 << 20, 7); let sent = 0, t0, stop = false;
+const s = net.connect(9, ADDR, () => { t0 = process.hrtime.bigint(); setTimeout(() => { stop = true; }, SECONDS * 1000);
+  const pump = () => { while (!stop) { sent += buf.length; if (!s.write(buf)) return s.once('drain', pump); } s.end(); }; pump(); });
+s.on('close', () => { const ms = Number(process.hrtime.bigint() - t0) / 1e6; console.log(JSON.stringify({ value: sent * 8 / ms / 1e6, unit: 'Gbit/s' })); });`;
+const BULK_OUT = `
+let got = 0; let t0;
+const s = net.connect(19, ADDR, () => { t0 = process.hrtime.bigint(); setTimeout(() => { const ms = Number(process.hrtime.bigint() - t0) / 1e6; console.log(JSON.stringify({ value: got * 8 / ms / 1e6, unit: 'Gbit/s' })); s.destroy(); process.exit(0); }, SECONDS * 1000); });
+s.on('data', (d) => { got += d.length; });`;
+const PINGPONG = `
+let n = 0; const one = Buffer.from('x'); let t0;
+const s = net.connect(7, ADDR, () => { s.setNoDelay(true); t0 = process.hrtime.bigint(); s.write(one); });
+s.on('data', (d) => { n += d.length; const ms = Number(process.hrtime.bigint() - t0) / 1e6; if (ms >= SECONDS * 1000) { console.log(JSON.stringify({ value: n / ms * 1000, unit: 'transactions/s' })); process.exit(0); } s.write(one); });`;
+const CONNRATE = `
+let done = 0, errors = 0; const t0 = Date.now(); const end = t0 + SECONDS * 1000;
+function one() { if (Date.now() >= end) return Promise.resolve(); return new Promise((res) => { const s = net.connect(9, ADDR, () => s.end()); s.on('close', () => { done++; res(); }); s.on('error', () => { errors++; }); s.resume(); }).then(one); }
+Promise.all(Array.from({ length: 16 }, one)).then(() => { console.log(JSON.stringify({ value: done / ((Date.now() - t0) / 1000), unit: 'connections/s', errors })); process.exit(0); });`;
+const IDLE_CONNS = `
+const N = ${IDLE}; const socks = []; let errors = 0;
+(async () => { for (let i = 0; i < N; i += 250) await Promise.all(Array.from({ length: Math.min(250, N - i) }, () => new Promise((res) => { const s = net.connect(9, ADDR, () => { socks.push(s); res(); }); s.on('error', () => { errors++; res(); }); })));
+  console.log('OPEN'); process.stdin.once('data', () => { for (const s of socks) s.destroy(); console.log(JSON.stringify({ open: socks.length, errors })); process.exit(0); }); })();`;
+
+function idleMemory(which) {
+  // Memory is measured where the connections live: the demo process for the stack; for
+  // the kernel, the kernel's slab memory plus the Node server process.
+  const t = targets[which];
+  const before = which === 'stack' ? stackRssKiB() : linuxKiB();
+  const p = spawn('ip', ['netns', 'exec', t.ns, 'bash', '-c', `ulimit -n $(ulimit -Hn); exec ${node} -e "$0"`, `const ADDR='${t.addr}'; const net=require('node:net');\n${IDLE_CONNS}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve) => {
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('OPEN') && !out.includes('MEASURED')) {
+        out += 'MEASURED';
+        setTimeout(() => {
+          const after = which === 'stack' ? stackRssKiB() : linuxKiB();
+          p.stdin.write('x');
+          p.on('exit', () => resolve({ value: (after - before) / IDLE, unit: 'KiB/connection' }));
+        }, 1500);
+      }
+    });
+  });
+}
+function stackRssKiB() {
+  const r = spawnSync(node, [bin, 'stat', '--netns', stackNs, '--json'], { encoding: 'utf8', maxBuffer: 512 << 20 });
+  return JSON.parse(r.stdout).counters.process.rssKiB;
+}
+function linuxKiB() {
+  const slab = Number(/Slab:\s+(\d+)/.exec(sh('cat /proc/meminfo').stdout)?.[1] ?? 0);
+  const pid = servers.pid;
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(sh(`cat /proc/$(pgrep -P ${pid} node || echo ${pid})/status 2>/dev/null`).stdout)?.[1] ?? 0);
+  return slab + rss;
+}
+
+function pingRate(which) {
+  const t = targets[which];
+  const count = 20000;
+  const r = sh(`ip netns exec ${t.ns} ping -f -c ${count} -W 1 ${t.addr}`);
+  const m = /(\d+) packets transmitted, (\d+) received.*time (\d+)ms/s.exec(r.stdout);
+  const rtt = /= [\d.]+\/([\d.]+)\//.exec(r.stdout);
+  if (!m) return { error: r.stdout + r.stderr };
+  return { value: Number(m[2]) / (Number(m[3]) / 1000), unit: 'round trips/s', rttMs: rtt ? Number(rtt[1]) : null, lost: Number(m[1]) - Number(m[2]) };
+}
+
+const rows = [
+  { name: 'bulk kernel -> stack (discard)', run: (w) => client(targets[w], BULK_IN), target: '>= 2 Gbit/s' },
+  { name: 'bulk stack -> kernel (chargen)', run: (w) => client(targets[w], BULK_OUT), target: '>= 2 Gbit/s' },
+  { name: '1-byte request/response', run: (w) => client(targets[w], PINGPONG), target: '>= 0.8 x Linux' },
+  { name: 'connection set-up + tear-down', run: (w) => client(targets[w], CONNRATE), target: '>= 5,000/s' },
+  { name: `${IDLE} idle connections: memory`, run: (w) => idleMemory(w), target: '<= 20 KiB beyond buffers' },
+  { name: 'ping -f (one in flight)', run: (w) => pingRate(w), target: '>= 15,000/s (TUN bound ~17,000)' },
+];
+
+console.log(`bench: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, MTU ${MTU}, ${SECONDS} s per row\n`);
+const results = [];
+for (const row of rows) {
+  const stack = await row.run('stack');
+  const linux = await row.run('linux');
+  const ratio = stack.value && linux.value ? stack.value / linux.value : null;
+  results.push({ row: row.name, stack, linux, ratio, target: row.target });
+  const f = (x) => (x?.value === undefined ? `error: ${x?.error ?? '?'}` : `${x.value >= 100 ? Math.round(x.value).toLocaleString('en') : x.value.toFixed(2)} ${x.unit}`);
+  console.log(`${row.name.padEnd(34)} stack ${f(stack).padEnd(26)} linux ${f(linux).padEnd(26)} ratio ${ratio === null ? '-' : ratio.toFixed(2)}   (target ${row.target})`);
+}
+
+demo.kill('SIGTERM');
+servers.kill('SIGTERM');
+await new Promise((r) => demo.on('exit', r));
+cleanup();
+writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, mtu: MTU, seconds: SECONDS, results }, null, 2));
+console.log(`\nbench: wrote ${values.json}`);
+process.exit(0);
