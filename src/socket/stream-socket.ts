@@ -332,9 +332,7 @@ export class StreamSocket extends Socket {
       if ((this.linger.onoff && this.linger.linger === 0) || c.rcvBuf.length > 0) {
         c.abort(now, this.linger.onoff ? 'close with SO_LINGER 0' : 'close with unread data');
       } else {
-        c.orphan = true;
-        c.shutdownSend(now);
-        if (c.state === 'FIN-WAIT-2') c.finWait2At = now + c.config.finWait2TimeoutMs;
+        c.closeOrphan(now);
       }
     }
     this.release(this.fd);

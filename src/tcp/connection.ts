@@ -32,6 +32,8 @@ export interface SegmentWriter {
   stateChanged(c: TcpConnection, from: TcpState, to: TcpState): void;
   /** A pure ACK may wait for the end of the current receive batch (true: it will be sent then). */
   deferAck(c: TcpConnection): boolean;
+  /** The connection's timers may have changed: the layer re-reads `nextTimer()` before it next sleeps. */
+  touch(c: TcpConnection): void;
   /** Where trace events go (null: tracing off), and the time of the event being handled. */
   readonly tracer: Tracer | null;
   readonly lastNow: number;
@@ -60,6 +62,8 @@ export interface ConnStats {
 export class TcpConnection {
   /** A number for traces and `tcpip stat` (set by the layer). */
   id = 0;
+  /** The time of this connection's entry in the layer's timer heap (-1: none). */
+  heapAt = -1;
   // --- identity
   localAddr: Ipv4Addr = 0;
   localPort = 0;
@@ -290,6 +294,18 @@ export class TcpConnection {
     this.output(now);
   }
 
+  /**
+   * The application closed its socket gracefully: the connection finishes on its own
+   * (FIN after the data), and an orphan left in FIN-WAIT-2 is dropped after a while
+   * (Linux tcp_fin_timeout).
+   */
+  closeOrphan(now: number): void {
+    this.orphan = true;
+    this.shutdownSend(now);
+    if (this.state === 'FIN-WAIT-2' && this.finWait2At < 0) this.finWait2At = now + this.config.finWait2TimeoutMs;
+    this.out.touch(this);
+  }
+
   /** ABORT (§3.10.5): RST to the peer if it knows of us, then CLOSED. */
   abort(now: number, why = 'abort'): void {
     if (this.isClosed()) return;
@@ -372,6 +388,7 @@ export class TcpConnection {
 
   /** Sends whatever the state, the windows, Nagle and pending ACKs allow. */
   output(now: number): void {
+    this.out.touch(this);
     switch (this.state) {
       case 'CLOSED':
       case 'LISTEN':
@@ -656,6 +673,7 @@ export class TcpConnection {
   }
 
   armKeepalive(now: number): void {
+    this.out.touch(this);
     if (!this.keepalive || !this.isSynchronizedData()) {
       this.keepaliveAt = -1;
       return;

@@ -11,6 +11,7 @@ import { logger } from '../core/log.js';
 import { pickEphemeralPort } from '../core/ports.js';
 import type { Rand } from '../core/rand.js';
 import { TokenBucket } from '../core/token-bucket.js';
+import { TimerHeap } from '../core/timer-heap.js';
 import { readU32 } from '../core/bytes.js';
 import type { Ipv4Addr } from '../ip/address.js';
 import { IPV4_HEADER_LEN, IP_PROTO_TCP } from '../ip/ipv4-packet.js';
@@ -126,6 +127,23 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
   }
 
+  // ------------------------------------------------------------ timers
+
+  /** Connections whose timers may have changed since the heap last heard of them. */
+  private readonly touched = new Set<TcpConnection>();
+  private readonly timers = new TimerHeap<TcpConnection>();
+
+  touch(c: TcpConnection): void {
+    this.touched.add(c);
+  }
+
+  private settleTimers(): void {
+    if (this.touched.size === 0) return;
+    for (const c of this.touched) this.timers.schedule(c, c.isClosed() ? -1 : c.nextTimer());
+    this.touched.clear();
+    if (this.timers.size > 2 * this.connections.size + 1024) this.timers.compact();
+  }
+
   // ------------------------------------------------------------ ACK coalescing
 
   private inBatch = false;
@@ -214,6 +232,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   receive(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void {
     this.counters.segsIn++;
     this.lastNow = now;
+    this.receiveSegment(src, dst, b, off, len, now);
+  }
+
+  private receiveSegment(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void {
     const p = this.pkt.reset(b, off, len);
     const bad = p.checkLen();
     if (bad !== null) {
@@ -251,6 +273,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     if (c) {
       if (this.tracer) this.traceSegment(c, 'in', s.seq, s.ack, s.flags, s.len, s.wnd << c.sndWscale, p.toString(src, dst));
       segmentArrives(c, s, now, this);
+      this.touch(c);
       return;
     }
     const l = this.listeners.get(dport);
@@ -468,18 +491,17 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   poll(now: number): void {
     this.lastNow = now;
-    for (const c of this.connections) {
+    this.settleTimers();
+    for (let c = this.timers.popDue(now); c !== undefined; c = this.timers.popDue(now)) {
       const t = c.nextTimer();
       if (t >= 0 && t <= now) c.onTimers(now);
+      this.touch(c); // whatever it armed next
     }
+    this.settleTimers();
   }
 
   pollAt(): number | undefined {
-    let t: number | undefined;
-    for (const c of this.connections) {
-      const x = c.nextTimer();
-      if (x >= 0 && (t === undefined || x < t)) t = x;
-    }
-    return t;
+    this.settleTimers();
+    return this.timers.peek();
   }
 }
