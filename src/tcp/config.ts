@@ -28,6 +28,8 @@ export interface TcpConfig {
   maxSynBacklog: number;
   /** Answer SYNs with SYN cookies once a listener's SYN queue is full (RFC 4987; Linux tcp_syncookies=1). */
   synCookies: boolean;
+  /** CUBIC (RFC 9438, Linux's default) or NewReno (RFC 5681/6582). */
+  congestionControl: 'cubic' | 'newreno';
 }
 
 export const DEFAULT_TCP_CONFIG: TcpConfig = {
@@ -45,4 +47,5 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   maxOooRanges: 32,
   maxSynBacklog: 256,
   synCookies: true,
+  congestionControl: 'cubic',
 };

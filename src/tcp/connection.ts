@@ -9,6 +9,7 @@ import { Assembler } from './assembler.js';
 import type { TcpConfig } from './config.js';
 import type { CongestionControl } from './congestion/congestion-control.js';
 import { NewReno } from './congestion/new-reno.js';
+import { Cubic } from './congestion/cubic.js';
 import { MAX_WSCALE, type OptionsToSend } from './options.js';
 import { RingBuffer } from './ring-buffer.js';
 import { RttEstimator } from './rtt.js';
@@ -182,7 +183,7 @@ export class TcpConnection {
     this.rcvBuf = new RingBuffer(rcvBuf);
     this.ooo = new Assembler(config.maxOooRanges);
     this.rcvMss = mtuMss;
-    this.cc = new NewReno(DEFAULT_PEER_MSS);
+    this.cc = this.newCongestionControl(DEFAULT_PEER_MSS);
     this.keepIdleMs = config.keepIdleMs;
     this.keepIntvlMs = config.keepIntvlMs;
     this.keepCnt = config.keepCnt;
@@ -211,6 +212,11 @@ export class TcpConnection {
     if (this.out.tracer) this.trace({ ev: 'state', from, to, why });
     this.out.stateChanged(this, from, to);
     this.onEvent();
+  }
+
+  /** A congestion controller for this connection (CUBIC by default, as on Linux). */
+  newCongestionControl(mss: number): CongestionControl {
+    return this.config.congestionControl === 'newreno' ? new NewReno(mss) : new Cubic(mss, () => this.rtt.srtt);
   }
 
   /** Resizes a buffer before the connection carries data (SO_SNDBUF / SO_RCVBUF). */

@@ -5,7 +5,6 @@
  */
 import { logger } from '../core/log.js';
 import { DEFAULT_PEER_MSS, type TcpConnection } from './connection.js';
-import { NewReno } from './congestion/new-reno.js';
 import type { Segment } from './segment.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import { ACK, FIN, RST, SYN } from './tcp-packet.js';
@@ -31,7 +30,7 @@ export function segmentArrives(c: TcpConnection, s: Segment, now: number, env: I
 export function applySynOptions(c: TcpConnection, s: Segment): void {
   const peerMss = s.opts.mss >= 0 ? s.opts.mss : DEFAULT_PEER_MSS;
   c.sndMss = Math.max(64, Math.min(peerMss, c.mtuMss));
-  c.cc = new NewReno(c.sndMss);
+  c.cc = c.newCongestionControl(c.sndMss);
   if (s.opts.wscale >= 0) {
     c.sndWscale = s.opts.wscale;
   } else {

@@ -19,7 +19,6 @@ import { ICMP_DEST_UNREACHABLE, UNREACH_PORT, UNREACH_PROTOCOL } from '../ip/icm
 import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type TransportHandler } from '../ip/ipv4-layer.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
 import { DEFAULT_PEER_MSS, TcpConnection, wscaleFor, type SegmentWriter } from './connection.js';
-import { NewReno } from './congestion/new-reno.js';
 import { applySynOptions, segmentArrives, type InputEnv } from './input.js';
 import { IsnGenerator } from './isn.js';
 import { SynCookies } from './syn-cookies.js';
@@ -382,7 +381,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     c.irs = irs;
     c.rcvNxt = s.seq;
     c.sndMss = Math.max(64, Math.min(got.mss, c.mtuMss));
-    c.cc = new NewReno(c.sndMss);
+    c.cc = c.newCongestionControl(c.sndMss);
     if (got.wscale >= 0) {
       c.sndWscale = got.wscale;
       c.offerWscale = true;

@@ -390,6 +390,8 @@ export interface SentSegment {
   ack: number;
   flags: number;
   payloadLen: number;
+  /** The transport payload (TCP or UDP), a copy. */
+  payload: Uint8Array;
   /** ICMP type/code, when protocol is 1. */
   icmpType: number;
   icmpCode: number;
@@ -411,7 +413,7 @@ export function sentByB(env: Env): SentSegment[] {
     const dst = r32(ip, 16);
     const t = ip.subarray(hl, r16(ip, 2));
     const s: SentSegment = {
-      src, dst, protocol, sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, payloadLen: 0, icmpType: -1, icmpCode: -1, line: '',
+      src, dst, protocol, sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, payloadLen: 0, payload: new Uint8Array(0), icmpType: -1, icmpCode: -1, line: '',
     };
     if (protocol === PROTO_TCP) {
       s.sport = r16(t, 0);
@@ -420,6 +422,7 @@ export function sentByB(env: Env): SentSegment[] {
       s.ack = r32(t, 8);
       s.flags = t[13]!;
       s.payloadLen = t.length - (t[12]! >> 4) * 4;
+      s.payload = t.slice((t[12]! >> 4) * 4);
     } else if (protocol === PROTO_ICMP) {
       s.icmpType = t[0]!;
       s.icmpCode = t[1]!;
@@ -427,6 +430,7 @@ export function sentByB(env: Env): SentSegment[] {
       s.sport = r16(t, 0);
       s.dport = r16(t, 2);
       s.payloadLen = t.length - 8;
+      s.payload = t.slice(8);
     }
     s.line = `${formatIpv4(src)} > ${formatIpv4(dst)} proto=${protocol}` + (protocol === PROTO_TCP ? ` ${s.sport}>${s.dport} flags=0x${s.flags.toString(16)} seq=${s.seq} ack=${s.ack} len=${s.payloadLen}` : protocol === PROTO_ICMP ? ` icmp ${s.icmpType}/${s.icmpCode}` : '');
     out.push(s);
