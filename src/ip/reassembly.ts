@@ -165,10 +165,16 @@ export class Reassembler {
       at += f.data.length;
     }
     if (at !== d.total) return null;
+    const head = d.head!; // fragment zero is present: the datagram is complete
+    this.remove(d);
+    // The whole datagram, header included, must fit in 65,535 bytes: a first fragment with
+    // IP options leaves less room for the payload than MAX_PAYLOAD assumes.
+    if ((head[0]! & 15) * 4 + d.total > 65535) {
+      this.onDrop('fragOversized');
+      return null;
+    }
     const payload = new Uint8Array(d.total);
     for (const f of d.frags) payload.set(f.data, f.off);
-    this.remove(d);
-    const head = d.head!; // fragment zero is present: the datagram is complete
     const hv = new Ipv4Packet().reset(head.slice(0, (head[0]! & 15) * 4), 0, (head[0]! & 15) * 4);
     hv.setFragment(hv.dontFrag(), false, 0);
     hv.setTotalLen(hv.headerLen() + d.total);

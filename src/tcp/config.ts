@@ -30,6 +30,8 @@ export interface TcpConfig {
   synCookies: boolean;
   /** CUBIC (RFC 9438, Linux's default) or NewReno (RFC 5681/6582). */
   congestionControl: 'cubic' | 'newreno';
+  /** Offer and use TCP timestamps (RFC 7323: RTT measurement on every ACK, PAWS); Linux does by default. */
+  timestamps: boolean;
 }
 
 export const DEFAULT_TCP_CONFIG: TcpConfig = {
@@ -48,4 +50,5 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   maxSynBacklog: 256,
   synCookies: true,
   congestionControl: 'cubic',
+  timestamps: true,
 };

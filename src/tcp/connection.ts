@@ -13,7 +13,7 @@ import { Cubic } from './congestion/cubic.js';
 import { MAX_WSCALE, type OptionsToSend } from './options.js';
 import { RingBuffer } from './ring-buffer.js';
 import { RttEstimator } from './rtt.js';
-import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import { assertTransition, type TcpState } from './state.js';
 import { ACK, FIN, PSH, RST, SYN } from './tcp-packet.js';
 import type { TraceEvent, Tracer } from './trace.js';
@@ -56,6 +56,7 @@ export interface ConnStats {
   oooSegments: number;
   oooDropped: number;
   challengeAcks: number;
+  pawsDropped: number;
   zeroWindowProbes: number;
   keepaliveProbes: number;
 }
@@ -96,6 +97,19 @@ export class TcpConnection {
   offerWscale = true;
   /** The window our SYN advertised (unscaled), for the right edge once RCV.NXT is known. */
   synWindow = 0;
+  // --- RFC 7323 timestamps
+  /** Offer timestamps in our SYN (on passive open only if the peer did). */
+  offerTs = false;
+  /** Both sides sent timestamps in their SYNs: every segment carries them. */
+  tsOk = false;
+  /** A per-connection random offset for our TSval clock (RFC 7323 §5.4). */
+  tsOffset = 0;
+  /** TS.Recent and when it was set; Last.ACK.sent (RFC 7323 §4.3). */
+  tsRecent = 0;
+  tsRecentAt = 0;
+  lastAckSent = 0;
+  /** TSval of our latest retransmission (-1: none): older echoes do not time anything. */
+  retransmitTs = -1;
 
   // --- buffers
   sndBuf: RingBuffer;
@@ -166,7 +180,7 @@ export class TcpConnection {
   onEvent: () => void = () => {};
   readonly stats: ConnStats = {
     segsIn: 0, segsOut: 0, bytesIn: 0, bytesOut: 0, retransmits: 0, fastRetransmits: 0, timeouts: 0,
-    dupAcksIn: 0, oooSegments: 0, oooDropped: 0, challengeAcks: 0, zeroWindowProbes: 0, keepaliveProbes: 0,
+    dupAcksIn: 0, oooSegments: 0, oooDropped: 0, challengeAcks: 0, pawsDropped: 0, zeroWindowProbes: 0, keepaliveProbes: 0,
   };
   readonly createdAt: number;
 
@@ -389,7 +403,29 @@ export class TcpConnection {
   // ------------------------------------------------------------------ output
 
   private synOptions(): OptionsToSend {
-    return this.offerWscale ? { mss: this.rcvMss, wscale: this.rcvWscale } : { mss: this.rcvMss };
+    const o: OptionsToSend = this.offerWscale ? { mss: this.rcvMss, wscale: this.rcvWscale } : { mss: this.rcvMss };
+    if (this.offerTs) o.timestamps = { tsVal: 0, tsEcr: 0 }; // filled in by the layer
+    return o;
+  }
+
+  /** Our TSval clock: milliseconds plus a random offset (RFC 7323 §5.4: 1 ms to 1 s per tick). */
+  tsVal(now: number): number {
+    return (Math.floor(now) + this.tsOffset) >>> 0;
+  }
+
+  /**
+   * May an ACK's echoed timestamp time our segments? Not if it is older than our latest
+   * retransmission: a receiver answers an old duplicate with an old TS.Recent (RFC 7323
+   * §4.3), and taking that as an RTT would inflate the RTO to its maximum and keep it
+   * there (Linux likewise distrusts such echoes).
+   */
+  tsEchoTimes(tsEcr: number): boolean {
+    return tsEcr !== 0 && (this.retransmitTs === -1 || seqGe(tsEcr, this.retransmitTs));
+  }
+
+  /** Payload bytes per segment: the MSS less the options every segment carries. */
+  dataMss(): number {
+    return this.tsOk ? this.sndMss - 12 : this.sndMss;
   }
 
   /** Sends whatever the state, the windows, Nagle and pending ACKs allow. */
@@ -444,8 +480,9 @@ export class TcpConnection {
       const window = Math.min(this.sndWnd, this.cc.cwnd);
       const usable = window - this.inFlight();
       if (usable <= 0) break;
-      let len = Math.min(available, this.sndMss, usable);
-      if (len < this.sndMss) {
+      const mss = this.dataMss();
+      let len = Math.min(available, mss, usable);
+      if (len < mss) {
         const inFlight = this.inFlight() > 0;
         if (len < available) {
           // Window-limited: RFC 1122 §4.2.3.4 sender SWS avoidance: a small piece only
@@ -491,6 +528,7 @@ export class TcpConnection {
       this.sndMax = end;
     } else {
       this.stats.retransmits++;
+      if (this.tsOk) this.retransmitTs = this.tsVal(now);
     }
     this.ackNow = false;
     this.ackImmediate = false;
@@ -524,7 +562,7 @@ export class TcpConnection {
     if (this.out.tracer) this.trace({ ev: 'retransmit', why, rseq: seqDiff(this.sndUna, this.iss) });
     const dataInFlight = Math.min(this.inFlight(), this.sndBuf.length);
     if (dataInFlight > 0) {
-      const len = Math.min(dataInFlight, this.sndMss);
+      const len = Math.min(dataInFlight, this.dataMss());
       this.transmitData(this.sndUna, 0, len, 0, now);
     } else if (this.finSeq !== -1 && this.sndUna === this.finSeq) {
       this.out.writeSegment(this, this.finSeq, FIN | ACK, 0, 0, null, now);

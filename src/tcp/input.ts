@@ -11,14 +11,18 @@ import { ACK, FIN, RST, SYN } from './tcp-packet.js';
 
 const log = logger('tcp');
 
-/** What input needs from the layer: the RFC 5961 §7 rate limit for challenge ACKs. */
+/** Why a segment for a connection was dropped (each a TCP-layer counter). */
+export type InputDrop = 'dropOutOfWindow' | 'dropNoAck' | 'dropPaws' | 'dropRstNotExact' | 'dropSynInWindow' | 'dropAckUnacceptable' | 'dropSynSent';
+
+/** What input needs from the layer: the RFC 5961 §7 rate limit for challenge ACKs, and drop counters. */
 export interface InputEnv {
   allowChallengeAck(now: number): boolean;
+  drop(reason: InputDrop): void;
 }
 
 export function segmentArrives(c: TcpConnection, s: Segment, now: number, env: InputEnv): void {
   c.stats.segsIn++;
-  if (c.state === 'SYN-SENT') synSent(c, s, now);
+  if (c.state === 'SYN-SENT') synSent(c, s, now, env);
   else if (c.state !== 'CLOSED' && c.state !== 'LISTEN') synchronized(c, s, now, env);
   if (c.state !== 'CLOSED') {
     c.armKeepalive(now);
@@ -27,7 +31,16 @@ export function segmentArrives(c: TcpConnection, s: Segment, now: number, env: I
 }
 
 /** Options of a SYN: the peer's MSS and window scale (RFC 9293 §3.7.1, RFC 7323 §2.2). */
-export function applySynOptions(c: TcpConnection, s: Segment): void {
+export function applySynOptions(c: TcpConnection, s: Segment, now: number): void {
+  // RFC 7323 §3.2: timestamps are used only if both SYNs carried them.
+  if (s.opts.hasTimestamps && c.offerTs) {
+    c.tsOk = true;
+    c.tsRecent = s.opts.tsVal;
+    c.tsRecentAt = now;
+  } else {
+    c.tsOk = false;
+    c.offerTs = false;
+  }
   const peerMss = s.opts.mss >= 0 ? s.opts.mss : DEFAULT_PEER_MSS;
   c.sndMss = Math.max(64, Math.min(peerMss, c.mtuMss));
   c.cc = c.newCongestionControl(c.sndMss);
@@ -43,27 +56,35 @@ export function applySynOptions(c: TcpConnection, s: Segment): void {
 }
 
 /** RFC 9293 §3.10.7.3. */
-function synSent(c: TcpConnection, s: Segment, now: number): void {
+function synSent(c: TcpConnection, s: Segment, now: number, env: InputEnv): void {
   // First: the ACK must acknowledge our SYN.
   if (s.has(ACK) && (seqLe(s.ack, c.iss) || seqGt(s.ack, c.sndNxt))) {
+    env.drop('dropSynSent');
     if (!s.has(RST)) c.out.writeSegment(c, s.ack, RST, 0, 0, null, now);
     return;
   }
   // Second: a RST counts only with an acceptable ACK (RFC 5961 §3.2 for SYN-SENT).
   if (s.has(RST)) {
     if (s.has(ACK)) c.closeNow('RST in SYN-SENT: connection refused', 'ECONNREFUSED');
+    else env.drop('dropSynSent');
     return;
   }
   // Fourth: the SYN.
-  if (!s.has(SYN)) return;
+  if (!s.has(SYN)) {
+    env.drop('dropSynSent');
+    return;
+  }
   c.irs = s.seq;
   c.rcvNxt = seqAdd(s.seq, 1);
   // Our SYN advertised a window before RCV.NXT was known: anchor its right edge now.
   c.rcvAdvEdge = seqAdd(c.rcvNxt, c.synWindow);
-  applySynOptions(c, s);
+  applySynOptions(c, s, now);
   if (s.has(ACK)) {
     c.sndUna = s.ack;
-    if (c.rttSeq !== -1 && seqGe(s.ack, c.rttSeq)) {
+    if (c.tsOk && c.tsEchoTimes(s.opts.tsEcr)) {
+      c.rttSample(tsRtt(c, s, now));
+      c.rttSeq = -1;
+    } else if (c.rttSeq !== -1 && seqGe(s.ack, c.rttSeq)) {
       c.rttSample(now - c.rttStart);
       c.rttSeq = -1;
     }
@@ -127,8 +148,24 @@ function sendChallengeAck(c: TcpConnection, now: number, env: InputEnv): void {
   if (env.allowChallengeAck(now)) c.challengeAck(now);
 }
 
+/** The RTT an echoed timestamp measures (RFC 7323 §4.1), in ms. */
+function tsRtt(c: TcpConnection, s: Segment, now: number): number {
+  return Math.max(0, seqDiff(c.tsVal(now), s.opts.tsEcr));
+}
+
+/** RFC 7323 §5.5: TS.Recent older than 24 days no longer protects (the clock may have wrapped). */
+const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+
 /** Every state after SYN-SENT. */
 function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv): void {
+  // RFC 7323 §5.3 (R1), PAWS: a segment whose timestamp is older than TS.Recent is an old
+  // duplicate from an earlier wrap of the sequence space: acknowledge and drop it.
+  if (c.tsOk && s.opts.hasTimestamps && !s.has(RST) && seqLt(s.opts.tsVal, c.tsRecent) && now - c.tsRecentAt < PAWS_IDLE_MS) {
+    c.stats.pawsDropped++;
+    env.drop('dropPaws');
+    if (!(c.state === 'SYN-RECEIVED')) sendChallengeAck(c, now, env);
+    return;
+  }
   // Our SYN-ACK was lost and the peer sends its SYN again: send the SYN-ACK again (Linux does).
   if (c.state === 'SYN-RECEIVED' && s.has(SYN) && !s.has(ACK) && !s.has(RST) && s.seq === c.irs) {
     c.sndNxt = c.iss;
@@ -138,6 +175,7 @@ function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv):
   if (!acceptable(c, s)) {
     const zeroWindowData = c.advertisedWindow() === 0 && s.seq === c.rcvNxt && s.has(ACK) && !s.has(RST) && !s.has(SYN);
     if (!zeroWindowData) {
+      env.drop('dropOutOfWindow');
       if (!s.has(RST)) {
         if (c.state === 'TIME-WAIT' && s.has(FIN)) c.timeWaitAt = now + 2 * c.config.mslMs; // the peer resends its FIN
         sendChallengeAck(c, now, env);
@@ -151,13 +189,24 @@ function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv):
     s.flags &= ~FIN;
     c.ackNow = true;
   }
+  // RFC 7323 §4.3 (R3): remember the newest timestamp of a segment that is not ahead of
+  // what we have acknowledged.
+  if (c.tsOk && s.opts.hasTimestamps && seqLe(s.seq, c.lastAckSent) && seqGe(s.opts.tsVal, c.tsRecent)) {
+    c.tsRecent = s.opts.tsVal;
+    c.tsRecentAt = now;
+  }
+  // RST and SYN are judged on the segment as it arrived: trimming moves SEG.SEQ (and can
+  // drop a SYN bit), which must not turn a near miss into an exact match (RFC 5961).
+  const origSeq = s.seq;
+  const origSyn = s.has(SYN);
   trimToWindow(c, s);
   c.lastRecvAt = now;
   c.keepaliveSent = 0;
 
   // Second: RST (RFC 5961 §3.2: only an exact match resets; otherwise a challenge ACK).
   if (s.has(RST)) {
-    if (s.seq !== c.rcvNxt) {
+    if (origSeq !== c.rcvNxt) {
+      env.drop('dropRstNotExact');
       sendChallengeAck(c, now, env);
       return;
     }
@@ -180,16 +229,20 @@ function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv):
     }
   }
   // Fourth: SYN in a synchronized state (RFC 5961 §4): challenge ACK, drop.
-  if (s.has(SYN)) {
+  if (origSyn) {
     if (c.state === 'SYN-RECEIVED' && c.listener) {
       c.closeNow('new SYN in SYN-RECEIVED (passive open)');
       return;
     }
+    env.drop('dropSynInWindow');
     sendChallengeAck(c, now, env);
     return;
   }
   // Fifth: ACK.
-  if (!s.has(ACK)) return;
+  if (!s.has(ACK)) {
+    env.drop('dropNoAck');
+    return;
+  }
   if (c.state === 'SYN-RECEIVED') {
     if (!(seqLt(c.sndUna, s.ack) && seqLe(s.ack, c.sndNxt))) {
       c.out.writeSegment(c, s.ack, RST, 0, 0, null, now);
@@ -209,6 +262,7 @@ function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv):
   }
   // RFC 5961 §5.2: an ACK for data never sent, or too old, gets a challenge ACK.
   if (seqGt(s.ack, c.sndMax) || seqLt(s.ack, seqAdd(c.sndUna, -Math.max(c.maxSndWnd, 1)))) {
+    env.drop('dropAckUnacceptable');
     sendChallengeAck(c, now, env);
     return;
   }
@@ -263,7 +317,12 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
     c.sndBuf.consume(dataAcked);
     c.sndUna = a;
     if (seqLt(c.sndNxt, c.sndUna)) c.sndNxt = c.sndUna;
-    if (c.rttSeq !== -1 && seqGe(a, c.rttSeq)) {
+    if (c.tsOk && s.opts.hasTimestamps && c.tsEchoTimes(s.opts.tsEcr)) {
+      // RFC 7323 §4.1: every ACK of new data measures the RTT, retransmissions included
+      // (the echo says which transmission it answers, so Karn's rule is not needed).
+      c.rttSample(tsRtt(c, s, now));
+      c.rttSeq = -1;
+    } else if (c.rttSeq !== -1 && seqGe(a, c.rttSeq)) {
       c.rttSample(now - c.rttStart);
       c.rttSeq = -1;
     }

@@ -19,7 +19,7 @@ import { ICMP_DEST_UNREACHABLE, UNREACH_PORT, UNREACH_PROTOCOL } from '../ip/icm
 import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type TransportHandler } from '../ip/ipv4-layer.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
 import { DEFAULT_PEER_MSS, TcpConnection, wscaleFor, type SegmentWriter } from './connection.js';
-import { applySynOptions, segmentArrives, type InputEnv } from './input.js';
+import { applySynOptions, segmentArrives, type InputDrop, type InputEnv } from './input.js';
 import { IsnGenerator } from './isn.js';
 import { SynCookies } from './syn-cookies.js';
 import { TcpListener } from './listener.js';
@@ -38,6 +38,9 @@ const KEYS = [
   'resetsSent', 'resetsRateLimited', 'challengeAcksRateLimited', 'listenDrops', 'timeWaitReused',
   'truncated', 'badDataOffset', 'badChecksum', 'badOptions', 'noConnection', 'icmpErrors',
   'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed',
+  // drops by reason (segments that reached a connection or listener and were not used)
+  'notUnicast', 'listenRstIgnored', 'listenNoSyn', 'dropOutOfWindow', 'dropNoAck', 'dropPaws', 'dropRstNotExact',
+  'dropSynInWindow', 'dropAckUnacceptable', 'dropSynSent',
 ] as const;
 export type TcpCounter = (typeof KEYS)[number];
 
@@ -117,6 +120,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   newConnection(now: number, sndBuf?: number, rcvBuf?: number): TcpConnection {
     const c = new TcpConnection(this, this.config, this.mtuMss, now, sndBuf, rcvBuf);
     c.id = this.nextConnId++;
+    c.offerTs = this.config.timestamps;
+    c.tsOffset = this.rand.u32();
     return c;
   }
 
@@ -222,6 +227,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   // ------------------------------------------------------------ input
 
+  drop(reason: InputDrop): void {
+    this.counters[reason]++;
+  }
+
   allowChallengeAck(now: number): boolean {
     if (this.challengeLimit.take(now)) return true;
     this.counters.challengeAcksRateLimited++;
@@ -260,6 +269,12 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     const sport = p.srcPort();
     const dport = p.dstPort();
     if (log.enabled) log(`< ${p.toString(src, dst)}`);
+    // TCP is unicast: segments to a broadcast or multicast address are discarded without a
+    // reply (RFC 1122 §4.2.3.10 for SYNs; no RST may come from such an address either).
+    if (dst !== this.ip.route.addr) {
+      this.counters.notUnicast++;
+      return;
+    }
 
     let c = this.find(dst, dport, src, sport);
     if (c && c.state === 'TIME-WAIT' && s.has(SYN) && !s.has(ACK) && !s.has(RST) && seqGt(s.seq, c.rcvNxt) && this.listeners.has(dport)) {
@@ -286,14 +301,20 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   /** RFC 9293 §3.10.7.2: a segment for a listener. */
   private listenInput(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): void {
-    if (s.has(RST)) return;
+    if (s.has(RST)) {
+      this.counters.listenRstIgnored++; // RFC 9293 §3.10.7.2: "An incoming RST should be ignored"
+      return;
+    }
     if (s.has(ACK)) {
       // The ACK that completes a handshake answered with a SYN cookie?
       if (this.config.synCookies && !s.has(SYN) && this.cookieAck(l, s, src, dst, sport, dport, now)) return;
       this.resetFor(s, src, dst, sport, dport, now);
       return;
     }
-    if (!s.has(SYN)) return;
+    if (!s.has(SYN)) {
+      this.counters.listenNoSyn++; // FIN, NULL and other scans of a listening port
+      return;
+    }
     if (l.acceptQueueFull()) {
       this.counters.listenDrops++; // the application is behind; the peer will retransmit its SYN
       return;
@@ -333,7 +354,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     c.state = 'LISTEN'; // born of the listener (RFC 9293: the TCB leaves LISTEN for SYN-RECEIVED)
     c.irs = s.seq;
     c.rcvNxt = seqAdd(s.seq, 1);
-    applySynOptions(c, s);
+    applySynOptions(c, s, now);
     c.sndWnd = s.wnd;
     c.listener = l;
     this.register(c);
@@ -428,9 +449,25 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   // ------------------------------------------------------------ output (SegmentWriter)
 
+  /** Reused for the timestamps option of ordinary segments (no allocation per segment). */
+  private readonly tsOpts: OptionsToSend = { timestamps: { tsVal: 0, tsEcr: 0 } };
+
   writeSegment(c: TcpConnection, seq: number, flags: number, dataOff: number, dataLen: number, opts: OptionsToSend | null, now: number): void {
     const tx = this.ip.tx;
     const o = TX_PAYLOAD_OFFSET;
+    if (!(flags & RST)) {
+      if (opts?.timestamps) {
+        // A SYN: TSecr echoes the peer's SYN (zero for ours; RFC 7323 §3.2).
+        opts.timestamps.tsVal = c.tsVal(now);
+        opts.timestamps.tsEcr = flags & ACK ? c.tsRecent : 0;
+      } else if (c.tsOk && opts === null) {
+        const ts = this.tsOpts.timestamps!;
+        ts.tsVal = c.tsVal(now);
+        ts.tsEcr = c.tsRecent;
+        opts = this.tsOpts;
+      }
+      if (flags & ACK) c.lastAckSent = c.rcvNxt;
+    }
     const hl = tcpHeaderLen(opts);
     if (dataLen > 0) c.sndBuf.peek(dataOff, tx, o + hl, dataLen);
     const wnd = flags & RST ? 0 : c.windowField((flags & SYN) !== 0);
