@@ -14,6 +14,7 @@ import { MAX_WSCALE, type OptionsToSend } from './options.js';
 import { RingBuffer } from './ring-buffer.js';
 import { RttEstimator } from './rtt.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
+import { SackScoreboard } from './sack.js';
 import { assertTransition, type TcpState } from './state.js';
 import { ACK, FIN, PSH, RST, SYN } from './tcp-packet.js';
 import type { TraceEvent, Tracer } from './trace.js';
@@ -110,6 +111,13 @@ export class TcpConnection {
   lastAckSent = 0;
   /** TSval of our latest retransmission (-1: none): older echoes do not time anything. */
   retransmitTs = -1;
+  // --- RFC 2018 selective acknowledgments
+  offerSack = false;
+  sackOk = false;
+  /** What the peer has SACKed of our data. */
+  readonly sb = new SackScoreboard();
+  /** The sequence number of the latest out-of-order segment we received (its block goes first). */
+  lastOooSeq = 0;
 
   // --- buffers
   sndBuf: RingBuffer;
@@ -404,8 +412,24 @@ export class TcpConnection {
 
   private synOptions(): OptionsToSend {
     const o: OptionsToSend = this.offerWscale ? { mss: this.rcvMss, wscale: this.rcvWscale } : { mss: this.rcvMss };
+    if (this.offerSack) o.sackPermitted = true;
     if (this.offerTs) o.timestamps = { tsVal: 0, tsEcr: 0 }; // filled in by the layer
     return o;
+  }
+
+  /**
+   * SACK blocks describing our out-of-order data (RFC 2018 §4): the block with the most
+   * recently received segment first; 3 fit beside timestamps, 4 without.
+   */
+  sackBlocks(): [number, number][] {
+    const ranges = this.ooo.toArray();
+    const max = this.tsOk ? 3 : 4;
+    const blocks: [number, number][] = [];
+    const recent = seqDiff(this.lastOooSeq, this.rcvNxt);
+    const first = ranges.findIndex(([a, b]) => recent >= a && recent < b);
+    if (first >= 0) blocks.push(ranges[first]!);
+    for (let i = ranges.length - 1; i >= 0 && blocks.length < max; i--) if (i !== first) blocks.push(ranges[i]!);
+    return blocks.map(([a, b]) => [seqAdd(this.rcvNxt, a), seqAdd(this.rcvNxt, b)]);
   }
 
   /** Our TSval clock: milliseconds plus a random offset (RFC 7323 §5.4: 1 ms to 1 s per tick). */
@@ -448,6 +472,7 @@ export class TcpConnection {
       default:
         break;
     }
+    if (this.inRecovery && this.sackOk) this.sackRetransmit(now);
     if (this.state !== 'SYN-RECEIVED') this.sendData(now);
     if (this.ackNow && (this.ackImmediate || !this.out.deferAck(this))) this.sendAck(now);
     this.armPersist(now);
@@ -478,7 +503,9 @@ export class TcpConnection {
       const available = this.unsent();
       if (available === 0) break;
       const window = Math.min(this.sndWnd, this.cc.cwnd);
-      const usable = window - this.inFlight();
+      // In SACK recovery the congestion window limits what is in the network (pipe).
+      const inNet = this.inRecovery && this.sackOk ? this.sb.pipe(this.inFlight(), this.dataMss()) : this.inFlight();
+      const usable = Math.min(window - this.inFlight() + (this.inFlight() - inNet), this.sndWnd - this.inFlight());
       if (usable <= 0) break;
       const mss = this.dataMss();
       let len = Math.min(available, mss, usable);
@@ -557,6 +584,42 @@ export class TcpConnection {
     this.sendAck(now);
   }
 
+  /**
+   * RFC 6675 §5 (NextSeg rule 1): retransmit the holes judged lost, lowest first, while
+   * the congestion window leaves room above what is in the network.
+   */
+  sackRetransmit(now: number): void {
+    const mss = this.dataMss();
+    for (;;) {
+      const flight = this.inFlight();
+      if (this.cc.cwnd - this.sb.pipe(flight, mss) < mss && this.sb.highRxt > 0) return;
+      const hole = this.sb.nextHole(this.sb.highRxt);
+      if (!hole || !this.sb.isLost(hole[0], mss)) return;
+      const len = Math.min(mss, hole[1] - hole[0], this.sndBuf.length - hole[0]);
+      if (len <= 0) return;
+      if (this.out.tracer) this.trace({ ev: 'retransmit', why: 'fast', rseq: seqDiff(seqAdd(this.sndUna, hole[0]), this.iss) });
+      this.transmitData(seqAdd(this.sndUna, hole[0]), hole[0], len, 0, now);
+      this.sb.highRxt = hole[0] + len;
+    }
+  }
+
+  /** Enters fast recovery (RFC 5681 §3.2, RFC 6675 §5 with SACK, RFC 6582 without). */
+  enterRecovery(now: number): void {
+    this.stats.fastRetransmits++;
+    this.cc.onFastRetransmit(this.inFlight(), now);
+    this.inRecovery = true;
+    this.recover = this.sndMax;
+    if (this.sackOk && !this.sb.isEmpty()) {
+      // RFC 6675 §5 step (4.2): cwnd = ssthresh; sending is then governed by pipe.
+      this.cc.cwnd = this.cc.ssthresh;
+      this.sb.highRxt = 0;
+      this.sackRetransmit(now);
+    } else {
+      this.retransmitFirst(now);
+    }
+    this.traceCwnd();
+  }
+
   /** Retransmits one segment from SND.UNA (fast retransmit and partial ACKs). */
   retransmitFirst(now: number, why: 'fast' | 'partial-ack' = 'fast'): void {
     if (this.out.tracer) this.trace({ ev: 'retransmit', why, rseq: seqDiff(this.sndUna, this.iss) });
@@ -631,9 +694,9 @@ export class TcpConnection {
     if (this.out.tracer) this.trace({ ev: 'cwnd', cwnd: this.cc.cwnd, ssthresh: Math.min(this.cc.ssthresh, 0x7fffffff), inflight: this.inFlight() });
   }
 
-  /** An RTT sample (RFC 6298), traced. */
-  rttSample(ms: number): void {
-    this.rtt.sample(ms);
+  /** An RTT sample (RFC 6298), traced; `perRtt` as RttEstimator.sample takes it. */
+  rttSample(ms: number, perRtt = 1): void {
+    this.rtt.sample(ms, perRtt);
     if (this.out.tracer) this.trace({ ev: 'rtt', sample: ms, srtt: this.rtt.srtt, rttvar: this.rtt.rttvar, rto: this.rtt.rto });
   }
 
@@ -661,6 +724,7 @@ export class TcpConnection {
     this.cc.onRto(this.inFlight(), now);
     this.inRecovery = false;
     this.dupAcks = 0;
+    this.sb.clear(); // go back to SND.UNA; the SACK information is rebuilt by the peer's ACKs
     if (this.out.tracer) {
       this.trace({ ev: 'retransmit', why: 'rto', rseq: seqDiff(this.sndUna, this.iss) });
       this.traceCwnd();

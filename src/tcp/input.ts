@@ -41,6 +41,12 @@ export function applySynOptions(c: TcpConnection, s: Segment, now: number): void
     c.tsOk = false;
     c.offerTs = false;
   }
+  // RFC 2018 §2: SACK only if both SYNs carried SACK-permitted.
+  if (s.opts.sackPermitted && c.offerSack) c.sackOk = true;
+  else {
+    c.sackOk = false;
+    c.offerSack = false;
+  }
   const peerMss = s.opts.mss >= 0 ? s.opts.mss : DEFAULT_PEER_MSS;
   c.sndMss = Math.max(64, Math.min(peerMss, c.mtuMss));
   c.cc = c.newCongestionControl(c.sndMss);
@@ -309,6 +315,13 @@ function ack(c: TcpConnection, s: Segment, now: number): void {
 function ackInner(c: TcpConnection, s: Segment, now: number): void {
   const a = s.ack;
   let spaceFreed = false;
+  if (c.sackOk && seqLe(a, c.sndMax)) {
+    // The scoreboard follows SND.UNA, then takes the blocks (RFC 2018 §5).
+    if (seqGt(a, c.sndUna)) c.sb.advance(seqDiff(a, c.sndUna));
+    const una = seqGt(a, c.sndUna) ? a : c.sndUna;
+    const o = s.opts;
+    for (let k = 0; k < o.sackCount; k++) c.sb.add(o.sack[2 * k]!, o.sack[2 * k + 1]!, una, c.sndMax);
+  }
   const wnd = s.wnd << c.sndWscale;
   if (seqGt(a, c.sndUna)) {
     let acked = seqDiff(a, c.sndUna);
@@ -319,8 +332,9 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
     if (seqLt(c.sndNxt, c.sndUna)) c.sndNxt = c.sndUna;
     if (c.tsOk && s.opts.hasTimestamps && c.tsEchoTimes(s.opts.tsEcr)) {
       // RFC 7323 §4.1: every ACK of new data measures the RTT, retransmissions included
-      // (the echo says which transmission it answers, so Karn's rule is not needed).
-      c.rttSample(tsRtt(c, s, now));
+      // (the echo says which transmission it answers, so Karn's rule is not needed);
+      // Appendix G: weighted by the samples a window yields (one per two segments).
+      c.rttSample(tsRtt(c, s, now), c.inFlight() / (2 * c.sndMss));
       c.rttSeq = -1;
     } else if (c.rttSeq !== -1 && seqGe(a, c.rttSeq)) {
       c.rttSample(now - c.rttStart);
@@ -331,11 +345,13 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
       if (seqGe(a, c.recover)) {
         c.cc.onRecoveryEnd(c.inFlight());
         c.inRecovery = false;
-      } else {
+        c.sb.highRxt = 0;
+      } else if (!c.sackOk) {
         // RFC 6582 step 4: a partial ACK retransmits the next hole at once.
         c.cc.onPartialAck(dataAcked);
         c.retransmitFirst(now, 'partial-ack');
       }
+      // (With SACK, output() retransmits whatever the scoreboard says is lost.)
     } else {
       c.cc.onAck(dataAcked, now);
     }
@@ -348,16 +364,15 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
     c.stats.dupAcksIn++;
     c.dupAcks++;
     if (c.dupAcks === 3 && !c.inRecovery) {
-      c.stats.fastRetransmits++;
-      c.cc.onFastRetransmit(c.inFlight(), now);
-      c.inRecovery = true;
-      c.recover = c.sndMax;
-      c.retransmitFirst(now);
+      c.enterRecovery(now);
       if (log.enabled) log(`${c.describe()} fast retransmit at ${c.sndUna}`);
-    } else if (c.inRecovery && c.dupAcks > 3) {
+    } else if (c.inRecovery && c.dupAcks > 3 && !c.sackOk) {
       c.cc.onDupAckInRecovery();
     }
   }
+  // (RFC 6675 §5 would also enter recovery as soon as more than 2 SMSS are SACKed above
+  // SND.UNA; on links that reorder, that fires on reordering alone, so we enter on
+  // DupThresh duplicate ACKs only and use the scoreboard to choose what to resend.)
   // RFC 9293 §3.10.7.4: update the send window from the newest segment only.
   if (seqLe(c.sndUna, a) && (seqLt(c.sndWl1, s.seq) || (c.sndWl1 === s.seq && seqLe(c.sndWl2, a)))) {
     const opened = wnd > c.sndWnd;
@@ -393,7 +408,10 @@ function text(c: TcpConnection, s: Segment, now: number): void {
     c.ackNow = true;
     return;
   }
-  if (off > 0) c.stats.oooSegments++;
+  if (off > 0) {
+    c.stats.oooSegments++;
+    c.lastOooSeq = s.seq;
+  }
   const n = c.ooo.takeFront();
   if (n > 0) {
     c.rcvBuf.commit(n);

@@ -24,16 +24,23 @@ export class RttEstimator {
     return Math.min(MAX_RTO_MS, this.base * 2 ** this.backoffs);
   }
 
-  sample(rttMs: number): void {
+  /**
+   * One measurement. `perRtt` is how many samples one round trip yields: with timestamps
+   * every ACK measures, and RFC 7323 Appendix G divides ALPHA and BETA by the expected
+   * number of samples per RTT, or RTTVAR collapses within one window and the RTO fires
+   * spuriously at the first queueing delay.
+   */
+  sample(rttMs: number, perRtt = 1): void {
     const r = Math.max(0, rttMs);
+    const k = Math.max(1, perRtt);
     if (this.samples === 0) {
       // RFC 6298 (2.2): the first measurement.
       this.srtt = r;
       this.rttvar = r / 2;
     } else {
       // RFC 6298 (2.3): RTTVAR first, with the old SRTT.
-      this.rttvar = (1 - BETA) * this.rttvar + BETA * Math.abs(this.srtt - r);
-      this.srtt = (1 - ALPHA) * this.srtt + ALPHA * r;
+      this.rttvar = (1 - BETA / k) * this.rttvar + (BETA / k) * Math.abs(this.srtt - r);
+      this.srtt = (1 - ALPHA / k) * this.srtt + (ALPHA / k) * r;
     }
     this.samples++;
     this.base = Math.max(MIN_RTO_MS, this.srtt + Math.max(CLOCK_GRANULARITY_MS, K * this.rttvar));

@@ -121,6 +121,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     const c = new TcpConnection(this, this.config, this.mtuMss, now, sndBuf, rcvBuf);
     c.id = this.nextConnId++;
     c.offerTs = this.config.timestamps;
+    c.offerSack = this.config.sack;
     c.tsOffset = this.rand.u32();
     return c;
   }
@@ -465,6 +466,11 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
         ts.tsVal = c.tsVal(now);
         ts.tsEcr = c.tsRecent;
         opts = this.tsOpts;
+      }
+      if (c.sackOk && flags & ACK && !(flags & SYN) && !c.ooo.isEmpty()) {
+        // Out-of-order data held: tell the peer which (RFC 2018). Allocates only while
+        // there is something to report.
+        opts = { ...(opts ?? {}), sack: c.sackBlocks() };
       }
       if (flags & ACK) c.lastAckSent = c.rcvNxt;
     }

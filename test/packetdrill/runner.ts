@@ -195,8 +195,8 @@ export class Runner {
   readonly debug = process.env.PKTDEBUG === '1';
 
   constructor(private readonly script: Script) {
-    // Scripts describe segments without timestamps unless their header turns them on.
-    const tcp = { timestamps: false, ...(script.header.tcp as Partial<TcpConfig>) };
+    // Scripts describe segments without timestamps or SACK unless their header turns them on.
+    const tcp = { timestamps: false, sack: false, ...(script.header.tcp as Partial<TcpConfig>) };
     const [a] = MemoryLink.pair('ip', 1500);
     a.peer = null; // nothing listens at the far end: the runner reads `sent`
     this.link = a;

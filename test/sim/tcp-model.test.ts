@@ -245,10 +245,10 @@ const faultArb: fc.Arbitrary<Partial<FaultConfig>> = fc.record({
   jitterMs: fc.constantFrom(0, 5),
 });
 
-async function setup(faults: Partial<FaultConfig>, seed: number, issA: number, issB: number): Promise<Real> {
+async function setup(faults: Partial<FaultConfig>, seed: number, issA: number, issB: number, options: { timestamps: boolean; sack: boolean; congestionControl: 'cubic' | 'newreno' }): Promise<Real> {
   const fl: FaultLink[] = [];
   const { net, a, b } = SimNetwork.pair({
-    tcp: { mslMs: MSL },
+    tcp: { mslMs: MSL, ...options },
     pcap: true,
     wrap: (link, clock, i) => {
       // Faults start once the connection is up (a lost final ACK can otherwise leave a
@@ -348,9 +348,11 @@ describe('TCP model-based properties (simulated, seeded)', () => {
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.integer({ min: 0, max: 0xffff }),
         fc.commands(commands, { maxCommands: 40, size: 'medium', replayPath: process.env.TCPIP_SIM_REPLAY }),
-        async (faults, seed, issJitter, cmds) => {
+        // Every combination of the optional machinery: timestamps, SACK, congestion control.
+        fc.record({ timestamps: fc.boolean(), sack: fc.boolean(), congestionControl: fc.constantFrom('cubic' as const, 'newreno' as const) }),
+        async (faults, seed, issJitter, cmds, options) => {
           // ISS near 2^32 on both sides (b's within 4 KiB of it) so sequence numbers wrap within a run.
-          const real = await setup(faults, seed, (0xffffffff - issJitter * 16) >>> 0, (0xfffff000 + issJitter) >>> 0);
+          const real = await setup(faults, seed, (0xffffffff - issJitter * 16) >>> 0, (0xfffff000 + issJitter) >>> 0, options);
           const model: Model = {
             sides: [0, 1].map(() => ({ sent: 0, received: 0, wrShut: false, closed: false, sawEof: false, sawReset: false })) as [SideModel, SideModel],
             resetPossible: false,

@@ -246,7 +246,7 @@ export class TcpHarness {
     const [a, b] = MemoryLink.pair('ip', opts.mtu ?? 1500);
     this.link = a;
     this.peer = b;
-    this.stack = new Stack(a, { addr: LOCAL_ADDR, prefixLen: 24, tcp: { rcvBuf: RCV_BUF, timestamps: false, ...opts.tcp } }, new SeededRand(1));
+    this.stack = new Stack(a, { addr: LOCAL_ADDR, prefixLen: 24, tcp: { rcvBuf: RCV_BUF, timestamps: false, sack: false, ...opts.tcp } }, new SeededRand(1));
     this.stack.onInternalError = (err) => this.internalErrors.push(err);
     this.stack.tcp.issOverride = () => LOCAL_ISS;
     a.setReceiver(this.stack.receiverFor(() => this.now, () => this.stack.poll(this.now)));
