@@ -37,7 +37,7 @@ const KEYS = [
   'segsIn', 'segsOut', 'activeOpens', 'passiveOpens', 'attemptFails', 'estabResets', 'currEstab',
   'resetsSent', 'resetsRateLimited', 'challengeAcksRateLimited', 'listenDrops', 'timeWaitReused',
   'truncated', 'badDataOffset', 'badChecksum', 'badOptions', 'noConnection', 'icmpErrors',
-  'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed',
+  'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed', 'outErrors',
   // drops by reason (segments that reached a connection or listener and were not used)
   'notUnicast', 'listenRstIgnored', 'listenNoSyn', 'dropOutOfWindow', 'dropNoAck', 'dropPaws', 'dropRstNotExact',
   'dropSynInWindow', 'dropAckUnacceptable', 'dropSynSent',
@@ -468,9 +468,14 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
         opts = this.tsOpts;
       }
       if (c.sackOk && flags & ACK && !(flags & SYN) && !c.ooo.isEmpty()) {
-        // Out-of-order data held: tell the peer which (RFC 2018). Allocates only while
-        // there is something to report.
-        opts = { ...(opts ?? {}), sack: c.sackBlocks() };
+        // Out-of-order data held: tell the peer which (RFC 2018), in whatever option space
+        // the segment leaves below the MTU (RFC 6691: options come out of the MSS).
+        const room = this.ip.mtu - IPV4_HEADER_LEN - tcpHeaderLen(opts) - dataLen;
+        const fit = Math.floor((room - 4) / 8);
+        if (fit >= 1) {
+          const blocks = c.sackBlocks();
+          opts = { ...(opts ?? {}), sack: blocks.length > fit ? blocks.slice(0, fit) : blocks };
+        }
       }
       if (flags & ACK) c.lastAckSent = c.rcvNxt;
     }
@@ -487,7 +492,9 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     if (flags & RST) this.counters.resetsSent++;
     if (log.enabled) log(`> ${this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr)} [${c.state}]`);
     // DF on every segment: the MSS already fits the MTU (RFC 1191 path MTU discovery).
-    this.ip.send(IP_PROTO_TCP, c.localAddr, c.remoteAddr, len, now, { dontFrag: true });
+    if (this.ip.send(IP_PROTO_TCP, c.localAddr, c.remoteAddr, len, now, { dontFrag: true }) !== null) {
+      this.counters.outErrors++; // a segment that could not be sent is a bug or a route gone: counted
+    }
   }
 
   stateChanged(c: TcpConnection, from: TcpState, to: TcpState): void {

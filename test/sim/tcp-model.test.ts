@@ -330,6 +330,7 @@ async function finish(model: Model, real: Real): Promise<void> {
     const left = [...h.stack.tcp.connections].map((c) => `${c.describe()} ${c.state}`);
     expect(left, `${h.name} still holds connections`).toEqual([]);
     expect(h.stack.pollAt(), `${h.name} still has a timer`).toBeUndefined();
+    expect(h.stack.tcp.counters.outErrors, `${h.name} built a segment it could not send`).toBe(0);
   }
 }
 
