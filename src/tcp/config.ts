@@ -30,11 +30,7 @@ export interface TcpConfig {
   synCookies: boolean;
   /** CUBIC (RFC 9438, Linux's default) or NewReno (RFC 5681/6582). */
   congestionControl: 'cubic' | 'newreno';
-  /**
-   * Offer and use TCP timestamps (RFC 7323: RTT measurement on every ACK, PAWS). Off by
-   * default for now: in simulation under 1% loss they cost throughput (more timeouts and
-   * go-back-N resends) for reasons still being investigated; Linux has them on.
-   */
+  /** Offer and use TCP timestamps (RFC 7323: RTT measurement on every ACK, PAWS); Linux does by default. */
   timestamps: boolean;
   /** Offer and use selective acknowledgments (RFC 2018) with RFC 6675 loss recovery. */
   sack: boolean;
@@ -56,6 +52,6 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   maxSynBacklog: 256,
   synCookies: true,
   congestionControl: 'cubic',
-  timestamps: false,
+  timestamps: true,
   sack: true,
 };
