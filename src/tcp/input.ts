@@ -429,7 +429,8 @@ function text(c: TcpConnection, s: Segment, now: number): void {
   } else {
     // RFC 1122 §4.2.3.2: delay the ACK, but ACK at least every second full-sized segment.
     // "Full-sized" is our MSS less the options every segment carries (timestamps: 12 bytes).
-    if (len >= c.rcvMss - (c.tsOk ? 12 : 0)) c.unackedSegs++;
+    // (the smaller of our MSS and the peer's: a peer with a small MSS sends small full segments).
+    if (len >= Math.min(c.rcvMss, c.sndMss) - (c.tsOk ? 12 : 0)) c.unackedSegs++;
     if (c.unackedSegs >= 2) c.ackNow = true;
     else if (c.delackAt < 0) c.delackAt = now + c.config.delayedAckMs;
   }
