@@ -50,6 +50,8 @@ interface Model {
   sides: [SideModel, SideModel];
   /** A side closed with SO_LINGER 0, or closed while data could still come: resets are allowed. */
   resetPossible: boolean;
+  /** Frames were lost (loss or partitions): a side may legitimately give up with ETIMEDOUT. */
+  lossy: boolean;
 }
 
 interface Real {
@@ -76,9 +78,19 @@ function check(real: Real, model: Model, side: number, data: Uint8Array): void {
 }
 
 /** Applies a socket call's error to the model; anything unexpected fails the property. */
-function absorb(model: Model, side: number, e: unknown, call: string): void {
+function absorb(model: Model, side: number, e: unknown, call: string, real?: Real): void {
   const code = (e as { code?: string }).code;
   const m = model.sides[side]!;
+  // Under loss, a side may exhaust its retransmissions (RFC 9293 §3.8.3) and close with
+  // ETIMEDOUT, and its peer then meets a RST from a stack that no longer knows the
+  // connection. Both are reported, never silent, and the bytes before must still be right.
+  const peerTimedOut = real?.socks[1 - side]!.conn?.error === 'ETIMEDOUT';
+  if (model.lossy && (code === 'ETIMEDOUT' || (code === 'ECONNRESET' && peerTimedOut))) {
+    m.sawReset = true;
+    model.resetPossible = true;
+    coverage.timeouts++;
+    return;
+  }
   if ((code === 'ECONNRESET' || code === 'ETIMEDOUT') && model.resetPossible) {
     m.sawReset = true;
     if (code === 'ECONNRESET') coverage.resets++;
@@ -105,7 +117,7 @@ class Send implements fc.AsyncCommand<Model, Real> {
       const n = await sock.send(buf);
       m.sent += n;
     } catch (e) {
-      if ((e as { code?: string }).code !== 'EAGAIN') absorb(model, this.side, e, 'send');
+      if ((e as { code?: string }).code !== 'EAGAIN') absorb(model, this.side, e, 'send', real);
     }
   }
   toString(): string {
@@ -135,7 +147,7 @@ class Recv implements fc.AsyncCommand<Model, Real> {
       }
       check(real, model, this.side, data);
     } catch (e) {
-      if ((e as { code?: string }).code !== 'EAGAIN') absorb(model, this.side, e, 'recv');
+      if ((e as { code?: string }).code !== 'EAGAIN') absorb(model, this.side, e, 'recv', real);
     }
   }
   toString(): string {
@@ -153,7 +165,7 @@ class ShutdownWr implements fc.AsyncCommand<Model, Real> {
     try {
       real.socks[this.side]!.shutdown(SHUT_WR);
     } catch (e) {
-      absorb(model, this.side, e, 'shutdown');
+      absorb(model, this.side, e, 'shutdown', real);
     }
     model.sides[this.side]!.wrShut = true;
   }
@@ -217,6 +229,7 @@ class Partition implements fc.AsyncCommand<Model, Real> {
   }
   async run(_m: Model, real: Real): Promise<void> {
     coverage.partitions++;
+    _m.lossy = true;
     real.faults[0].partitioned = true;
     await real.net.runFor(this.ms);
     real.faults[0].partitioned = false;
@@ -313,7 +326,7 @@ async function finish(model: Model, real: Real): Promise<void> {
           if (!model.resetPossible && m.received !== peer.sent) throw new Error(`side ${side}: EOF after ${m.received} of ${peer.sent} bytes`);
         } else check(real, model, side, data);
       } catch (e) {
-        absorb(model, side, e, 'recv (final)');
+        absorb(model, side, e, 'recv (final)', real);
       }
     }
   }
@@ -357,6 +370,7 @@ describe('TCP model-based properties (simulated, seeded)', () => {
           const model: Model = {
             sides: [0, 1].map(() => ({ sent: 0, received: 0, wrShut: false, closed: false, sawEof: false, sawReset: false })) as [SideModel, SideModel],
             resetPossible: false,
+            lossy: (faults.loss ?? 0) > 0,
           };
           coverage.runs++;
           coverage.commands += [...cmds].length;
