@@ -476,6 +476,8 @@ export class TcpConnection {
     if (this.state !== 'SYN-RECEIVED') this.sendData(now);
     if (this.ackNow && (this.ackImmediate || !this.out.deferAck(this))) this.sendAck(now);
     this.armPersist(now);
+    // RFC 6298 (5.1): while anything is outstanding, the retransmission timer runs.
+    if (this.rtoAt < 0 && seqGt(this.sndMax, this.sndUna) && this.persistAt < 0 && this.isSynchronizedData()) this.rtoAt = now + this.rtt.rto;
   }
 
   private sendSyn(flags: number, now: number): void {
@@ -703,7 +705,7 @@ export class TcpConnection {
   /** RFC 6298 (5.4-5.7) and RFC 9293 §3.8.3: retransmit, back off, or give up. */
   private onRetransmitTimeout(now: number): void {
     this.rtoAt = -1;
-    if (this.inFlight() === 0) return;
+    if (!seqGt(this.sndMax, this.sndUna)) return;
     // Our SYN is not yet acknowledged (SYN-SENT, SYN-RECEIVED, or a close in SYN-RECEIVED
     // that moved to FIN-WAIT-1): the SYN is what must go again.
     const synUnacked = seqLe(this.sndUna, this.iss);

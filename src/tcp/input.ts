@@ -357,13 +357,15 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
     }
     c.dupAcks = 0;
     // RFC 6298 (5.2, 5.3): stop the timer when all is acknowledged, else restart it.
-    c.rtoAt = c.inFlight() > 0 ? now + c.rtt.rto : -1;
+    c.rtoAt = seqGt(c.sndMax, c.sndUna) ? now + c.rtt.rto : -1;
     spaceFreed = dataAcked > 0;
   } else if (a === c.sndUna && s.len === 0 && !s.has(FIN) && wnd === c.sndWnd && c.inFlight() > 0) {
     // RFC 5681 §2: a duplicate ACK.
     c.stats.dupAcksIn++;
     c.dupAcks++;
-    if (c.dupAcks === 3 && !c.inRecovery) {
+    // (Not while going back after a timeout: SND.NXT < SND.MAX then, and the go-back
+    // resend is already under way.)
+    if (c.dupAcks === 3 && !c.inRecovery && c.sndNxt === c.sndMax) {
       c.enterRecovery(now);
       if (log.enabled) log(`${c.describe()} fast retransmit at ${c.sndUna}`);
     } else if (c.inRecovery && c.dupAcks > 3 && !c.sackOk) {
