@@ -139,6 +139,16 @@ export function timeSequenceSvg(all: Rec[], conn: number, opts: PlotOptions = {}
   };
   step(acks.map((a) => [a.t - t0, a.rack + a.wnd]), '#d4a017', 'receive window (ACK + window)');
   step(acks.map((a) => [a.t - t0, a.rack]), '#2e7d32', 'ACK');
+  // SACKed ranges: what the receiver reported holding above its ACK, at each ACK.
+  let sacked = 0;
+  for (const a of acks) {
+    if (!a.sack) continue;
+    for (const [l, r] of a.sack) {
+      sacked++;
+      const x = f.x(a.t - t0);
+      svg.push(`<line x1="${x}" y1="${f.y(l)}" x2="${x}" y2="${f.y(r)}" stroke="#00897b" stroke-width="4" opacity="0.45" clip-path="url(#plot)"><title>SACK ${l}:${r}</title></line>`);
+    }
+  }
   // Data segments: bars; retransmissions red.
   let highest = -Infinity;
   let retrans = 0;
@@ -154,9 +164,9 @@ export function timeSequenceSvg(all: Rec[], conn: number, opts: PlotOptions = {}
   }
   // Legend.
   const ly = H - 40;
-  const legend: [string, string][] = [['#1565c0', 'data'], ['#c62828', `retransmission (${retrans})`], ['#6a1b9a', 'SYN / FIN'], ['#2e7d32', 'ACK'], ['#d4a017', 'receive window']];
+  const legend: [string, string][] = [['#1565c0', 'data'], ['#c62828', `retransmission (${retrans})`], ['#6a1b9a', 'SYN / FIN'], ['#2e7d32', 'ACK'], ['#d4a017', 'receive window'], ['#00897b', `SACKed (${sacked})`]];
   legend.forEach(([c, t], i) => {
-    svg.push(`<rect x="${80 + i * 170}" y="${ly}" width="14" height="4" fill="${c}"/><text x="${100 + i * 170}" y="${ly + 6}" font-size="12">${esc(t)}</text>`);
+    svg.push(`<rect x="${80 + i * 150}" y="${ly}" width="14" height="4" fill="${c}"/><text x="${100 + i * 150}" y="${ly + 6}" font-size="12">${esc(t)}</text>`);
   });
   svg.push('</svg>');
   return svg.join('\n');

@@ -510,10 +510,20 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   private traceSegment(c: TcpConnection, dir: 'in' | 'out', seq: number, ack: number, flags: number, len: number, wnd: number, line: string): void {
     const mine = dir === 'out';
+    // SACK blocks describe the other direction's data: relative to the acknowledged side's ISN.
+    const base = mine ? c.irs : c.iss;
+    let sack: [number, number][] | undefined;
+    if (dir === 'in' && this.seg.opts.sackCount > 0) {
+      sack = [];
+      for (let k = 0; k < this.seg.opts.sackCount; k++) sack.push([(this.seg.opts.sack[2 * k]! - base) | 0, (this.seg.opts.sack[2 * k + 1]! - base) | 0]);
+    } else if (dir === 'out' && c.sackOk && !c.ooo.isEmpty() && flags & ACK) {
+      sack = c.sackBlocks().map(([l, r]) => [(l - base) | 0, (r - base) | 0] as [number, number]);
+    }
     c.trace({
       ev: dir, flags: flagString(flags), seq, ack, len, wnd, line,
       rseq: !mine && flags & SYN ? 0 : (seq - (mine ? c.iss : c.irs)) | 0,
       rack: flags & ACK ? (ack - (mine ? c.irs : c.iss)) | 0 : 0,
+      ...(sack ? { sack } : {}),
     });
   }
 

@@ -5,11 +5,12 @@
  * lines; `tcpip plot` draws them. With no tracer set, nothing is built.
  *
  * Sequence numbers are given raw and relative: `rseq`/`rack` count from the sender's
- * and receiver's ISN, as tcpdump and Wireshark show them.
+ * and receiver's ISN, as tcpdump and Wireshark show them; SACK blocks (`sack`) are
+ * relative to the ISN of the data they describe.
  */
 export type TraceEvent =
   | { ev: 'open'; local: string; remote: string; iss: number; active: boolean }
-  | { ev: 'in' | 'out'; flags: string; seq: number; ack: number; rseq: number; rack: number; len: number; wnd: number; line: string }
+  | { ev: 'in' | 'out'; flags: string; seq: number; ack: number; rseq: number; rack: number; len: number; wnd: number; line: string; sack?: [number, number][] }
   | { ev: 'state'; from: string; to: string; why: string }
   | { ev: 'rtt'; sample: number; srtt: number; rttvar: number; rto: number }
   | { ev: 'cwnd'; cwnd: number; ssthresh: number; inflight: number }

@@ -1,0 +1,78 @@
+/**
+ * What a student looks at: the trace of one connection through loss, its plots, and the
+ * stat report. A simulated transfer over a lossy wire is traced, then drawn.
+ */
+import { describe, expect, it } from 'vitest';
+import { SeededRand } from '../../src/core/rand.js';
+import { FaultLink, NO_FAULTS } from '../../src/link/fault-link.js';
+import { congestionSvg, connectionsIn, htmlPage, timeSequenceSvg } from '../../src/observe/plot.js';
+import { formatConnections, formatCounters, stackReport } from '../../src/observe/report.js';
+import { SimNetwork } from '../../src/sim/sim-network.js';
+import { AF_INET, SHUT_WR, SOCK_STREAM } from '../../src/socket/constants.js';
+import type { TraceRecord } from '../../src/tcp/trace.js';
+
+async function tracedTransfer() {
+  const { net, a, b } = SimNetwork.pair({
+    wrap: (link, clock, i) => new FaultLink(link, { ...NO_FAULTS, delayMs: 5, loss: i === 0 ? 0.05 : 0 }, new SeededRand(3 + i), clock),
+  });
+  const records: TraceRecord[] = [];
+  a.stack.tcp.tracer = (r) => records.push(r);
+  const l = b.api.socket(AF_INET, SOCK_STREAM);
+  l.bind(['', 9]);
+  l.listen(1);
+  const c = a.api.socket(AF_INET, SOCK_STREAM);
+  const acc = l.accept();
+  await net.until(c.connect(['10.7.0.2', 9]));
+  const [s] = await net.until(acc);
+  const sending = c.sendall(new Uint8Array(300_000)).then(() => c.shutdown(SHUT_WR));
+  const reading = (async () => {
+    while ((await s.recv(65536)).length > 0);
+    s.close();
+  })();
+  await net.until(Promise.all([sending, reading]));
+  await net.runFor(100);
+  return { records, a, b, net, c };
+}
+
+describe('trace, plots and report', () => {
+  it('the trace follows the connection from SYN to its close, with retransmissions, SACK blocks, RTT and cwnd', async () => {
+    const { records } = await tracedTransfer();
+    const kinds = new Set(records.map((r) => r.ev));
+    for (const k of ['open', 'in', 'out', 'state', 'rtt', 'cwnd', 'retransmit', 'timer']) expect(kinds.has(k as TraceRecord['ev'])).toBe(true);
+    const states = records.filter((r) => r.ev === 'state').map((r) => (r as { to: string }).to);
+    expect(states.slice(0, 2)).toEqual(['SYN-SENT', 'ESTABLISHED']);
+    expect(states).toContain('FIN-WAIT-1');
+    expect(records.some((r) => r.ev === 'in' && r.sack !== undefined)).toBe(true);
+    const first = records.find((r) => r.ev === 'out')!;
+    expect(first).toMatchObject({ flags: 'S', rseq: 0 });
+    expect(connectionsIn(records)).toEqual([{ id: 1, local: expect.stringMatching(/^10\.7\.0\.1:\d+$/), remote: '10.7.0.2:9', events: records.length }]);
+  });
+
+  it('draws the time-sequence graph, the congestion chart and the HTML page', async () => {
+    const { records } = await tracedTransfer();
+    const seq = timeSequenceSvg(records, 1);
+    expect(seq).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(seq).toMatch(/retransmission \((\d+)\)/);
+    expect(Number(/retransmission \((\d+)\)/.exec(seq)![1])).toBeGreaterThan(0);
+    expect(Number(/SACKed \((\d+)\)/.exec(seq)![1])).toBeGreaterThan(0);
+    expect(seq).toContain('ESTABLISHED');
+    const cwnd = congestionSvg(records, 1);
+    expect(cwnd).toContain('congestion window and round-trip time');
+    expect((cwnd.match(/<circle /g) ?? []).length).toBeGreaterThan(5); // RTT samples
+    const page = htmlPage(records, 1);
+    expect(page).toContain('<h1>Connection 1</h1>');
+    expect((page.match(/<svg /g) ?? []).length).toBe(2);
+    expect(() => timeSequenceSvg(records, 99)).toThrow(/no events for connection 99/);
+  });
+
+  it('the stat report reads like ss -tani and netstat -s', async () => {
+    const { a } = await tracedTransfer();
+    const r = stackReport(a.stack, 1234);
+    const table = formatConnections(r);
+    expect(table.split('\n')[0]).toMatch(/^State\s+Recv-Q\s+Send-Q\s+Local\s+Peer/);
+    expect(table).toMatch(/TIME-WAIT\s+0\s+0 10\.7\.0\.1:\d+\s+10\.7\.0\.2:9\s+#1 rtt:[\d.]+\/[\d.]+ rto:\d+ mss:1460 cwnd:\d+ .*retrans:[1-9]/);
+    const counters = formatCounters(r);
+    expect(counters).toMatch(/^link:/);
+    expect(counters).toMatch(/tcp:\n(\s+\d+ \w+\n)*\s+1 activeOpens/);
+  });
+});
