@@ -8,6 +8,7 @@
  *    |            unused             |         Next-Hop MTU          |   (unreachable)
  *    |     Internet Header + 64 bits of Original Data Datagram ...   |
  */
+import { PacketView } from '../core/packet-view.js';
 import { readU16, writeU16 } from '../core/bytes.js';
 import { checksum } from './checksum.js';
 
@@ -29,18 +30,7 @@ export const UNREACH_FRAG_NEEDED = 4;
 export const TIME_EXCEEDED_TTL = 0;
 export const TIME_EXCEEDED_REASSEMBLY = 1;
 
-export class IcmpPacket {
-  b: Uint8Array = new Uint8Array(0);
-  o = 0;
-  n = 0;
-
-  reset(b: Uint8Array, o: number, n: number): this {
-    this.b = b;
-    this.o = o;
-    this.n = n;
-    return this;
-  }
-
+export class IcmpPacket extends PacketView {
   checkLen(): 'truncated' | null {
     return this.n < ICMP_HEADER_LEN ? 'truncated' : null;
   }
@@ -61,7 +51,7 @@ export class IcmpPacket {
     return checksum(this.b, this.o, this.n) === 0;
   }
 
-  toString(): string {
+  override toString(): string {
     if (this.checkLen() !== null) return `ICMP truncated (${this.n} bytes)`;
     const t = this.type();
     if (t === ICMP_ECHO_REQUEST || t === ICMP_ECHO_REPLY) {

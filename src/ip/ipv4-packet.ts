@@ -12,6 +12,7 @@
  *    |                       Source Address                          |
  *    |                    Destination Address                        |
  */
+import { PacketView } from '../core/packet-view.js';
 import { readU16, readU32, writeU16, writeU32 } from '../core/bytes.js';
 import { formatIpv4, type Ipv4Addr } from './address.js';
 import { checksum } from './checksum.js';
@@ -27,19 +28,7 @@ const FLAG_MF = 0x2000;
 /** Why a packet failed `checkLen()`; each is a drop counter of the IP layer. */
 export type Ipv4Malformed = 'truncated' | 'badVersion' | 'badHeaderLength' | 'badTotalLength';
 
-export class Ipv4Packet {
-  b: Uint8Array = new Uint8Array(0);
-  o = 0;
-  n = 0;
-
-  /** Re-points this view at `n` bytes of `b` from `o` (one view is reused per layer). */
-  reset(b: Uint8Array, o: number, n: number): this {
-    this.b = b;
-    this.o = o;
-    this.n = n;
-    return this;
-  }
-
+export class Ipv4Packet extends PacketView {
   checkLen(): Ipv4Malformed | null {
     if (this.n < IPV4_HEADER_LEN) return 'truncated';
     if (this.b[this.o]! >> 4 !== 4) return 'badVersion';
@@ -87,7 +76,7 @@ export class Ipv4Packet {
   }
 
   /** One line, as debug logs and failing tests print it. */
-  toString(): string {
+  override toString(): string {
     if (this.checkLen() !== null) return `IPv4 malformed (${this.checkLen()}, ${this.n} bytes)`;
     const frag = this.isFragment() ? ` frag off=${this.fragOffset()}${this.moreFrags() ? '+' : ''}` : '';
     return `IPv4 ${formatIpv4(this.src())} > ${formatIpv4(this.dst())} proto=${this.protocol()} ttl=${this.ttl()} id=${this.ident()} len=${this.totalLen()}${this.dontFrag() ? ' DF' : ''}${frag}`;

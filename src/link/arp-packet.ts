@@ -5,6 +5,7 @@
  *
  *   htype(2) ptype(2) hlen(1) plen(1) oper(2) sha(6) spa(4) tha(6) tpa(4)
  */
+import { PacketView } from '../core/packet-view.js';
 import { readU16, readU32, writeU16, writeU32 } from '../core/bytes.js';
 import { formatIpv4, type Ipv4Addr } from '../ip/address.js';
 import { formatMac } from './ethernet-frame.js';
@@ -15,18 +16,7 @@ export const ARP_REPLY = 2;
 
 export type ArpMalformed = 'truncated' | 'unsupported';
 
-export class ArpPacket {
-  b: Uint8Array = new Uint8Array(0);
-  o = 0;
-  n = 0;
-
-  reset(b: Uint8Array, o: number, n: number): this {
-    this.b = b;
-    this.o = o;
-    this.n = n;
-    return this;
-  }
-
+export class ArpPacket extends PacketView {
   checkLen(): ArpMalformed | null {
     if (this.n < ARP_LEN) return 'truncated';
     const b = this.b, o = this.o;
@@ -40,7 +30,7 @@ export class ArpPacket {
   targetMac(): Uint8Array { return this.b.subarray(this.o + 18, this.o + 24); }
   targetIp(): Ipv4Addr { return readU32(this.b, this.o + 24); }
 
-  toString(): string {
+  override toString(): string {
     const bad = this.checkLen();
     if (bad !== null) return `ARP malformed (${bad})`;
     return this.operation() === ARP_REQUEST

@@ -2,6 +2,7 @@
  * Ethernet II frame header (IEEE 802.3, DIX framing): destination MAC, source MAC,
  * EtherType. Safety rule: after `checkLen()` returns null, no accessor reads out of bounds.
  */
+import { PacketView } from '../core/packet-view.js';
 import { readU16, writeU16 } from '../core/bytes.js';
 
 export const ETH_HEADER_LEN = 14;
@@ -9,18 +10,7 @@ export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const BROADCAST_MAC = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
-export class EthernetFrame {
-  b: Uint8Array = new Uint8Array(0);
-  o = 0;
-  n = 0;
-
-  reset(b: Uint8Array, o: number, n: number): this {
-    this.b = b;
-    this.o = o;
-    this.n = n;
-    return this;
-  }
-
+export class EthernetFrame extends PacketView {
   checkLen(): 'truncated' | null {
     return this.n < ETH_HEADER_LEN ? 'truncated' : null;
   }
@@ -39,7 +29,7 @@ export class EthernetFrame {
   dstIsMulticast(): boolean { return (this.b[this.o]! & 1) === 1; }
   src(): Uint8Array { return this.b.subarray(this.o + 6, this.o + 12); }
 
-  toString(): string {
+  override toString(): string {
     if (this.checkLen() !== null) return `ETH truncated (${this.n} bytes)`;
     return `ETH ${formatMac(this.b.subarray(this.o + 6, this.o + 12))} > ${formatMac(this.b.subarray(this.o, this.o + 6))} type=0x${this.etherType().toString(16).padStart(4, '0')} len=${this.payloadLen()}`;
   }

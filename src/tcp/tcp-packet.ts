@@ -11,6 +11,7 @@
  *    |           Checksum            |         Urgent Pointer        |
  *    |                    Options                    |    Padding    |
  */
+import { PacketView } from '../core/packet-view.js';
 import { readU16, readU32, writeU16, writeU32 } from '../core/bytes.js';
 import type { Ipv4Addr } from '../ip/address.js';
 import { formatIpv4 } from '../ip/address.js';
@@ -30,18 +31,7 @@ export const CWR = 0x80;
 
 export type TcpMalformed = 'truncated' | 'badDataOffset' | 'badOptions';
 
-export class TcpPacket {
-  b: Uint8Array = new Uint8Array(0);
-  o = 0;
-  n = 0;
-
-  reset(b: Uint8Array, o: number, n: number): this {
-    this.b = b;
-    this.o = o;
-    this.n = n;
-    return this;
-  }
-
+export class TcpPacket extends PacketView {
   checkLen(): 'truncated' | 'badDataOffset' | null {
     if (this.n < TCP_HEADER_LEN) return 'truncated';
     const hl = this.headerLen();
@@ -79,7 +69,7 @@ export class TcpPacket {
   setSeq(v: number): void { writeU32(this.b, this.o + 4, v); }
 
   /** `TCP 40000 > 7 S seq=… win=… mss 1460` (addresses are the caller's to add). */
-  toString(src?: Ipv4Addr, dst?: Ipv4Addr): string {
+  override toString(src?: Ipv4Addr, dst?: Ipv4Addr): string {
     const bad = this.checkLen();
     if (bad !== null) return `TCP malformed (${bad}, ${this.n} bytes)`;
     const ends = src !== undefined && dst !== undefined

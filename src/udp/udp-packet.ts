@@ -5,6 +5,7 @@
  *    |          Source Port          |       Destination Port        |
  *    |            Length             |           Checksum            |
  */
+import { PacketView } from '../core/packet-view.js';
 import { readU16, writeU16 } from '../core/bytes.js';
 import type { Ipv4Addr } from '../ip/address.js';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from '../ip/checksum.js';
@@ -16,18 +17,7 @@ export const UDP_MAX_PAYLOAD = 65507;
 
 export type UdpMalformed = 'truncated' | 'badLength';
 
-export class UdpPacket {
-  b: Uint8Array = new Uint8Array(0);
-  o = 0;
-  n = 0;
-
-  reset(b: Uint8Array, o: number, n: number): this {
-    this.b = b;
-    this.o = o;
-    this.n = n;
-    return this;
-  }
-
+export class UdpPacket extends PacketView {
   /** The header fits, and Length is at least 8 and within what IP delivered. */
   checkLen(): UdpMalformed | null {
     if (this.n < UDP_HEADER_LEN) return 'truncated';
@@ -50,7 +40,7 @@ export class UdpPacket {
     return finishChecksum(sumBytes(this.b, this.o, len, pseudoHeaderSum(src, dst, IP_PROTO_UDP, len))) === 0;
   }
 
-  toString(): string {
+  override toString(): string {
     if (this.checkLen() !== null) return `UDP malformed (${this.checkLen()}, ${this.n} bytes)`;
     return `UDP ${this.srcPort()} > ${this.dstPort()} len=${this.payloadLen()}`;
   }
