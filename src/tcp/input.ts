@@ -324,6 +324,9 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
   }
   const wnd = s.wnd << c.sndWscale;
   if (seqGt(a, c.sndUna)) {
+    // Was the window in use? (RFC 7661 / Linux tcp_is_cwnd_limited: a window that the
+    // application or the peer kept half empty must not keep growing.)
+    const cwndLimited = 2 * seqDiff(c.sndMax, c.sndUna) >= c.cc.cwnd;
     let acked = seqDiff(a, c.sndUna);
     if (seqLe(c.sndUna, c.iss)) acked--; // the SYN's sequence number carries no data
     const dataAcked = Math.min(Math.max(0, acked), c.sndBuf.length);
@@ -352,7 +355,7 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
         c.retransmitFirst(now, 'partial-ack');
       }
       // (With SACK, output() retransmits whatever the scoreboard says is lost.)
-    } else {
+    } else if (cwndLimited) {
       c.cc.onAck(dataAcked, now);
     }
     c.dupAcks = 0;
