@@ -1,0 +1,53 @@
+/**
+ * Seeing inside a running demo: `tcpip stat` over the control socket, `--trace` written
+ * by the demo and drawn by `tcpip plot`, for a real `nc` conversation with the kernel.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, integrationUnavailable, nsRun, startDemo, uniqueNetns } from './harness.js';
+
+const unavailable = integrationUnavailable();
+
+describe.skipIf(unavailable !== null)('stat, trace and plot', () => {
+  it('tcpip stat shows listeners, a live connection and counters; --trace feeds tcpip plot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tcpip-observe-'));
+    const trace = join(dir, 'demo.jsonl');
+    const demo = await startDemo(uniqueNetns('observe'), ['--trace', trace]);
+    try {
+      // A connection that stays open while we look.
+      const held = nsRun(demo.netns, ['bash', '-c', 'sleep 2 | nc -N 10.7.0.2 7'], 10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      const stat = spawnSync(process.execPath, [BIN, 'stat', '--netns', demo.netns], { encoding: 'utf8' });
+      expect(stat.status, stat.stderr).toBe(0);
+      expect(stat.stdout).toMatch(/^LISTEN\s+0\s+512 0\.0\.0\.0:7\s/m);
+      expect(stat.stdout).toMatch(/^ESTABLISHED\s+0\s+0 10\.7\.0\.2:7\s+10\.7\.0\.1:\d+\s+#\d+ rtt:/m);
+      expect(stat.stdout).toMatch(/^tcp:\n(\s+\d+ \w+\n)*\s+\d+ passiveOpens/m);
+      const json = JSON.parse(spawnSync(process.execPath, [BIN, 'stat', '--netns', demo.netns, '--json'], { encoding: 'utf8' }).stdout);
+      expect(json.counters.stack.internalErrors).toBe(0);
+      expect(json.counters.process.rssKiB).toBeGreaterThan(0);
+      await held;
+      await nsRun(demo.netns, ['nc', '-N', '10.7.0.2', '7'], 10_000, 'traced line\n');
+    } finally {
+      expect((await demo.stop()).code).toBe(0);
+    }
+    const records = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.some((r) => r.ev === 'state' && r.to === 'ESTABLISHED')).toBe(true);
+    const svg = join(dir, 'conn.svg');
+    const plot = spawnSync(process.execPath, [BIN, 'plot', trace, '-o', svg], { encoding: 'utf8' });
+    expect(plot.status, plot.stderr).toBe(0);
+    expect(existsSync(svg)).toBe(true);
+    expect(readFileSync(svg, 'utf8')).toMatch(/^<svg [\s\S]*ESTABLISHED[\s\S]*<\/svg>$/);
+    const list = spawnSync(process.execPath, [BIN, 'plot', trace, '--list'], { encoding: 'utf8' });
+    expect(list.stdout).toMatch(/^1\t10\.7\.0\.2:7 <-> 10\.7\.0\.1:\d+\t\d+ events$/m);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('tcpip stat says clearly when no demo is running', () => {
+    const r = spawnSync(process.execPath, [BIN, 'stat', '--netns', 'no-such-demo'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no tcpip demo is running at \/run\/tcpip\/no-such-demo-tcpip0\.sock/);
+  });
+});
