@@ -13,6 +13,7 @@ import {
 } from '../../src/socket/constants.js';
 import { connect, createServer, type TcpStream } from '../../src/socket/net.js';
 import type { StreamSocket } from '../../src/socket/stream-socket.js';
+import { connectedPair } from '../helpers/sim-connection.js';
 
 function pattern(n: number, seed = 0): Uint8Array {
   const b = new Uint8Array(n);
@@ -67,11 +68,7 @@ describe('SOCK_STREAM sockets', () => {
     const { net, a, b } = SimNetwork.pair();
     a.stack.tcp.issOverride = () => 0xfffff000;
     b.stack.tcp.issOverride = () => 0xffffff00;
-    const srv = listening(b, 9);
-    const cli = a.api.socket(AF_INET, SOCK_STREAM);
-    const acc = srv.accept();
-    await net.until(cli.connect(['10.7.0.2', 9]));
-    const [conn] = await net.until(acc);
+    const { cli, conn } = await connectedPair(net, a, b, 9);
     const up = pattern(2 << 20, 1);
     const down = pattern(2 << 20, 2);
     const s1 = cli.sendall(up).then(() => cli.shutdown(SHUT_WR));
@@ -86,11 +83,7 @@ describe('SOCK_STREAM sockets', () => {
     const { net, a, b } = SimNetwork.pair({
       wrap: (link, clock, i) => new FaultLink(link, { ...NO_FAULTS, loss: 0.05, duplicate: 0.02, reorder: 0.05, corrupt: 0.01, delayMs: 5, jitterMs: 3 }, new SeededRand(42 + i), clock),
     });
-    const srv = listening(b, 7);
-    const cli = a.api.socket(AF_INET, SOCK_STREAM);
-    const acc = srv.accept();
-    await net.until(cli.connect(['10.7.0.2', 7]));
-    const [conn] = await net.until(acc);
+    const { cli, conn } = await connectedPair(net, a, b, 7);
     const data = pattern(300_000, 3);
     const sending = cli.sendall(data).then(() => cli.shutdown(SHUT_WR));
     const got = await readAll(net, conn);
@@ -134,11 +127,7 @@ describe('SOCK_STREAM sockets', () => {
 
   it('recv on a quiet connection times out, and non-blocking recv says EAGAIN', async () => {
     const { net, a, b } = SimNetwork.pair();
-    const srv = listening(b, 7);
-    const cli = a.api.socket(AF_INET, SOCK_STREAM);
-    const acc = srv.accept();
-    await net.until(cli.connect(['10.7.0.2', 7]));
-    await net.until(acc);
+    const { cli } = await connectedPair(net, a, b, 7);
     cli.settimeout(0.5);
     const t0 = net.clock.now();
     await expect(net.until(cli.recv(10))).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: 'recv' });
@@ -149,11 +138,7 @@ describe('SOCK_STREAM sockets', () => {
 
   it('a peer reset surfaces as ECONNRESET; SO_LINGER 0 close sends it', async () => {
     const { net, a, b } = SimNetwork.pair();
-    const srv = listening(b, 7);
-    const cli = a.api.socket(AF_INET, SOCK_STREAM);
-    const acc = srv.accept();
-    await net.until(cli.connect(['10.7.0.2', 7]));
-    const [conn] = await net.until(acc);
+    const { cli, conn } = await connectedPair(net, a, b, 7);
     const pending = cli.recv(10);
     conn.setsockopt(SOL_SOCKET, SO_LINGER, { onoff: true, linger: 0 });
     conn.close();
@@ -165,11 +150,7 @@ describe('SOCK_STREAM sockets', () => {
 
   it('close with unread data resets the connection (RFC 2525, as Linux does)', async () => {
     const { net, a, b } = SimNetwork.pair();
-    const srv = listening(b, 7);
-    const cli = a.api.socket(AF_INET, SOCK_STREAM);
-    const acc = srv.accept();
-    await net.until(cli.connect(['10.7.0.2', 7]));
-    const [conn] = await net.until(acc);
+    const { cli, conn } = await connectedPair(net, a, b, 7);
     await cli.send('unread');
     await net.runFor(100);
     conn.close();
@@ -178,11 +159,7 @@ describe('SOCK_STREAM sockets', () => {
 
   it('half-close: after shutdown(SHUT_WR) the peer still sends, and we still read', async () => {
     const { net, a, b } = SimNetwork.pair();
-    const srv = listening(b, 7);
-    const cli = a.api.socket(AF_INET, SOCK_STREAM);
-    const acc = srv.accept();
-    await net.until(cli.connect(['10.7.0.2', 7]));
-    const [conn] = await net.until(acc);
+    const { cli, conn } = await connectedPair(net, a, b, 7);
     cli.shutdown(SHUT_WR);
     await expect(cli.send('x')).rejects.toMatchObject({ code: 'EPIPE' });
     expect((await net.until(conn.recv(10))).length).toBe(0);
@@ -195,11 +172,7 @@ describe('SOCK_STREAM sockets', () => {
 
   it('shutdown(SHUT_RD) makes recv return EOF at once', async () => {
     const { net, a, b } = SimNetwork.pair();
-    const srv = listening(b, 7);
-    const cli = a.api.socket(AF_INET, SOCK_STREAM);
-    const acc = srv.accept();
-    await net.until(cli.connect(['10.7.0.2', 7]));
-    await net.until(acc);
+    const { cli } = await connectedPair(net, a, b, 7);
     cli.shutdown(SHUT_RD);
     expect((await cli.recv(10)).length).toBe(0);
   });
@@ -243,11 +216,7 @@ describe('SOCK_STREAM sockets', () => {
   it('keepalive notices a peer that vanished and reports ETIMEDOUT', async () => {
     let cut = false;
     const { net, a, b } = SimNetwork.pair();
-    const srv = listening(b, 7);
-    const cli = a.api.socket(AF_INET, SOCK_STREAM);
-    const acc = srv.accept();
-    await net.until(cli.connect(['10.7.0.2', 7]));
-    await net.until(acc);
+    const { cli } = await connectedPair(net, a, b, 7);
     cli.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1);
     cli.setsockopt(IPPROTO_TCP, TCP_KEEPIDLE, 10);
     cli.setsockopt(IPPROTO_TCP, TCP_KEEPINTVL, 2);
@@ -277,11 +246,7 @@ describe('SOCK_STREAM sockets', () => {
 
   it('reports TCP_INFO: state, RTT, windows, counters', async () => {
     const { net, a, b } = SimNetwork.pair({ wrap: (link, clock) => new FaultLink(link, { ...NO_FAULTS, delayMs: 10 }, new SeededRand(1), clock) });
-    const srv = listening(b, 7);
-    const cli = a.api.socket(AF_INET, SOCK_STREAM);
-    const acc = srv.accept();
-    await net.until(cli.connect(['10.7.0.2', 7]));
-    const [conn] = await net.until(acc);
+    const { cli, conn } = await connectedPair(net, a, b, 7);
     await cli.sendall(pattern(50_000));
     let n = 0;
     while (n < 50_000) n += (await net.until(conn.recv(65536))).length;

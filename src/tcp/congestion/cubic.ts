@@ -25,7 +25,6 @@ export class Cubic implements CongestionControl {
   private epochStart = -1;
   /** The Reno-friendly estimate, in segments (RFC 9438 §4.3). */
   private wEst = 0;
-  private cwndAtEpoch = 0;
 
   constructor(
     private readonly mss: number,
@@ -47,7 +46,6 @@ export class Cubic implements CongestionControl {
     if (this.epochStart < 0) {
       // RFC 9438 §4.2: a new epoch starts with the first ACK in congestion avoidance.
       this.epochStart = now;
-      this.cwndAtEpoch = cwndSeg;
       if (this.wMax <= cwndSeg) {
         this.k = 0;
         this.wMax = cwndSeg;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   L, LOCAL_MSS, LOCAL_PORT, LOCAL_SYN_ACK, R, REMOTE_PORT, REMOTE_SYN, pattern, recv, recvNothing, send,
-  socketClosed, socketEstablished, socketListen, socketSynReceived,
+  socketClosed, socketEstablished, socketListen,
 } from './harness.js';
 
 describe('CLOSED (no connection on the port)', () => {

@@ -1,0 +1,19 @@
+/**
+ * One established TCP connection between two simulated hosts: b listens on `port`, a
+ * connects to it. Returns the listening socket, the client's socket and the accepted one.
+ */
+import type { SimHost, SimNetwork } from '../../src/sim/sim-network.js';
+import { AF_INET, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR } from '../../src/socket/constants.js';
+import type { StreamSocket } from '../../src/socket/stream-socket.js';
+
+export async function connectedPair(net: SimNetwork, a: SimHost, b: SimHost, port: number, backlog = 8): Promise<{ srv: StreamSocket; cli: StreamSocket; conn: StreamSocket }> {
+  const srv = b.api.socket(AF_INET, SOCK_STREAM);
+  srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  srv.bind(['', port]);
+  srv.listen(backlog);
+  const cli = a.api.socket(AF_INET, SOCK_STREAM);
+  const accepted = srv.accept();
+  await net.until(cli.connect([b.cidr.split('/')[0]!, port]));
+  const [conn] = await net.until(accepted);
+  return { srv, cli, conn };
+}
