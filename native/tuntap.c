@@ -128,6 +128,10 @@ static napi_value Configure(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_uint32(env, argv[2], &prefix));
   CHECK(napi_get_value_uint32(env, argv[3], &mtu));
   CHECK(napi_get_value_bool(env, argv[4], &up));
+  if (prefix > 32 || (mtu != 0 && (mtu < 68 || mtu > 65535))) {
+    napi_throw_range_error(env, "EINVAL", "configure: prefix length must be 0..32 and MTU 68..65535");
+    return NULL;
+  }
 
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return throw_errno(env, errno, "socket for", name);
@@ -242,6 +246,11 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     }
   }
   if (n == 0 && err == 0) return;
+  if (err != 0) {
+    /* A persistent error (EIO, EBADFD: the device is gone) would keep a level-triggered
+     * watcher firing forever: stop watching, and let JavaScript hear of it once. */
+    uv_poll_stop(&p->poll);
+  }
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
   napi_value cbv, argv[2];
@@ -251,6 +260,8 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   call_js(p, cbv, 2, argv);
   napi_close_handle_scope(env, scope);
 }
+
+static void on_closed(uv_handle_t *h);
 
 /* startPolling(fd, buf: ArrayBuffer view, meta: Int32Array, maxFrame, cb(count, errno)) */
 static napi_value StartPolling(napi_env env, napi_callback_info info) {
@@ -293,13 +304,21 @@ static napi_value StartPolling(napi_env env, napi_callback_info info) {
   struct uv_loop_s *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
   int r = uv_poll_init(loop, &p->poll, fd);
-  if (r == 0) {
-    p->poll.data = p;
-    r = uv_poll_start(&p->poll, UV_READABLE, on_readable);
-  }
   if (r != 0) {
+    napi_delete_reference(env, p->cb);
+    napi_delete_reference(env, p->buf_ref);
+    napi_delete_reference(env, p->meta_ref);
+    napi_async_destroy(env, p->async_ctx);
     free(p);
-    return throw_errno(env, -r, "uv_poll on fd", NULL);
+    return throw_errno(env, -r, "uv_poll_init on fd", NULL);
+  }
+  p->poll.data = p;
+  r = uv_poll_start(&p->poll, UV_READABLE, on_readable);
+  if (r != 0) {
+    /* libuv holds the handle now: it is freed (and the fd closed) by on_closed. */
+    p->stopped = 1;
+    uv_close((uv_handle_t *)&p->poll, on_closed);
+    return throw_errno(env, -r, "uv_poll_start on fd", NULL);
   }
   napi_value handle;
   CHECK(napi_create_external(env, p, NULL, NULL, &handle));
@@ -363,6 +382,10 @@ static napi_value WriteBatch(napi_env env, napi_callback_info info) {
   napi_value ab;
   CHECK(napi_get_typedarray_info(env, argv[1], &t1, &len1, &d1, &ab, &boff));
   CHECK(napi_get_typedarray_info(env, argv[2], &t2, &len2, &d2, &ab, &boff));
+  if (t1 != napi_uint8_array || t2 != napi_int32_array) {
+    napi_throw_type_error(env, "EINVAL", "writeBatch: buf must be a Uint8Array, meta an Int32Array");
+    return NULL;
+  }
   uint8_t *buf = d1;
   int32_t *meta = d2;
   if (count > len2 / 2) count = (uint32_t)(len2 / 2);

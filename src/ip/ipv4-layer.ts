@@ -12,6 +12,7 @@ import { logger } from '../core/log.js';
 import type { Rand } from '../core/rand.js';
 import { formatIpv4, isMartianSource, type Ipv4Addr } from './address.js';
 import { Icmp } from './icmp.js';
+import { UNREACH_PROTOCOL } from './icmp-packet.js';
 import { IPV4_HEADER_LEN, IP_PROTO_ICMP, Ipv4Packet, writeIpv4Header } from './ipv4-packet.js';
 import { Reassembler, type ReassemblyLimits } from './reassembly.js';
 import type { Route } from './route.js';
@@ -176,7 +177,7 @@ export class Ipv4Layer {
     if (h === undefined) {
       this.counters.unknownProtocol++;
       // RFC 1122 §3.2.2.1: protocol unreachable for a transport we do not implement.
-      this.icmp.sendUnreachableForCurrent(2, now);
+      this.icmp.sendUnreachableForCurrent(UNREACH_PROTOCOL, now);
       return;
     }
     this.counters.delivered++;

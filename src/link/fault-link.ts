@@ -177,7 +177,8 @@ export class FaultLink implements LinkDevice {
     }
     if (reordered) this.counters.reordered++;
     else if (at > now) this.counters.delayed++;
-    if (at <= now) this.releaseDue(now);
+    // Held frames leave from poll() (pollAt() says now), never from inside send() or a
+    // receive: releasing here would re-enter the stack in the middle of its own work.
     return true;
   }
 

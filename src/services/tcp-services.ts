@@ -119,6 +119,7 @@ export function tcpChat(api: SocketApi, port = 5000): Service {
         const data = await conn.recv(65536);
         if (data.length === 0) break;
         pending += Buffer.from(data).toString('utf8');
+        if (pending.length > 64 * 1024) break; // a "line" this long is not chat: the client goes
         let nl: number;
         while ((nl = pending.indexOf('\n')) >= 0) {
           const line = pending.slice(0, nl + 1);

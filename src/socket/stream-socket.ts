@@ -3,6 +3,7 @@
  * sockets (blocking calls as Promises, timeouts, non-blocking mode, POSIX errors).
  */
 import { formatIpv4, type Ipv4Addr } from '../ip/address.js';
+import { pickEphemeralPort } from '../core/ports.js';
 import type { TcpConnection, TcpErrno } from '../tcp/connection.js';
 import type { TcpLayer } from '../tcp/tcp-layer.js';
 import type { TcpListener } from '../tcp/listener.js';
@@ -160,10 +161,8 @@ export class StreamSocket extends Socket {
     let port = this.boundPort;
     if (port === 0) {
       // An unbound socket listens on an ephemeral port, as on Linux.
-      for (let tries = 0; tries < 100 && port === 0; tries++) {
-        const p = 32768 + (this.host.stack.rand.u32() % 28232);
-        if (!this.tcp.portInUse(p)) port = p;
-      }
+      port = pickEphemeralPort(this.host.stack.rand, (p) => this.tcp.portInUse(p));
+      if (port === -1) throw this.error('EADDRINUSE', 'listen', 'no ephemeral port is free');
     }
     const l = this.tcp.listen(port, this.boundAddr, Math.max(1, Math.min(backlog, SOMAXCONN)));
     if (l === 'EADDRINUSE') throw this.error('EADDRINUSE', 'listen', `port ${port} is in use`);

@@ -355,6 +355,7 @@ export class TcpConnection {
       this.listener = null;
       l.onEmbryoDone(this, false);
     }
+    this.out.touch(this); // its timers are gone: the layer's heap must forget them too
     this.onEvent();
   }
 
@@ -507,7 +508,7 @@ export class TcpConnection {
       const window = Math.min(this.sndWnd, this.cc.cwnd);
       // In SACK recovery the congestion window limits what is in the network (pipe).
       const inNet = this.inRecovery && this.sackOk ? this.sb.pipe(this.inFlight(), this.dataMss()) : this.inFlight();
-      const usable = Math.min(window - this.inFlight() + (this.inFlight() - inNet), this.sndWnd - this.inFlight());
+      const usable = Math.floor(Math.min(window - inNet, this.sndWnd - this.inFlight()));
       if (usable <= 0) break;
       const mss = this.dataMss();
       let len = Math.min(available, mss, usable);
@@ -523,7 +524,6 @@ export class TcpConnection {
           break;
         }
       }
-      len = Math.max(0, len);
       const seq = this.sndNxt;
       const off = seqDiff(seq, this.sndUna);
       const last = len === available;

@@ -12,7 +12,7 @@ import { ACK, FIN, RST, SYN } from './tcp-packet.js';
 const log = logger('tcp');
 
 /** Why a segment for a connection was dropped (each a TCP-layer counter). */
-export type InputDrop = 'dropOutOfWindow' | 'dropNoAck' | 'dropPaws' | 'dropRstNotExact' | 'dropSynInWindow' | 'dropAckUnacceptable' | 'dropSynSent';
+export type InputDrop = 'dropOutOfWindow' | 'dropNoAck' | 'dropPaws' | 'dropRstNotExact' | 'dropSynInWindow' | 'dropAckUnacceptable' | 'dropSynSent' | 'timeWaitFinAcked';
 
 /** What input needs from the layer: the RFC 5961 §7 rate limit for challenge ACKs, and drop counters. */
 export interface InputEnv {
@@ -181,11 +181,16 @@ function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv):
   if (!acceptable(c, s)) {
     const zeroWindowData = c.advertisedWindow() === 0 && s.seq === c.rcvNxt && s.has(ACK) && !s.has(RST) && !s.has(SYN);
     if (!zeroWindowData) {
-      env.drop('dropOutOfWindow');
-      if (!s.has(RST)) {
-        if (c.state === 'TIME-WAIT' && s.has(FIN)) c.timeWaitAt = now + 2 * c.config.mslMs; // the peer resends its FIN
-        sendChallengeAck(c, now, env);
+      if (c.state === 'TIME-WAIT' && s.has(FIN) && !s.has(RST)) {
+        // The peer resends its FIN: our last ACK was lost. RFC 9293: acknowledge it and
+        // restart the 2*MSL timeout. (Not a drop, and not rate limited.)
+        env.drop('timeWaitFinAcked');
+        c.timeWaitAt = now + 2 * c.config.mslMs;
+        c.sendAck(now);
+        return;
       }
+      env.drop('dropOutOfWindow');
+      if (!s.has(RST)) sendChallengeAck(c, now, env);
       return;
     }
     // RFC 9293: "special allowance should be made to accept valid ACKs, URGs, and RSTs"

@@ -21,6 +21,8 @@ export class TcpListener {
   readonly synQueue = new Set<TcpConnection>();
   readonly acceptQueue: TcpConnection[] = [];
   closed = false;
+  /** When this listener last answered with a SYN cookie (-inf: never). */
+  lastCookieAt = -Infinity;
   /** Called when a connection is ready to accept. */
   onEvent: () => void = () => {};
   readonly inherit: InheritedOptions = {

@@ -44,7 +44,7 @@ export class RttEstimator {
     }
     this.samples++;
     this.base = Math.max(MIN_RTO_MS, this.srtt + Math.max(CLOCK_GRANULARITY_MS, K * this.rttvar));
-    // RFC 6298 (5.7) lets a new sample end the backoff.
+    // RFC 6298 §5, the note after (5.7): a new measurement "collapses" the backed-off RTO.
     this.backoffs = 0;
   }
 

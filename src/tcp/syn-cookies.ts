@@ -11,7 +11,8 @@
  *    19..0   HalfSipHash(secret; addresses, ports, peer's ISN, t) & 0xfffff
  *
  * A blind attacker who guesses the 4-tuple must still guess 20 bits of keyed hash per
- * try. SACK-permitted and timestamps are not encoded: this stack does not use them.
+ * try. SACK-permitted and timestamps are not encoded: a connection made from a cookie
+ * goes without them (and without PAWS), as Linux's do when timestamps are off.
  */
 import type { Rand } from '../core/rand.js';
 import { halfSipHash } from './isn.js';

@@ -15,7 +15,7 @@ import { TimerHeap } from '../core/timer-heap.js';
 import { readU32 } from '../core/bytes.js';
 import type { Ipv4Addr } from '../ip/address.js';
 import { IPV4_HEADER_LEN, IP_PROTO_TCP } from '../ip/ipv4-packet.js';
-import { ICMP_DEST_UNREACHABLE, UNREACH_PORT, UNREACH_PROTOCOL } from '../ip/icmp-packet.js';
+import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from '../ip/icmp-packet.js';
 import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type TransportHandler } from '../ip/ipv4-layer.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
 import { DEFAULT_PEER_MSS, TcpConnection, wscaleFor, type SegmentWriter } from './connection.js';
@@ -27,7 +27,7 @@ import type { OptionsToSend } from './options.js';
 import { Segment } from './segment.js';
 import { seqAdd, seqGt, seqLe, seqLt } from './seq.js';
 import type { TcpState } from './state.js';
-import { ACK, RST, SYN, TcpPacket, flagString, tcpHeaderLen, writeTcpHeader } from './tcp-packet.js';
+import { ACK, RST, SYN, TCP_HEADER_LEN, TcpPacket, flagString, tcpHeaderLen, writeTcpHeader } from './tcp-packet.js';
 import type { Tracer } from './trace.js';
 import { formatIpv4 } from '../ip/address.js';
 
@@ -37,7 +37,7 @@ const KEYS = [
   'segsIn', 'segsOut', 'activeOpens', 'passiveOpens', 'attemptFails', 'estabResets', 'currEstab',
   'resetsSent', 'resetsRateLimited', 'challengeAcksRateLimited', 'listenDrops', 'timeWaitReused',
   'truncated', 'badDataOffset', 'badChecksum', 'badOptions', 'noConnection', 'icmpErrors',
-  'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed', 'outErrors',
+  'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed', 'outErrors', 'pmtuUpdates', 'timeWaitFinAcked',
   // drops by reason (segments that reached a connection or listener and were not used)
   'notUnicast', 'listenRstIgnored', 'listenNoSyn', 'dropOutOfWindow', 'dropNoAck', 'dropPaws', 'dropRstNotExact',
   'dropSynInWindow', 'dropAckUnacceptable', 'dropSynSent',
@@ -308,7 +308,9 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
     if (s.has(ACK)) {
       // The ACK that completes a handshake answered with a SYN cookie?
-      if (this.config.synCookies && !s.has(SYN) && this.cookieAck(l, s, src, dst, sport, dport, now)) return;
+      // Only shortly after cookies were sent (Linux: tcp_synq_no_recent_overflow), so that
+      // a stream of forged ACKs cannot grind through the cookie's MAC at other times.
+      if (this.config.synCookies && !s.has(SYN) && now - l.lastCookieAt < 2 * 64_000 && this.cookieAck(l, s, src, dst, sport, dport, now)) return;
       this.resetFor(s, src, dst, sport, dport, now);
       return;
     }
@@ -360,7 +362,6 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     c.listener = l;
     this.register(c);
     this.counters.passiveOpens++;
-    void now;
     return c;
   }
 
@@ -373,6 +374,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     const o = s.opts;
     const peerMss = o.mss >= 0 ? o.mss : DEFAULT_PEER_MSS;
     const cookie = this.cookies.make(dst, dport, src, sport, s.seq, peerMss, o.wscale, now);
+    l.lastCookieAt = now;
     const rcvBuf = l.inherit.rcvBuf ?? this.config.rcvBuf;
     const opts: OptionsToSend = o.wscale >= 0 ? { mss: this.mtuMss, wscale: wscaleFor(rcvBuf) } : { mss: this.mtuMss };
     const tx = this.ip.tx;
@@ -470,7 +472,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       if (c.sackOk && flags & ACK && !(flags & SYN) && !c.ooo.isEmpty()) {
         // Out-of-order data held: tell the peer which (RFC 2018), in whatever option space
         // the segment leaves below the MTU (RFC 6691: options come out of the MSS).
-        const room = this.ip.mtu - IPV4_HEADER_LEN - tcpHeaderLen(opts) - dataLen;
+        // Options come out of the MSS too (data + options <= SND.MSS), not only the MTU.
+        const room = Math.min(this.ip.mtu - IPV4_HEADER_LEN - TCP_HEADER_LEN, c.sndMss) - (tcpHeaderLen(opts) - TCP_HEADER_LEN) - dataLen;
         const fit = Math.floor((room - 4) / 8);
         if (fit >= 1) {
           const blocks = c.sackBlocks();
@@ -491,7 +494,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     c.stats.segsOut++;
     if (flags & RST) this.counters.resetsSent++;
     if (log.enabled) log(`> ${this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr)} [${c.state}]`);
-    // DF on every segment: the MSS already fits the MTU (RFC 1191 path MTU discovery).
+    // DF on every segment (RFC 1191): the MSS fits our MTU, and an ICMP "fragmentation
+    // needed" from the path lowers it (icmpError below).
     if (this.ip.send(IP_PROTO_TCP, c.localAddr, c.remoteAddr, len, now, { dontFrag: true }) !== null) {
       this.counters.outErrors++; // a segment that could not be sent is a bug or a route gone: counted
     }
@@ -542,8 +546,20 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     this.counters.icmpErrors++;
     if (c.state === 'SYN-SENT' && e.type === ICMP_DEST_UNREACHABLE && (e.code === UNREACH_PORT || e.code === UNREACH_PROTOCOL)) {
       c.closeNow('ICMP unreachable in SYN-SENT', 'ECONNREFUSED');
+    } else if (e.type === ICMP_DEST_UNREACHABLE && e.code === UNREACH_FRAG_NEEDED) {
+      // RFC 1191 §6: the path is narrower than our segments. Lower the MSS to fit (a
+      // router that names no MTU gets RFC 1191's 576-byte minimum) and resend from
+      // SND.UNA at once, without counting it as congestion (as Linux's tcp_simple_retransmit).
+      const pmtu = e.nextHopMtu >= 68 ? e.nextHopMtu : 576;
+      const mss = Math.max(88, pmtu - IPV4_HEADER_LEN - TCP_HEADER_LEN);
+      if (mss < c.sndMss) {
+        c.sndMss = mss;
+        this.counters.pmtuUpdates++;
+        c.sndNxt = c.sndUna;
+        if (c.finSeq !== -1 && !seqLt(c.finSeq, c.sndUna)) c.finSeq = -1;
+        c.output(now);
+      }
     }
-    void now;
   }
 
   // ------------------------------------------------------------ timers
@@ -552,9 +568,12 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     this.lastNow = now;
     this.settleTimers();
     for (let c = this.timers.popDue(now); c !== undefined; c = this.timers.popDue(now)) {
-      const t = c.nextTimer();
-      if (t >= 0 && t <= now) c.onTimers(now);
-      this.touch(c); // whatever it armed next
+      try {
+        const t = c.nextTimer();
+        if (t >= 0 && t <= now) c.onTimers(now);
+      } finally {
+        this.touch(c); // whatever it armed next, even if handling it threw
+      }
     }
     this.settleTimers();
   }

@@ -160,6 +160,10 @@ describe('FaultLink: faults', () => {
   it('corrupt=100% flips exactly one bit of every frame', () => {
     const r = rig({ corrupt: 1 });
     for (let i = 0; i < 20; i++) r.link.send(frameNo(i), 0, 20);
+    // Altered frames are held until the next poll (never released from inside send()).
+    expect(r.far.inbox).toHaveLength(0);
+    expect(r.link.pollAt()).toBe(r.clock.now());
+    r.link.poll(r.clock.now());
     const got = r.far.inbox;
     expect(got).toHaveLength(20);
     got.forEach((f, i) => {
