@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from './core/clock.js';
-import { SeededRand } from './core/rand.js';
+import { SeededRand, type Rand } from './core/rand.js';
 import type { LinkDevice } from './link/link-device.js';
 import type { Stack } from './stack.js';
 
@@ -15,9 +15,30 @@ export const realClock: Clock = { now: () => performance.now() };
 /** Milliseconds since the Unix epoch (pcap timestamps, daytime). */
 export const wallClock: Clock = { now: () => Date.now() };
 
-/** A seeded generator whose seed comes from the OS CSPRNG (or from `seed`, to replay). */
-export function osSeededRand(seed?: number): SeededRand {
-  return new SeededRand(seed ?? randomBytes(4).readUInt32LE(0));
+/**
+ * Randomness straight from the OS CSPRNG, for a stack on a real network: the ISN and SYN
+ * cookie keys (RFC 6528 asks for a secret an attacker cannot guess, which a 32-bit seed
+ * of a small generator is not), timestamp offsets, ephemeral ports. Buffered, so a draw
+ * costs no system call.
+ */
+export class CryptoRand implements Rand {
+  private buf = randomBytes(4096);
+  private at = 0;
+
+  u32(): number {
+    if (this.at + 4 > this.buf.length) {
+      this.buf = randomBytes(4096);
+      this.at = 0;
+    }
+    const v = this.buf.readUInt32LE(this.at);
+    this.at += 4;
+    return v;
+  }
+}
+
+/** The CSPRNG, or with `seed` a SeededRand that replays a run exactly (never for a real network). */
+export function osSeededRand(seed?: number): Rand {
+  return seed === undefined ? new CryptoRand() : new SeededRand(seed);
 }
 
 export class Runtime {
