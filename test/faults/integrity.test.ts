@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { SeededRand } from '../../src/core/rand.js';
 import { FaultLink, NO_FAULTS, type FaultConfig } from '../../src/link/fault-link.js';
 import { SimNetwork } from '../../src/sim/sim-network.js';
-import { AF_INET, SHUT_WR, SOCK_STREAM } from '../../src/socket/constants.js';
+import { connectedPair } from '../helpers/sim-connection.js';
+import { SHUT_WR } from '../../src/socket/constants.js';
 
 const MiB = 1024 * 1024;
 const TOTAL = Number(process.env.TCPIP_INTEGRITY_MIB ?? 100) * MiB;
@@ -22,13 +23,7 @@ async function transfer(faults: [Partial<FaultConfig>, Partial<FaultConfig>], to
       return f;
     },
   });
-  const l = b.api.socket(AF_INET, SOCK_STREAM);
-  l.bind(['', 9]);
-  l.listen(1);
-  const c = a.api.socket(AF_INET, SOCK_STREAM);
-  const acc = l.accept();
-  await net.until(c.connect(['10.7.0.2', 9]));
-  const [s] = await net.until(acc);
+  const { cli: c, conn: s } = await connectedPair(net, a, b, 9);
   // The sender streams a deterministic pattern; both ends hash what passes.
   const sent = createHash('sha256');
   const got = createHash('sha256');
@@ -79,13 +74,7 @@ describe('integrity through faults', () => {
         return f;
       },
     });
-    const l = b.api.socket(AF_INET, SOCK_STREAM);
-    l.bind(['', 9]);
-    l.listen(1);
-    const c = a.api.socket(AF_INET, SOCK_STREAM);
-    const acc = l.accept();
-    await net.until(c.connect(['10.7.0.2', 9]));
-    await net.until(acc);
+    const { cli: c } = await connectedPair(net, a, b, 9);
     const sending = c.sendall(new Uint8Array(4 * MiB));
     await net.runFor(50);
     links[0]!.partitioned = true; // the peer is gone for good

@@ -8,7 +8,8 @@ import { FaultLink, NO_FAULTS } from '../../src/link/fault-link.js';
 import { congestionSvg, connectionsIn, htmlPage, timeSequenceSvg } from '../../src/observe/plot.js';
 import { formatConnections, formatCounters, stackReport } from '../../src/observe/report.js';
 import { SimNetwork } from '../../src/sim/sim-network.js';
-import { AF_INET, SHUT_WR, SOCK_STREAM } from '../../src/socket/constants.js';
+import { connectedPair } from '../helpers/sim-connection.js';
+import { SHUT_WR } from '../../src/socket/constants.js';
 import type { TraceRecord } from '../../src/tcp/trace.js';
 
 async function tracedTransfer() {
@@ -17,13 +18,7 @@ async function tracedTransfer() {
   });
   const records: TraceRecord[] = [];
   a.stack.tcp.tracer = (r) => records.push(r);
-  const l = b.api.socket(AF_INET, SOCK_STREAM);
-  l.bind(['', 9]);
-  l.listen(1);
-  const c = a.api.socket(AF_INET, SOCK_STREAM);
-  const acc = l.accept();
-  await net.until(c.connect(['10.7.0.2', 9]));
-  const [s] = await net.until(acc);
+  const { cli: c, conn: s } = await connectedPair(net, a, b, 9);
   const sending = c.sendall(new Uint8Array(300_000)).then(() => c.shutdown(SHUT_WR));
   const reading = (async () => {
     while ((await s.recv(65536)).length > 0);

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { SeededRand } from '../../src/core/rand.js';
 import { FaultLink, NO_FAULTS, type FaultConfig } from '../../src/link/fault-link.js';
 import { SimNetwork } from '../../src/sim/sim-network.js';
-import { AF_INET, SHUT_WR, SOCK_STREAM } from '../../src/socket/constants.js';
+import { connectedPair } from '../helpers/sim-connection.js';
+import { SHUT_WR } from '../../src/socket/constants.js';
 import type { TcpConfig } from '../../src/tcp/config.js';
 
 const BYTES = 8 * 1024 * 1024;
@@ -19,13 +20,7 @@ async function transferMs(faults: Partial<FaultConfig>, tcp: Partial<TcpConfig>,
     tcp,
     wrap: (link, clock, i) => new FaultLink(link, { ...NO_FAULTS, ...base, ...(i === 0 ? faults : {}) }, new SeededRand(seed + i), clock),
   });
-  const l = b.api.socket(AF_INET, SOCK_STREAM);
-  l.bind(['', 9]);
-  l.listen(1);
-  const c = a.api.socket(AF_INET, SOCK_STREAM);
-  const acc = l.accept();
-  await net.until(c.connect(['10.7.0.2', 9]));
-  const [s] = await net.until(acc);
+  const { cli: c, conn: s } = await connectedPair(net, a, b, 9);
   const t0 = net.clock.now();
   const sending = c.sendall(new Uint8Array(BYTES)).then(() => c.shutdown(SHUT_WR));
   let got = 0;
