@@ -48,6 +48,10 @@ export interface TcpInfo {
   retransmits: number;
   fastRetransmits: number;
   timeouts: number;
+  /** Segments RACK judged lost, tail loss probes sent, and whether the path reorders (RFC 8985). */
+  rackLost: number;
+  tlpProbes: number;
+  reordering: boolean;
   segsIn: number;
   segsOut: number;
   bytesIn: number;
@@ -78,6 +82,9 @@ export function tcpInfo(c: TcpConnection): TcpInfo {
     retransmits: c.stats.retransmits,
     fastRetransmits: c.stats.fastRetransmits,
     timeouts: c.stats.timeouts,
+    rackLost: c.stats.rackLost,
+    tlpProbes: c.stats.tlpProbes,
+    reordering: c.rack.reorderingSeen,
     segsIn: c.stats.segsIn,
     segsOut: c.stats.segsOut,
     bytesIn: c.stats.bytesIn,

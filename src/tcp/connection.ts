@@ -14,7 +14,8 @@ import { MAX_WSCALE, type OptionsToSend } from './options.js';
 import { RingBuffer } from './ring-buffer.js';
 import { RttEstimator } from './rtt.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
-import { SackScoreboard } from './sack.js';
+import { Rack } from './rack.js';
+import { FIN_SEG, RetransmitQueue } from './retransmit-queue.js';
 import { assertTransition, type TcpState } from './state.js';
 import { ACK, FIN, PSH, RST, SYN } from './tcp-packet.js';
 import type { TraceEvent, Tracer } from './trace.js';
@@ -60,6 +61,9 @@ export interface ConnStats {
   pawsDropped: number;
   zeroWindowProbes: number;
   keepaliveProbes: number;
+  /** Segments RACK judged lost (RFC 8985), and tail loss probes sent. */
+  rackLost: number;
+  tlpProbes: number;
 }
 
 export class TcpConnection {
@@ -114,8 +118,10 @@ export class TcpConnection {
   // --- RFC 2018 selective acknowledgments
   offerSack = false;
   sackOk = false;
-  /** What the peer has SACKed of our data. */
-  readonly sb = new SackScoreboard();
+  /** Our segments not yet acknowledged, with what the peer SACKed of them (kept when SACK is on). */
+  readonly rtx = new RetransmitQueue();
+  /** RACK-TLP loss detection state (RFC 8985). */
+  readonly rack = new Rack();
   /** The sequence number of the latest out-of-order segment we received (its block goes first). */
   lastOooSeq = 0;
 
@@ -145,6 +151,9 @@ export class TcpConnection {
   keepaliveAt = -1;
   timeWaitAt = -1;
   finWait2At = -1;
+  /** RACK's reordering timer (RFC 8985 §6.2 step 5) and the tail loss probe timer (§7.2). */
+  rackAt = -1;
+  tlpAt = -1;
   retries = 0;
   /** A SYN (or SYN-ACK) of ours timed out: RFC 6298 (5.7) then asks for a 3 s RTO for data. */
   synRetransmitted = false;
@@ -188,7 +197,7 @@ export class TcpConnection {
   onEvent: () => void = () => {};
   readonly stats: ConnStats = {
     segsIn: 0, segsOut: 0, bytesIn: 0, bytesOut: 0, retransmits: 0, fastRetransmits: 0, timeouts: 0,
-    dupAcksIn: 0, oooSegments: 0, oooDropped: 0, challengeAcks: 0, pawsDropped: 0, zeroWindowProbes: 0, keepaliveProbes: 0,
+    dupAcksIn: 0, oooSegments: 0, oooDropped: 0, challengeAcks: 0, pawsDropped: 0, zeroWindowProbes: 0, keepaliveProbes: 0, rackLost: 0, tlpProbes: 0,
   };
   readonly createdAt: number;
 
@@ -346,9 +355,10 @@ export class TcpConnection {
   /** Enters CLOSED, clears every timer and frees the buffers' contents. */
   closeNow(why: string, error: TcpErrno | null = null): void {
     if (error && !this.error) this.error = error;
-    this.rtoAt = this.persistAt = this.delackAt = this.keepaliveAt = this.timeWaitAt = this.finWait2At = -1;
+    this.rtoAt = this.persistAt = this.delackAt = this.keepaliveAt = this.timeWaitAt = this.finWait2At = this.rackAt = this.tlpAt = -1;
     if (this.state !== 'CLOSED') this.setState('CLOSED', why);
     this.ooo.clear();
+    this.rtx.clear();
     this.sndBuf.consume(this.sndBuf.length);
     if (this.listener) {
       const l = this.listener;
@@ -473,7 +483,7 @@ export class TcpConnection {
       default:
         break;
     }
-    if (this.inRecovery && this.sackOk) this.sackRetransmit(now);
+    if (this.sackOk && this.rtx.lostBytes > 0 && this.sndNxt === this.sndMax) this.retransmitLost(now, false);
     if (this.state !== 'SYN-RECEIVED') this.sendData(now);
     if (this.ackNow && (this.ackImmediate || !this.out.deferAck(this))) this.sendAck(now);
     this.armPersist(now);
@@ -503,16 +513,23 @@ export class TcpConnection {
     // RFC 5681 §4.1: after an idle period longer than RTO, restart from the initial window.
     if (this.inFlight() === 0 && this.lastSendAt > 0 && now - this.lastSendAt > this.rtt.rto) this.cc.onIdleRestart(now);
     for (;;) {
+      let room = Infinity;
+      if (this.sackOk && seqLt(this.sndNxt, this.sndMax)) {
+        // Going back after a timeout: what the peer SACKed need not go again.
+        this.sndNxt = this.rtx.skipSacked(this.sndNxt);
+        room = this.rtx.roomBeforeSacked(this.sndNxt);
+      }
       const available = this.unsent();
       if (available === 0) break;
       const window = Math.min(this.sndWnd, this.cc.cwnd);
-      // In SACK recovery the congestion window limits what is in the network (pipe).
-      const inNet = this.inRecovery && this.sackOk ? this.sb.pipe(this.inFlight(), this.dataMss()) : this.inFlight();
+      // With SACK the congestion window limits what is in the network (RFC 6675 pipe):
+      // SACKed bytes and those judged lost have left it.
+      const inNet = this.sackOk && this.sndNxt === this.sndMax ? this.rtx.pipe(this.inFlight()) : this.inFlight();
       const usable = Math.floor(Math.min(window - inNet, this.sndWnd - this.inFlight()));
       if (usable <= 0) break;
       const mss = this.dataMss();
-      let len = Math.min(available, mss, usable);
-      if (len < mss) {
+      let len = Math.min(available, mss, usable, room);
+      if (len < mss && len < room) {
         const inFlight = this.inFlight() > 0;
         if (len < available) {
           // Window-limited: RFC 1122 §4.2.3.4 sender SWS avoidance: a small piece only
@@ -525,29 +542,33 @@ export class TcpConnection {
         }
       }
       const seq = this.sndNxt;
-      const off = seqDiff(seq, this.sndUna);
-      const last = len === available;
-      this.transmitData(seq, off, len, last ? PSH : 0, now);
+      this.sendSegment(seq, len, len === available ? PSH : 0, now);
     }
     // FIN once every byte before it is sent (RFC 9293 §3.10.4).
     if (this.finQueued && this.unsent() === 0 && (this.finSeq === -1 || this.sndNxt === this.finSeq) && this.isSynchronizedData()) {
-      const seq = this.sndNxt;
-      this.finSeq = seq;
-      this.out.writeSegment(this, seq, FIN | ACK, seqDiff(seq, this.sndUna), 0, null, now);
-      this.afterSend(seq, 1, now);
+      this.finSeq = this.sndNxt;
+      this.sendSegment(this.finSeq, 0, FIN, now);
     }
   }
 
-  private transmitData(seq: number, off: number, len: number, extra: number, now: number): void {
-    this.out.writeSegment(this, seq, ACK | extra, off, len, null, now);
+  /**
+   * Sends `len` data bytes at `seq` (from the send buffer), with FIN if `extra` has it,
+   * and does the bookkeeping: SND.NXT/SND.MAX, RTT timing, the retransmission queue.
+   */
+  private sendSegment(seq: number, len: number, extra: number, now: number): void {
+    this.out.writeSegment(this, seq, ACK | extra, seqDiff(seq, this.sndUna), len, null, now);
     this.stats.bytesOut += len;
-    this.afterSend(seq, len, now);
+    const fin = (extra & FIN) !== 0;
+    const segLen = fin ? len + 1 : len;
+    if (this.sackOk) this.rtx.onSend(seq, seqAdd(seq, segLen), fin, now);
+    this.afterSend(seq, segLen, now);
   }
 
   /** Bookkeeping after a segment of `len` sequence numbers at `seq` went out. */
   private afterSend(seq: number, len: number, now: number): void {
     const end = seqAdd(seq, len);
     if (seqGt(end, this.sndNxt)) this.sndNxt = end;
+    let newData = false;
     if (seqGt(end, this.sndMax)) {
       // New data: time it if nothing is being timed (Karn: never time a retransmission).
       if (this.rttSeq === -1 && seq === this.sndMax) {
@@ -555,6 +576,7 @@ export class TcpConnection {
         this.rttStart = now;
       }
       this.sndMax = end;
+      newData = true;
     } else {
       this.stats.retransmits++;
       if (this.tsOk) this.retransmitTs = this.tsVal(now);
@@ -566,6 +588,7 @@ export class TcpConnection {
     this.lastSendAt = now;
     if (this.rtoAt < 0) this.rtoAt = now + this.rtt.rto;
     this.persistAt = -1;
+    if (newData) this.armTlp(now);
   }
 
   sendAck(now: number): void {
@@ -587,22 +610,30 @@ export class TcpConnection {
   }
 
   /**
-   * RFC 6675 §5 (NextSeg rule 1): retransmit the holes judged lost, lowest first, while
-   * the congestion window leaves room above what is in the network.
+   * Retransmits the segments judged lost, lowest first (RFC 6675 §5 NextSeg rule 1, with
+   * RACK deciding what is lost), while the congestion window leaves room above what is
+   * in the network. `first`: the retransmission that starts recovery goes regardless
+   * (RFC 6675 §5 step 4.3).
    */
-  sackRetransmit(now: number): void {
+  retransmitLost(now: number, first: boolean): void {
     const mss = this.dataMss();
-    for (;;) {
-      const flight = this.inFlight();
-      if (this.cc.cwnd - this.sb.pipe(flight, mss) < mss && this.sb.highRxt > 0) return;
-      const hole = this.sb.nextHole(this.sb.highRxt);
-      if (!hole || !this.sb.isLost(hole[0], mss)) return;
-      const len = Math.min(mss, hole[1] - hole[0], this.sndBuf.length - hole[0]);
-      if (len <= 0) return;
-      if (this.out.tracer) this.trace({ ev: 'retransmit', why: 'fast', rseq: seqDiff(seqAdd(this.sndUna, hole[0]), this.iss) });
-      this.transmitData(seqAdd(this.sndUna, hole[0]), hole[0], len, 0, now);
-      this.sb.highRxt = hole[0] + len;
+    for (let i = this.rtx.nextLost(0); i >= 0; i = this.rtx.nextLost(i + 1)) {
+      if (!first && this.cc.cwnd - this.rtx.pipe(this.inFlight()) < mss) return;
+      first = false;
+      const seq = this.rtx.start(i);
+      const fin = (this.rtx.flags(i) & FIN_SEG) !== 0;
+      const seqLen = seqDiff(this.rtx.end(i), seq);
+      const dataLen = fin ? seqLen - 1 : seqLen;
+      const len = Math.min(dataLen, mss, this.sndBuf.length - seqDiff(seq, this.sndUna));
+      if (len < 0) return;
+      if (this.out.tracer) this.trace({ ev: 'retransmit', why: 'fast', rseq: seqDiff(seq, this.iss) });
+      this.sendSegment(seq, len, (fin && len === dataLen ? FIN : 0) | this.pushFor(seq, len), now);
     }
+  }
+
+  /** PSH for a segment that ends at the end of the queued data, as when it was first sent. */
+  private pushFor(seq: number, len: number): number {
+    return len > 0 && seqDiff(seq, this.sndUna) + len === this.sndBuf.length ? PSH : 0;
   }
 
   /** Enters fast recovery (RFC 5681 §3.2, RFC 6675 §5 with SACK, RFC 6582 without). */
@@ -611,11 +642,11 @@ export class TcpConnection {
     this.cc.onFastRetransmit(this.inFlight(), now);
     this.inRecovery = true;
     this.recover = this.sndMax;
-    if (this.sackOk && !this.sb.isEmpty()) {
+    if (this.sackOk && this.rtx.count > 0) {
       // RFC 6675 §5 step (4.2): cwnd = ssthresh; sending is then governed by pipe.
       this.cc.cwnd = this.cc.ssthresh;
-      this.sb.highRxt = 0;
-      this.sackRetransmit(now);
+      if (this.rtx.lostBytes === 0) this.rtx.markLost(0); // entered on duplicate ACKs alone
+      this.retransmitLost(now, true);
     } else {
       this.retransmitFirst(now);
     }
@@ -627,11 +658,89 @@ export class TcpConnection {
     if (this.out.tracer) this.trace({ ev: 'retransmit', why, rseq: seqDiff(this.sndUna, this.iss) });
     const dataInFlight = Math.min(this.inFlight(), this.sndBuf.length);
     if (dataInFlight > 0) {
-      const len = Math.min(dataInFlight, this.dataMss());
-      this.transmitData(this.sndUna, 0, len, 0, now);
+      this.sendSegment(this.sndUna, Math.min(dataInFlight, this.dataMss()), 0, now);
     } else if (this.finSeq !== -1 && this.sndUna === this.finSeq) {
-      this.out.writeSegment(this, this.finSeq, FIN | ACK, 0, 0, null, now);
-      this.afterSend(this.finSeq, 1, now);
+      this.sendSegment(this.finSeq, 0, FIN, now);
+    }
+  }
+
+  /**
+   * RACK (RFC 8985 §6.2 step 5): marks what is lost, arms the reordering timer for what
+   * may yet be, and starts recovery when something was lost.
+   */
+  rackDetect(now: number): void {
+    const reo = this.rack.reoWnd(this.inRecovery, this.rtx.sackedSegs, this.rtt.srtt);
+    const lost = this.rack.detectLoss(this.rtx, reo, now);
+    this.rackAt = this.rack.timeout > 0 ? now + this.rack.timeout : -1;
+    if (lost === 0) return;
+    this.stats.rackLost += lost;
+    if (!this.inRecovery && this.sndNxt === this.sndMax && this.isSynchronizedData()) this.enterRecovery(now);
+  }
+
+  /**
+   * RFC 8985 §7.2: after new data goes out or new data is acknowledged, schedule a tail
+   * loss probe, unless recovery is under way or a probe is already outstanding.
+   */
+  armTlp(now: number): void {
+    if (!this.sackOk || this.inRecovery || this.rack.tlpActive || this.sndNxt !== this.sndMax || this.rtoAt < 0 || !this.isSynchronizedData()) {
+      this.tlpAt = -1;
+      return;
+    }
+    const flightSegs = Math.ceil(this.inFlight() / this.dataMss());
+    const rtoLeft = this.rtoAt - now;
+    const pto = this.rack.pto(this.rtt.srtt, this.rtt.samples > 0, flightSegs, rtoLeft);
+    this.tlpAt = pto < rtoLeft ? now + pto : -1;
+  }
+
+  /** RFC 8985 §7.3: the probe timer fired: send new data if the window allows, else the last segment again. */
+  private onTlp(now: number): void {
+    this.tlpAt = -1;
+    if (!this.sackOk || this.inRecovery || this.rack.tlpActive || this.inFlight() === 0 || this.sndNxt !== this.sndMax || !this.isSynchronizedData()) return;
+    const mss = this.dataMss();
+    const unsent = this.unsent();
+    const room = this.sndWnd - this.inFlight();
+    let retrans = false;
+    if (unsent > 0 && room > 0 && (this.finSeq === -1 || seqLt(this.sndNxt, this.finSeq))) {
+      const len = Math.min(unsent, mss, room);
+      this.sendSegment(this.sndNxt, len, len === unsent ? PSH : 0, now);
+    } else {
+      const last = this.rtx.count - 1;
+      if (last < 0) return;
+      const end = this.rtx.end(last);
+      const fin = (this.rtx.flags(last) & FIN_SEG) !== 0;
+      const dataEnd = fin ? seqAdd(end, -1) : end;
+      const len = Math.max(0, Math.min(mss, seqDiff(dataEnd, this.rtx.start(last))));
+      const seq = seqAdd(dataEnd, -len);
+      if (this.out.tracer) this.trace({ ev: 'retransmit', why: 'tlp', rseq: seqDiff(seq, this.iss) });
+      this.sendSegment(seq, len, (fin ? FIN : 0) | this.pushFor(seq, len), now);
+      retrans = true;
+    }
+    this.stats.tlpProbes++;
+    this.rack.tlpActive = true;
+    this.rack.tlpEndSeq = this.sndNxt;
+    this.rack.tlpIsRetrans = retrans;
+    // The retransmission timer restarts after the probe (RFC 8985 §7.3).
+    this.rtoAt = now + this.rtt.rto;
+    this.tlpAt = -1;
+  }
+
+  /**
+   * RFC 8985 §7.4: an ACK during a probe episode. If the probe retransmitted a segment and
+   * the ACK covers more than it, with no D-SACK saying the original arrived too, the
+   * probe repaired a loss: the congestion window is reduced as for a fast recovery.
+   */
+  tlpProcessAck(ack: number, advanced: boolean, dsack: boolean, sacked: boolean, now: number): void {
+    const r = this.rack;
+    if (!r.tlpActive || seqLt(ack, r.tlpEndSeq)) return;
+    if (!r.tlpIsRetrans || dsack) {
+      r.tlpActive = false;
+    } else if (seqGt(ack, r.tlpEndSeq)) {
+      r.tlpActive = false;
+      this.cc.onFastRetransmit(this.inFlight(), now);
+      this.cc.cwnd = this.cc.ssthresh;
+      this.traceCwnd();
+    } else if (!advanced && !sacked) {
+      r.tlpActive = false; // a duplicate ACK at the probe's end, no SACK: nothing to learn
     }
   }
 
@@ -650,11 +759,13 @@ export class TcpConnection {
 
   /** The earliest armed timer, or -1. */
   nextTimer(): number {
-    let t = -1;
-    for (const x of [this.rtoAt, this.persistAt, this.delackAt, this.keepaliveAt, this.timeWaitAt, this.finWait2At]) {
-      if (x >= 0 && (t < 0 || x < t)) t = x;
-    }
-    return t;
+    let t = earlier(this.rtoAt, this.persistAt);
+    t = earlier(t, this.delackAt);
+    t = earlier(t, this.keepaliveAt);
+    t = earlier(t, this.timeWaitAt);
+    t = earlier(t, this.finWait2At);
+    t = earlier(t, this.rackAt);
+    return earlier(t, this.tlpAt);
   }
 
   onTimers(now: number): void {
@@ -672,6 +783,17 @@ export class TcpConnection {
     if (this.rtoAt >= 0 && now >= this.rtoAt) {
       if (tr) this.trace({ ev: 'timer', kind: 'rto' });
       this.onRetransmitTimeout(now);
+    }
+    if (this.isClosed()) return;
+    if (this.rackAt >= 0 && now >= this.rackAt) {
+      if (tr) this.trace({ ev: 'timer', kind: 'rack' });
+      this.rackAt = -1;
+      this.rackDetect(now);
+      this.output(now);
+    }
+    if (this.tlpAt >= 0 && now >= this.tlpAt) {
+      if (tr) this.trace({ ev: 'timer', kind: 'tlp' });
+      this.onTlp(now);
     }
     if (this.isClosed()) return;
     if (this.persistAt >= 0 && now >= this.persistAt) {
@@ -699,6 +821,7 @@ export class TcpConnection {
   /** An RTT sample (RFC 6298), traced; `perRtt` as RttEstimator.sample takes it. */
   rttSample(ms: number, perRtt = 1): void {
     this.rtt.sample(ms, perRtt);
+    this.rack.rttSample(ms);
     if (this.out.tracer) this.trace({ ev: 'rtt', sample: ms, srtt: this.rtt.srtt, rttvar: this.rtt.rttvar, rto: this.rtt.rto });
   }
 
@@ -726,7 +849,10 @@ export class TcpConnection {
     this.cc.onRto(this.inFlight(), now);
     this.inRecovery = false;
     this.dupAcks = 0;
-    this.sb.clear(); // go back to SND.UNA; the SACK information is rebuilt by the peer's ACKs
+    // Go back to SND.UNA; what the peer SACKed is skipped unless it reneged (RFC 2018 §8).
+    this.rtx.onTimeout();
+    this.rack.resetTlp();
+    this.rackAt = this.tlpAt = -1;
     if (this.out.tracer) {
       this.trace({ ev: 'retransmit', why: 'rto', rseq: seqDiff(this.sndUna, this.iss) });
       this.traceCwnd();
@@ -798,9 +924,15 @@ export class TcpConnection {
 
   enterTimeWait(now: number, why: string): void {
     this.setState('TIME-WAIT', why);
-    this.rtoAt = this.persistAt = this.delackAt = this.keepaliveAt = this.finWait2At = -1;
+    this.rtoAt = this.persistAt = this.delackAt = this.keepaliveAt = this.finWait2At = this.rackAt = this.tlpAt = -1;
     this.timeWaitAt = now + 2 * this.config.mslMs;
+    this.rtx.clear();
   }
+}
+
+/** The earlier of two timer times (-1: not armed). */
+function earlier(a: number, b: number): number {
+  return a < 0 ? b : b < 0 || a < b ? a : b;
 }
 
 /** The smallest window scale that lets `buf` bytes be advertised (RFC 7323 §2.3), at most 14. */

@@ -320,15 +320,21 @@ function ack(c: TcpConnection, s: Segment, now: number): void {
 function ackInner(c: TcpConnection, s: Segment, now: number): void {
   const a = s.ack;
   let spaceFreed = false;
+  const o = s.opts;
+  const advances = seqGt(a, c.sndUna);
+  // RFC 2883: a first SACK block below the ACK, or inside the second, reports a duplicate.
+  const dsack = c.sackOk && o.sackCount > 0 && (seqLe(o.sack[1]!, a) || (o.sackCount > 1 && seqGe(o.sack[0]!, o.sack[2]!) && seqLe(o.sack[1]!, o.sack[3]!)));
+  let newlySacked = 0;
   if (c.sackOk && seqLe(a, c.sndMax)) {
-    // The scoreboard follows SND.UNA, then takes the blocks (RFC 2018 §5).
-    if (seqGt(a, c.sndUna)) c.sb.advance(seqDiff(a, c.sndUna));
-    const una = seqGt(a, c.sndUna) ? a : c.sndUna;
-    const o = s.opts;
-    for (let k = 0; k < o.sackCount; k++) c.sb.add(o.sack[2 * k]!, o.sack[2 * k + 1]!, una, c.sndMax);
+    // RACK (RFC 8985 §6.2 steps 1-3): every segment this ACK delivers, cumulatively or by
+    // SACK (RFC 2018 §5), updates the RACK state.
+    c.rack.beginAck(c.tsOk && o.hasTimestamps && o.tsEcr !== 0 ? (o.tsEcr - c.tsOffset) >>> 0 : -1);
+    if (advances) c.rtx.ackTo(a, c.rack, now);
+    for (let k = 0; k < o.sackCount; k++) newlySacked += c.rtx.sack(o.sack[2 * k]!, o.sack[2 * k + 1]!, c.rack, now);
+    if (dsack) c.rack.onDsack(advances ? a : c.sndUna, c.sndNxt);
   }
   const wnd = s.wnd << c.sndWscale;
-  if (seqGt(a, c.sndUna)) {
+  if (advances) {
     // Was the window in use? (RFC 7661 / Linux tcp_is_cwnd_limited: a window that the
     // application or the peer kept half empty must not keep growing.)
     const cwndLimited = 2 * seqDiff(c.sndMax, c.sndUna) >= c.cc.cwnd;
@@ -353,13 +359,13 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
       if (seqGe(a, c.recover)) {
         c.cc.onRecoveryEnd(c.inFlight());
         c.inRecovery = false;
-        c.sb.highRxt = 0;
+        c.rack.onRecoveryEnd();
       } else if (!c.sackOk) {
         // RFC 6582 step 4: a partial ACK retransmits the next hole at once.
         c.cc.onPartialAck(dataAcked);
         c.retransmitFirst(now, 'partial-ack');
       }
-      // (With SACK, output() retransmits whatever the scoreboard says is lost.)
+      // (With SACK, output() retransmits whatever RACK has judged lost.)
     } else if (cwndLimited) {
       c.cc.onAck(dataAcked, now);
     }
@@ -371,18 +377,23 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
     // RFC 5681 §2: a duplicate ACK.
     c.stats.dupAcksIn++;
     c.dupAcks++;
-    // (Not while going back after a timeout: SND.NXT < SND.MAX then, and the go-back
-    // resend is already under way.)
-    if (c.dupAcks === 3 && !c.inRecovery && c.sndNxt === c.sndMax) {
+    // Without SACK, DupThresh duplicate ACKs start recovery (with SACK, RACK decides; the
+    // count still serves a peer that negotiated SACK but sends no blocks). Not while going
+    // back after a timeout: SND.NXT < SND.MAX then, and the go-back resend is under way.
+    if (c.dupAcks === 3 && !c.inRecovery && c.sndNxt === c.sndMax && (!c.sackOk || c.rtx.sackedSegs === 0)) {
       c.enterRecovery(now);
       if (log.enabled) log(`${c.describe()} fast retransmit at ${c.sndUna}`);
     } else if (c.inRecovery && c.dupAcks > 3 && !c.sackOk) {
       c.cc.onDupAckInRecovery();
     }
   }
-  // (RFC 6675 §5 would also enter recovery as soon as more than 2 SMSS are SACKed above
-  // SND.UNA; on links that reorder, that fires on reordering alone, so we enter on
-  // DupThresh duplicate ACKs only and use the scoreboard to choose what to resend.)
+  if (c.sackOk && seqLe(a, c.sndMax)) {
+    // RFC 8985 §6.2 step 5 and §7.4: what is lost now, and what a tail loss probe showed.
+    if (advances || newlySacked > 0) c.rackDetect(now);
+    c.tlpProcessAck(a, advances, dsack, newlySacked > 0, now);
+    if (advances && seqGt(c.sndMax, c.sndUna)) c.armTlp(now);
+    else if (!seqGt(c.sndMax, c.sndUna)) c.tlpAt = -1;
+  }
   // RFC 9293 §3.10.7.4: update the send window from the newest segment only.
   if (seqLe(c.sndUna, a) && (seqLt(c.sndWl1, s.seq) || (c.sndWl1 === s.seq && seqLe(c.sndWl2, a)))) {
     const opened = wnd > c.sndWnd;

@@ -14,8 +14,8 @@ export type TraceEvent =
   | { ev: 'state'; from: string; to: string; why: string }
   | { ev: 'rtt'; sample: number; srtt: number; rttvar: number; rto: number }
   | { ev: 'cwnd'; cwnd: number; ssthresh: number; inflight: number }
-  | { ev: 'timer'; kind: 'rto' | 'persist' | 'delack' | 'keepalive' | 'time-wait' | 'fin-wait-2' }
-  | { ev: 'retransmit'; why: 'rto' | 'fast' | 'partial-ack'; rseq: number };
+  | { ev: 'timer'; kind: 'rto' | 'persist' | 'delack' | 'keepalive' | 'time-wait' | 'fin-wait-2' | 'rack' | 'tlp' }
+  | { ev: 'retransmit'; why: 'rto' | 'fast' | 'partial-ack' | 'tlp'; rseq: number };
 
 /** One record: time (ms, the stack's clock), connection id, and the event. */
 export type TraceRecord = { t: number; c: number } & TraceEvent;

@@ -99,7 +99,8 @@ function optText(o: OptSpec): string {
   }
 }
 
-function encodeOptions(opts: OptSpec[]): Uint8Array {
+/** Inbound options; SACK blocks are written relative to our ISS (`sackBase`), as packetdrill does. */
+function encodeOptions(opts: OptSpec[], sackBase: number): Uint8Array {
   const out: number[] = [];
   const u16 = (v: number): number[] => [(v >>> 8) & 255, v & 255];
   const u32 = (v: number): number[] => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
@@ -111,7 +112,7 @@ function encodeOptions(opts: OptSpec[]): Uint8Array {
       case 'wscale': out.push(3, 3, o.value); break;
       case 'sackOK': out.push(4, 2); break;
       case 'TS': out.push(8, 10, ...u32(o.val), ...u32(o.ecr)); break;
-      case 'sack': out.push(5, 2 + 8 * o.blocks.length, ...o.blocks.flatMap(([l, r]) => [...u32(l), ...u32(r)])); break;
+      case 'sack': out.push(5, 2 + 8 * o.blocks.length, ...o.blocks.flatMap(([l, r]) => [...u32((l + sackBase) >>> 0), ...u32((r + sackBase) >>> 0)])); break;
     }
   }
   while (out.length % 4 !== 0) out.push(0); // padded with EOL
@@ -359,7 +360,7 @@ export class Runner {
   }
 
   private buildInbound(seg: SegSpec): Uint8Array {
-    const opts = seg.options === undefined || seg.options === 'any' ? new Uint8Array(0) : encodeOptions(seg.options);
+    const opts = seg.options === undefined || seg.options === 'any' ? new Uint8Array(0) : encodeOptions(seg.options, this.iss);
     const hl = 20 + opts.length;
     const tcpLen = hl + seg.len;
     const b = new Uint8Array(IPV4_HEADER_LEN + tcpLen);

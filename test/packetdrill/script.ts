@@ -72,7 +72,7 @@ export interface Line {
 }
 
 export interface Header {
-  tcp: Record<string, number>;
+  tcp: Record<string, number | boolean>;
   iss?: number;
   remoteIsn?: number;
   toleranceMs?: number;
@@ -236,7 +236,7 @@ export function parseScript(name: string, source: string): Script {
           for (const kv of value!.trim().split(/\s+/)) {
             const [k, v] = kv.split('=');
             if (!k || v === undefined) fail(`@tcp expects key=value, got "${kv}"`);
-            header.tcp[k!] = parseNum(v!);
+            header.tcp[k!] = v === 'true' ? true : v === 'false' ? false : parseNum(v!);
           }
         } else if (key === 'iss') header.iss = parseNum(value!) >>> 0;
         else if (key === 'remote_isn') header.remoteIsn = parseNum(value!) >>> 0;
