@@ -65,6 +65,14 @@ export class Rack implements DeliverySink {
 
   /** RFC 8985 §6.2 steps 1-3: a segment was delivered (DeliverySink). */
   delivered(xmitTs: number, endSeq: number, retransmitted: boolean, now: number): void {
+    // Step 3 (for every delivered segment): delivered below the highest delivered
+    // sequence, never retransmitted: the path reordered it.
+    if (this.fackSet && seqGt(this.fack, endSeq)) {
+      if (!retransmitted) this.reorderingSeen = true;
+    } else {
+      this.fack = endSeq;
+      this.fackSet = true;
+    }
     const rtt = now - xmitTs;
     // Step 2: an ACK of a retransmitted segment may be for the original; skip it when the
     // echo predates the retransmission or the RTT is implausibly short.
@@ -74,13 +82,6 @@ export class Rack implements DeliverySink {
       this.xmitTs = xmitTs;
       this.endSeq = endSeq;
       this.rackRetrans = retransmitted;
-    }
-    // Step 3: delivered below the highest delivered sequence, never retransmitted: reordering.
-    if (this.fackSet && seqGt(this.fack, endSeq)) {
-      if (!retransmitted) this.reorderingSeen = true;
-    } else {
-      this.fack = endSeq;
-      this.fackSet = true;
     }
   }
 
@@ -123,7 +124,7 @@ export class Rack implements DeliverySink {
     const n = q.count;
     for (let i = 0; i < n; i++) {
       const f = q.flags(i);
-      if (f & SACKED || (f & (LOST | RETRANS)) === LOST) continue; // delivered, or lost and waiting
+      if (f & (SACKED | LOST)) continue; // delivered, or lost and waiting to be sent again
       const ts = q.xmitTs(i);
       const end = q.end(i);
       if (!sentAfter(this.xmitTs, this.endSeq, ts, end)) {
@@ -144,7 +145,7 @@ export class Rack implements DeliverySink {
     return marked;
   }
 
-  /** Set by detectLoss: ms until the next segment's deadline, 0 if none is pending. */
+  /** Set by detectLoss: ms until the last pending deadline passes (RFC 8985 §6.2: the timer covers them all), 0 if none. */
   timeout = 0;
 
   /** RFC 8985 §7.2: the probe timeout, no later than the retransmission timeout would fire. */

@@ -13,7 +13,7 @@ import { seqDiff, seqGt } from './seq.js';
 
 /** The peer holds the segment (RFC 2018). */
 export const SACKED = 1;
-/** Judged lost (by RACK, a timeout, or duplicate ACKs) and not retransmitted since. */
+/** Judged lost (by RACK or duplicate ACKs) and not retransmitted since. */
 export const LOST = 2;
 /** Retransmitted at least once. */
 export const RETRANS = 4;
@@ -153,13 +153,13 @@ export class RetransmitQueue {
     return bytes;
   }
 
-  /** Marks record i lost (it will be retransmitted when the window allows). */
+  /** Marks record i lost (it will be retransmitted when the window allows; RETRANS stays: it was sent again before). */
   markLost(i: number): void {
     const k = this.head + i;
     const f = this.fl[k]!;
     if (f & (SACKED | LOST)) return;
     this.account(k, -1);
-    this.fl[k] = (f | LOST) & ~RETRANS;
+    this.fl[k] = f | LOST;
     this.account(k, 1);
   }
 
