@@ -10,13 +10,22 @@
  * one native call per batch.
  *
  * Exports:
- *   open(name, tap) -> [fd, name]                    throws Error{code}
+ *   open(name, tap, offload) -> [fd, name]           throws Error{code}; offload (TUN):
+ *                                                    virtio-net headers, checksum and
+ *                                                    TCP segmentation offload (below)
  *   configure(name, addr, prefixLen, mtu, up)        kernel-side address/MTU/flags
  *   hwaddr(name) -> Buffer(6)                        kernel-side MAC (TAP)
  *   startPolling(fd, buf, meta, maxFrame, cb) -> h   cb(count) per batch;
  *                                                    meta[2i]=offset, meta[2i+1]=length
  *   stopPolling(h, cb)                               cb() once the fd is closed
  *   writeBatch(fd, buf, meta, count) -> n | -errno   frames written before an error
+ *
+ * Offload (IFF_VNET_HDR + TUNSETOFFLOAD TUN_F_CSUM|TUN_F_TSO4), as a virtio-net NIC
+ * offers it: every frame both ways starts with a 10-byte struct virtio_net_hdr. The
+ * kernel then hands us TCP segments of up to 64 KiB (one per write of its sender, not
+ * cut to the MTU) whose checksum it left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM): we
+ * complete the checksum here and strip the header, so JavaScript sees ordinary, valid
+ * IPv4 packets. On the way out JavaScript writes the header itself (tun-device.ts).
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -30,6 +39,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
@@ -79,29 +89,39 @@ static int get_string(napi_env env, napi_value v, char *out, size_t cap) {
   return (int)len;
 }
 
-/* open(name: string, tap: boolean): [fd, actualName] */
+/* open(name: string, tap: boolean, offload?: boolean): [fd, actualName] */
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char name[IFNAMSIZ] = {0};
   if (argc < 2 || get_string(env, argv[0], name, sizeof name) < 0) {
     napi_throw_type_error(env, "EINVAL", "open(name, tap): name must be a string");
     return NULL;
   }
-  bool tap = false;
+  bool tap = false, offload = false;
   CHECK(napi_get_value_bool(env, argv[1], &tap));
+  if (argc > 2) CHECK(napi_get_value_bool(env, argv[2], &offload));
 
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return throw_errno(env, errno, "open /dev/net/tun for", name);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
+  ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
   strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int err = errno;
     close(fd);
     return throw_errno(env, err, "TUNSETIFF", name);
+  }
+  if (offload) {
+    int hdr = (int)sizeof(struct virtio_net_hdr);
+    unsigned int features = TUN_F_CSUM | TUN_F_TSO4;
+    if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(fd, TUNSETOFFLOAD, features) < 0) {
+      int err = errno;
+      close(fd);
+      return throw_errno(env, err, "TUNSETOFFLOAD", name);
+    }
   }
   napi_value result, fdv, namev;
   CHECK(napi_create_array_with_length(env, 2, &result));
@@ -199,8 +219,56 @@ typedef struct {
   int32_t *meta;
   size_t max_batch;
   size_t max_frame;
+  int vnet;
   int stopped;
 } poller_t;
+
+/*
+ * The Internet checksum sum of b[0, len) (RFC 1071), folded, not complemented. Summed in
+ * the machine's byte order eight bytes at a time and swapped at the end (RFC 1071 §2(B):
+ * the sum does not depend on byte order).
+ */
+static uint16_t sum16(const uint8_t *b, size_t len) {
+  uint64_t s = 0;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, b + i, 8);
+    s += (w & 0xffffffffu) + (w >> 32);
+  }
+  for (; i + 2 <= len; i += 2) {
+    uint16_t w;
+    memcpy(&w, b + i, 2);
+    s += w;
+  }
+  if (i < len) {
+    uint16_t w = 0;
+    memcpy(&w, b + i, 1); /* the odd byte is the high half of a zero-padded word */
+    s += w;
+  }
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return ntohs((uint16_t)s);
+}
+
+/*
+ * A frame read with offload on: b[0, len) is a virtio_net_hdr and the packet. Completes
+ * a partial checksum (the field holds the pseudo-header sum; the kernel left the rest
+ * to the "hardware", which is us). Returns 0, or -1 for a header we cannot honour.
+ */
+static int finish_vnet(uint8_t *b, size_t len) {
+  struct virtio_net_hdr h;
+  if (len < sizeof h) return -1;
+  memcpy(&h, b, sizeof h);
+  if (!(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) return 0;
+  uint8_t *pkt = b + sizeof h;
+  size_t plen = len - sizeof h;
+  size_t start = h.csum_start, field = (size_t)h.csum_start + h.csum_offset;
+  if (start >= plen || field + 2 > plen) return -1;
+  uint16_t c = (uint16_t)~sum16(pkt + start, plen - start);
+  pkt[field] = (uint8_t)(c >> 8);
+  pkt[field + 1] = (uint8_t)c;
+  return 0;
+}
 
 static void call_js(poller_t *p, napi_value cbv, size_t argc, napi_value *argv) {
   napi_env env = p->env;
@@ -239,8 +307,13 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
         break;
       }
       if (r == 0) break;
-      p->meta[2 * n] = (int32_t)off;
-      p->meta[2 * n + 1] = (int32_t)r;
+      size_t hdr = 0;
+      if (p->vnet) {
+        hdr = sizeof(struct virtio_net_hdr);
+        if (finish_vnet(p->buf + off, (size_t)r) < 0) continue; /* malformed: dropped */
+      }
+      p->meta[2 * n] = (int32_t)(off + hdr);
+      p->meta[2 * n + 1] = (int32_t)((size_t)r - hdr);
       n++;
       off += ((size_t)r + 7) & ~(size_t)7;
     }
@@ -263,10 +336,10 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
 
 static void on_closed(uv_handle_t *h);
 
-/* startPolling(fd, buf: ArrayBuffer view, meta: Int32Array, maxFrame, cb(count, errno)) */
+/* startPolling(fd, buf: ArrayBuffer view, meta: Int32Array, maxFrame, cb(count, errno), vnet?) */
 static napi_value StartPolling(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 5) {
     napi_throw_type_error(env, "EINVAL", "startPolling(fd, buf, meta, maxFrame, cb)");
@@ -295,6 +368,11 @@ static napi_value StartPolling(napi_env env, napi_callback_info info) {
   p->meta = d2;
   p->max_batch = len2 / 2;
   p->max_frame = max_frame;
+  if (argc > 5) {
+    bool vnet = false;
+    napi_get_value_bool(env, argv[5], &vnet);
+    p->vnet = vnet;
+  }
   CHECK(napi_create_reference(env, argv[4], 1, &p->cb));
   CHECK(napi_create_reference(env, argv[1], 1, &p->buf_ref));
   CHECK(napi_create_reference(env, argv[2], 1, &p->meta_ref));

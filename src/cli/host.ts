@@ -28,7 +28,10 @@ export interface Host {
 }
 
 export function openHost(o: DeviceOptions): Host {
-  const tun = TunDevice.open({ name: o.dev, medium: o.medium, mtu: o.mtu, kernelAddr: o.gateway, prefixLen: o.prefixLen });
+  // Offload makes the kernel hand us 64 KiB TCP segments; a pcap or fault injector wants
+  // the wire's own packets, so either turns it off.
+  const offload = o.offload && !o.pcap && !o.fault;
+  const tun = TunDevice.open({ name: o.dev, medium: o.medium, mtu: o.mtu, kernelAddr: o.gateway, prefixLen: o.prefixLen, offload });
   let device: LinkDevice = tun;
   if (o.fault) device = new FaultLink(device, o.fault, new SeededRand(o.fault.seed), realClock);
   let pcapClose: (() => void) | undefined;
@@ -58,7 +61,7 @@ export function openHost(o: DeviceOptions): Host {
     tun,
     device,
     describe: () => [
-      `device   ${tun.name} (${o.medium === 'ip' ? 'TUN, IP packets' : 'TAP, Ethernet frames'}), MTU ${o.mtu}`,
+      `device   ${tun.name} (${o.medium === 'ip' ? 'TUN, IP packets' : 'TAP, Ethernet frames'}), MTU ${o.mtu}${tun.tcpOffload ? ', checksum + TCP segmentation offload' : ''}`,
       `kernel   ${formatIpv4(o.gateway)}/${o.prefixLen}${tun.kernelMac ? `  mac ${formatMac(tun.kernelMac)}` : ''}`,
       `stack    ${formatIpv4(o.addr)}/${o.prefixLen}${tun.mac ? `  mac ${formatMac(tun.mac)}` : ''}`,
       ...(o.fault ? [`faults   ${JSON.stringify(o.fault)}`] : []),

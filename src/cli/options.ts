@@ -20,6 +20,8 @@ export interface DeviceOptions {
   seed?: number;
   /** TCP maximum segment lifetime in ms (TIME-WAIT lasts twice this). */
   mslMs?: number;
+  /** TUN checksum and TCP segmentation offload (virtio-net headers); off under --pcap/--fault, which see every packet. */
+  offload: boolean;
 }
 
 export const DEVICE_OPTION_SPEC = {
@@ -34,6 +36,7 @@ export const DEVICE_OPTION_SPEC = {
   fault: { type: 'string' },
   seed: { type: 'string' },
   msl: { type: 'string' },
+  offload: { type: 'string', default: 'on' },
 } as const;
 
 export function deviceOptions(
@@ -61,7 +64,10 @@ export function deviceOptions(
     mslMs = Number(v.msl);
     if (!Number.isInteger(mslMs) || mslMs < 0) throw new Error('--msl must be a whole number of milliseconds');
   }
+  const offload = v.offload ?? 'on';
+  if (offload !== 'on' && offload !== 'off') throw new Error(`--offload must be on or off, not "${offload}"`);
   return {
+    offload: offload === 'on' && mode === 'tun',
     mslMs,
     netns: v.netns,
     medium: mode === 'tap' ? 'ethernet' : 'ip',

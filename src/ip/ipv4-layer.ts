@@ -33,7 +33,9 @@ export interface IpOutput {
    * of room before `off`, which the link may use for its header. The bytes are consumed
    * (copied or written) before this returns.
    */
-  sendIp(b: Uint8Array, off: number, len: number, nextHop: Ipv4Addr, now: number): void;
+  sendIp(b: Uint8Array, off: number, len: number, nextHop: Ipv4Addr, now: number, tso?: number): void;
+  /** The link takes TCP segments with partial checksums, up to 64 KiB (see LinkDevice.tcpOffload). */
+  readonly tcpOffload?: boolean;
 }
 
 /** An ICMP error about a datagram this host sent, as handed to that datagram's transport. */
@@ -61,6 +63,12 @@ export interface SendOptions {
   tos?: number;
   /** Set DF; a datagram that does not fit the MTU then fails with EMSGSIZE. */
   dontFrag?: boolean;
+  /**
+   * A TCP segment for an offloading link (`tcpOffloadTo(dst)` said yes): its checksum
+   * is partial and the link cuts it into segments of `tso` payload bytes; it may exceed
+   * the MTU.
+   */
+  tso?: number;
 }
 
 export type SendError = 'EMSGSIZE' | 'EHOSTUNREACH' | 'ENETUNREACH';
@@ -117,6 +125,11 @@ export class Ipv4Layer {
     this.reassembler = new Reassembler(opts.reassembly, (reason) => this.counters[reason]++);
     this.icmp = new Icmp(this);
     this.handlers[IP_PROTO_ICMP] = this.icmp;
+  }
+
+  /** May TCP hand segments for `dst` to the link with partial checksums and longer than the MTU? (Not to ourselves: loopback verifies checksums.) */
+  tcpOffloadTo(dst: Ipv4Addr): boolean {
+    return this.out.tcpOffload === true && dst !== this.route.addr;
   }
 
   register(protocol: number, h: TransportHandler): void {
@@ -229,11 +242,12 @@ export class Ipv4Layer {
       this.counters.outNoRoute++;
       return 'ENETUNREACH';
     }
-    if (total <= this.mtu) {
+    const tso = opts?.tso ?? 0;
+    if (total <= this.mtu || tso > 0) {
       writeIpv4Header(b, h, from, dst, protocol, ttl, tos, ident, df, false, 0, payloadLen);
       if (log.enabled) log(`> ${this.rx.reset(b, h, total).toString()}`);
       this.counters.sent++;
-      this.out.sendIp(b, h, total, nextHop, now);
+      this.out.sendIp(b, h, total, nextHop, now, tso);
       return null;
     }
     if (df) {

@@ -24,9 +24,14 @@ export class IpInterface implements NetInterface {
     this.deliverIp(b, off, len, now);
   }
 
-  sendIp(b: Uint8Array, off: number, len: number, _nextHop: Ipv4Addr, _now: number): void {
+  sendIp(b: Uint8Array, off: number, len: number, _nextHop: Ipv4Addr, _now: number, tso = 0): void {
     this.counters.framesOut++;
-    this.device.send(b, off, len);
+    this.device.send(b, off, len, tso);
+  }
+
+  /** Checksum and segmentation offload for TCP, when the device has it. */
+  get tcpOffload(): boolean {
+    return this.device.tcpOffload === true;
   }
 
   poll(_now: number): void {}

@@ -20,8 +20,19 @@ export interface LinkDevice {
   readonly mtu: number;
   /** Our own hardware address on an Ethernet medium. */
   readonly mac: Uint8Array | null;
-  /** Queues one frame; its bytes are copied before this returns. */
-  send(b: Uint8Array, off: number, len: number): void;
+  /**
+   * The device takes TCP segments with a partial checksum (the pseudo-header sum only)
+   * and longer than the MTU, and finishes and cuts them itself (checksum and TCP
+   * segmentation offload, as a NIC or the kernel's virtio-net/TUN offers). Frames are
+   * bare IPv4 then.
+   */
+  readonly tcpOffload?: boolean;
+  /**
+   * Queues one frame; its bytes are copied before this returns. `tso` > 0 (only on a
+   * `tcpOffload` device) marks a TCP segment whose checksum is partial, to be cut into
+   * segments of `tso` payload bytes if longer.
+   */
+  send(b: Uint8Array, off: number, len: number, tso?: number): void;
   /** Writes the queued frames out (one batch). */
   flush(): void;
   setReceiver(rx: LinkReceiver): void;

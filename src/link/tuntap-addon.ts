@@ -7,10 +7,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface TunTapAddon {
-  open(name: string, tap: boolean): [number, string];
+  /** `offload` (TUN): virtio-net headers with checksum and TCP segmentation offload. */
+  open(name: string, tap: boolean, offload?: boolean): [number, string];
   configure(name: string, addr: number, prefixLen: number, mtu: number, up: boolean): void;
   hwaddr(name: string): Buffer;
-  startPolling(fd: number, buf: Uint8Array, meta: Int32Array, maxFrame: number, cb: (count: number, errno: number) => void): object;
+  /** `vnet`: frames carry a virtio-net header, which the addon removes (completing partial checksums). */
+  startPolling(fd: number, buf: Uint8Array, meta: Int32Array, maxFrame: number, cb: (count: number, errno: number) => void, vnet?: boolean): object;
   stopPolling(handle: object, cb: () => void): void;
   writeBatch(fd: number, buf: Uint8Array, meta: Int32Array, count: number): number;
 }

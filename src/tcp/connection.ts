@@ -35,6 +35,11 @@ export interface SegmentWriter {
   stateChanged(c: TcpConnection, from: TcpState, to: TcpState): void;
   /** A pure ACK may wait for the end of the current receive batch (true: it will be sent then). */
   deferAck(c: TcpConnection): boolean;
+  /**
+   * How many data bytes one segment may carry when the link segments for us (TCP
+   * segmentation offload), or 0 when every segment must fit the MSS.
+   */
+  tsoBytes(c: TcpConnection): number;
   /** The connection's timers may have changed: the layer re-reads `nextTimer()` before it next sleeps. */
   touch(c: TcpConnection): void;
   /** Where trace events go (null: tracing off), and the time of the event being handled. */
@@ -528,7 +533,14 @@ export class TcpConnection {
       const usable = Math.floor(Math.min(window - inNet, this.sndWnd - this.inFlight()));
       if (usable <= 0) break;
       const mss = this.dataMss();
-      let len = Math.min(available, mss, usable, room);
+      // With segmentation offload, one write carries many segments (whole MSSes).
+      const tso = this.out.tsoBytes(this);
+      const most = tso > mss ? tso - (tso % mss) : mss;
+      let len = Math.min(available, most, usable, room);
+      // A multi-segment write ends on an MSS boundary when a window cuts it short, or when
+      // Nagle would hold its tail: else the device puts a runt on the wire in mid-stream
+      // (Linux tcp_mss_split_point). The tail then waits, as it would without offload.
+      if (len > mss && len < room && (len < available || !this.nodelay)) len -= len % mss;
       if (len < mss && len < room) {
         const inFlight = this.inFlight() > 0;
         if (len < available) {

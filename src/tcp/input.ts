@@ -451,7 +451,10 @@ function text(c: TcpConnection, s: Segment, now: number): void {
     // RFC 1122 §4.2.3.2: delay the ACK, but ACK at least every second full-sized segment.
     // "Full-sized" is our MSS less the options every segment carries (timestamps: 12 bytes).
     // (the smaller of our MSS and the peer's: a peer with a small MSS sends small full segments).
-    if (len >= Math.min(c.rcvMss, c.sndMss) - (c.tsOk ? 12 : 0)) c.unackedSegs++;
+    // A segment larger than that (the kernel's TCP segmentation offload hands us up to
+    // 64 KiB at once, as GRO does inside Linux) counts as the full segments it holds.
+    const full = Math.min(c.rcvMss, c.sndMss) - (c.tsOk ? 12 : 0);
+    if (len >= full) c.unackedSegs += Math.floor(len / full);
     if (c.unackedSegs >= 2) c.ackNow = true;
     else if (c.delackAt < 0) c.delackAt = now + c.config.delayedAckMs;
   }

@@ -16,7 +16,7 @@ import { readU32 } from '../core/bytes.js';
 import type { Ipv4Addr } from '../ip/address.js';
 import { IPV4_HEADER_LEN, IP_PROTO_TCP } from '../ip/ipv4-packet.js';
 import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from '../ip/icmp-packet.js';
-import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type TransportHandler } from '../ip/ipv4-layer.js';
+import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type SendOptions, type TransportHandler } from '../ip/ipv4-layer.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
 import { DEFAULT_PEER_MSS, TcpConnection, wscaleFor, type SegmentWriter } from './connection.js';
 import { applySynOptions, segmentArrives, type InputDrop, type InputEnv } from './input.js';
@@ -32,6 +32,8 @@ import type { Tracer } from './trace.js';
 import { formatIpv4 } from '../ip/address.js';
 
 const log = logger('tcp');
+/** The most data one offloaded segment carries: an IPv4 datagram's 64 KiB less the largest headers. */
+const MAX_TSO_BYTES = 65535 - IPV4_HEADER_LEN - 60;
 
 const KEYS = [
   'segsIn', 'segsOut', 'activeOpens', 'passiveOpens', 'attemptFails', 'estabResets', 'currEstab',
@@ -163,6 +165,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
    * Inside a batch, a pure ACK waits for the batch's end, so that a burst of segments is
    * acknowledged once (the receive-side half of GRO). Returns true if it was deferred.
    */
+  tsoBytes(c: TcpConnection): number {
+    return this.ip.tcpOffloadTo(c.remoteAddr) ? MAX_TSO_BYTES : 0;
+  }
+
   deferAck(c: TcpConnection): boolean {
     if (!this.inBatch) return false;
     this.pendingAcks.add(c);
@@ -454,6 +460,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   /** Reused for the timestamps option of ordinary segments (no allocation per segment). */
   private readonly tsOpts: OptionsToSend = { timestamps: { tsVal: 0, tsEcr: 0 } };
+  /** IP send options for a connection's segments (DF, RFC 1191; the offload's segment size). */
+  private readonly segOpts: SendOptions = { dontFrag: true, tso: 0 };
 
   writeSegment(c: TcpConnection, seq: number, flags: number, dataOff: number, dataLen: number, opts: OptionsToSend | null, now: number): void {
     const tx = this.ip.tx;
@@ -485,7 +493,12 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     const hl = tcpHeaderLen(opts);
     if (dataLen > 0) c.sndBuf.peek(dataOff, tx, o + hl, dataLen);
     const wnd = flags & RST ? 0 : c.windowField((flags & SYN) !== 0);
-    const len = writeTcpHeader(tx, o, c.localAddr, c.remoteAddr, c.localPort, c.remotePort, seq, c.rcvNxt, flags, wnd, opts, dataLen);
+    // Checksum (and segmentation) offload when the link has it: the segment leaves with
+    // a partial checksum, cut by the device into pieces of `tso` payload bytes that
+    // with this header fit both the MTU and the peer's MSS.
+    const offload = this.ip.tcpOffloadTo(c.remoteAddr);
+    const len = writeTcpHeader(tx, o, c.localAddr, c.remoteAddr, c.localPort, c.remotePort, seq, c.rcvNxt, flags, wnd, opts, dataLen, 0, offload);
+    this.segOpts.tso = offload ? Math.max(8, Math.min(this.ip.mtu - IPV4_HEADER_LEN, c.sndMss + TCP_HEADER_LEN) - hl) : 0;
     this.lastNow = now;
     if (this.tracer) {
       this.traceSegment(c, 'out', seq, c.rcvNxt, flags, dataLen, flags & SYN ? wnd : wnd << c.rcvWscale, this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr));
@@ -496,7 +509,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     if (log.enabled) log(`> ${this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr)} [${c.state}]`);
     // DF on every segment (RFC 1191): the MSS fits our MTU, and an ICMP "fragmentation
     // needed" from the path lowers it (icmpError below).
-    if (this.ip.send(IP_PROTO_TCP, c.localAddr, c.remoteAddr, len, now, { dontFrag: true }) !== null) {
+    if (this.ip.send(IP_PROTO_TCP, c.localAddr, c.remoteAddr, len, now, this.segOpts) !== null) {
       this.counters.outErrors++; // a segment that could not be sent is a bug or a route gone: counted
     }
   }

@@ -137,6 +137,8 @@ export function writeTcpHeader(
   b: Uint8Array, o: number, src: Ipv4Addr, dst: Ipv4Addr, srcPort: number, dstPort: number,
   seq: number, ack: number, flags: number, window: number, opts: OptionsToSend | null, payloadLen: number,
   urgent = 0,
+  /** Leave the checksum partial (the pseudo-header sum only) for a device that finishes it (checksum offload). */
+  partialChecksum = false,
 ): number {
   const optLen = opts ? optionsLength(opts) : 0;
   const hl = TCP_HEADER_LEN + optLen;
@@ -151,7 +153,9 @@ export function writeTcpHeader(
   writeU16(b, o + 18, urgent);
   if (opts) writeOptions(opts, b, o + TCP_HEADER_LEN);
   const len = hl + payloadLen;
-  writeU16(b, o + 16, finishChecksum(sumBytes(b, o, len, pseudoHeaderSum(src, dst, IP_PROTO_TCP, len))));
+  const pseudo = pseudoHeaderSum(src, dst, IP_PROTO_TCP, len);
+  // Offload: the device sums from the TCP header on, starting from what the field holds.
+  writeU16(b, o + 16, partialChecksum ? ~finishChecksum(pseudo) & 0xffff : finishChecksum(sumBytes(b, o, len, pseudo)));
   return len;
 }
 
