@@ -31,6 +31,10 @@ export class TimerQueue implements Pollable {
 
   poll(now: number): void {
     if (this.timers.length === 0) return;
+    // Most polls find nothing due: look before rebuilding the list.
+    let any = false;
+    for (const t of this.timers) if (t.cancelled || t.at <= now) any = true;
+    if (!any) return;
     const due: Timer[] = [];
     this.timers = this.timers.filter((t) => {
       if (t.cancelled) return false;

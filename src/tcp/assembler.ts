@@ -3,80 +3,94 @@
  * list of disjoint [start, end) ranges, offsets relative to RCV.NXT. The number of
  * ranges is capped (a peer cannot make us keep unbounded bookkeeping); a segment that
  * would need one more range than the cap is dropped and counted by the caller.
+ *
+ * The ranges live in one preallocated Int32Array and are edited in place: receiving a
+ * segment, in order or not, allocates nothing.
  */
 export class Assembler {
-  /** [start0, end0, start1, end1, ...] */
-  private ranges: number[] = [];
+  /** [start0, end0, start1, end1, ...]; `n` ranges in use. */
+  private readonly r: Int32Array;
+  private n = 0;
 
-  constructor(readonly maxRanges = 32) {}
+  constructor(readonly maxRanges = 32) {
+    this.r = new Int32Array(2 * maxRanges + 2);
+  }
 
   get count(): number {
-    return this.ranges.length / 2;
+    return this.n;
   }
 
   isEmpty(): boolean {
-    return this.ranges.length === 0;
+    return this.n === 0;
   }
 
   /** Adds [start, end); false if it would exceed the range cap (nothing changed). */
   add(start: number, end: number): boolean {
     if (end <= start) return true;
-    const r = this.ranges;
-    const next: number[] = [];
-    let s = start;
-    let e = end;
-    let placed = false;
-    for (let i = 0; i < r.length; i += 2) {
-      const a = r[i]!;
-      const b = r[i + 1]!;
-      if (b < s) next.push(a, b);
-      else if (a > e) {
-        if (!placed) {
-          next.push(s, e);
-          placed = true;
-        }
-        next.push(a, b);
-      } else {
-        s = Math.min(s, a);
-        e = Math.max(e, b);
-      }
-    }
-    if (!placed) next.push(s, e);
-    if (next.length / 2 > this.maxRanges) return false;
-    this.ranges = next;
+    const r = this.r;
+    const n = this.n;
+    // i: the first range that ends at or after `start` (it may touch or overlap);
+    // j: the first range that starts after `end` (untouched). [i, j) merge with the new one.
+    let i = 0;
+    while (i < n && r[2 * i + 1]! < start) i++;
+    let j = i;
+    while (j < n && r[2 * j]! <= end) j++;
+    const merged = j - i;
+    if (merged === 0 && n >= this.maxRanges) return false;
+    const s = merged > 0 ? Math.min(start, r[2 * i]!) : start;
+    const e = merged > 0 ? Math.max(end, r[2 * (j - 1) + 1]!) : end;
+    // One range replaces `merged` ranges: move the tail by (1 - merged) ranges.
+    if (merged !== 1) r.copyWithin(2 * (i + 1), 2 * j, 2 * n);
+    r[2 * i] = s;
+    r[2 * i + 1] = e;
+    this.n = n + 1 - merged;
     return true;
   }
 
   /** How many bytes from offset 0 are contiguous; removes them and shifts the rest down. */
   takeFront(): number {
-    const r = this.ranges;
-    if (r.length === 0 || r[0] !== 0) return 0;
-    const n = r[1]!;
-    r.splice(0, 2);
-    for (let i = 0; i < r.length; i++) r[i]! -= n;
-    return n;
+    const r = this.r;
+    if (this.n === 0 || r[0] !== 0) return 0;
+    const len = r[1]!;
+    r.copyWithin(0, 2, 2 * this.n);
+    this.n--;
+    for (let i = 0; i < 2 * this.n; i++) r[i]! -= len;
+    return len;
   }
 
-  /** Shifts everything down by `n` (RCV.NXT advanced by in-order data). */
-  shift(n: number): void {
-    const r = this.ranges;
-    const out: number[] = [];
-    for (let i = 0; i < r.length; i += 2) {
-      const a = Math.max(0, r[i]! - n);
-      const b = r[i + 1]! - n;
-      if (b > a) out.push(a, b);
+  /** Shifts everything down by `k` (RCV.NXT advanced by in-order data). */
+  shift(k: number): void {
+    const r = this.r;
+    let w = 0;
+    for (let i = 0; i < this.n; i++) {
+      const a = Math.max(0, r[2 * i]! - k);
+      const b = r[2 * i + 1]! - k;
+      if (b > a) {
+        r[2 * w] = a;
+        r[2 * w + 1] = b;
+        w++;
+      }
     }
-    this.ranges = out;
+    this.n = w;
   }
 
   clear(): void {
-    this.ranges = [];
+    this.n = 0;
   }
 
-  /** The ranges, for SACK blocks and tests. */
+  /** Range i (0 <= i < count): its start and end offsets. */
+  start(i: number): number {
+    return this.r[2 * i]!;
+  }
+
+  end(i: number): number {
+    return this.r[2 * i + 1]!;
+  }
+
+  /** The ranges, for tests and traces. */
   toArray(): [number, number][] {
     const out: [number, number][] = [];
-    for (let i = 0; i < this.ranges.length; i += 2) out.push([this.ranges[i]!, this.ranges[i + 1]!]);
+    for (let i = 0; i < this.n; i++) out.push([this.r[2 * i]!, this.r[2 * i + 1]!]);
     return out;
   }
 }

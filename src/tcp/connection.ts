@@ -438,14 +438,26 @@ export class TcpConnection {
    * recently received segment first; 3 fit beside timestamps, 4 without.
    */
   sackBlocks(): [number, number][] {
-    const ranges = this.ooo.toArray();
-    const max = this.tsOk ? 3 : 4;
-    const blocks: [number, number][] = [];
+    const out: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+    return out.slice(0, this.fillSackBlocks(out, 4));
+  }
+
+  /** As sackBlocks(), into `out`'s first tuples (at most `max`, and 3 beside timestamps); returns how many. */
+  fillSackBlocks(out: [number, number][], max: number): number {
+    const o = this.ooo;
+    const limit = Math.min(max, this.tsOk ? 3 : 4, out.length);
     const recent = seqDiff(this.lastOooSeq, this.rcvNxt);
-    const first = ranges.findIndex(([a, b]) => recent >= a && recent < b);
-    if (first >= 0) blocks.push(ranges[first]!);
-    for (let i = ranges.length - 1; i >= 0 && blocks.length < max; i--) if (i !== first) blocks.push(ranges[i]!);
-    return blocks.map(([a, b]) => [seqAdd(this.rcvNxt, a), seqAdd(this.rcvNxt, b)]);
+    let first = -1;
+    for (let i = 0; i < o.count; i++) if (recent >= o.start(i) && recent < o.end(i)) first = i;
+    let k = 0;
+    if (first >= 0 && k < limit) this.setBlock(out[k++]!, first);
+    for (let i = o.count - 1; i >= 0 && k < limit; i--) if (i !== first) this.setBlock(out[k++]!, i);
+    return k;
+  }
+
+  private setBlock(t: [number, number], i: number): void {
+    t[0] = seqAdd(this.rcvNxt, this.ooo.start(i));
+    t[1] = seqAdd(this.rcvNxt, this.ooo.end(i));
   }
 
   /** Our TSval clock: milliseconds plus a random offset (RFC 7323 §5.4: 1 ms to 1 s per tick). */

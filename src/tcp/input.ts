@@ -123,10 +123,14 @@ function synSent(c: TcpConnection, s: Segment, now: number, env: InputEnv): void
 function acceptable(c: TcpConnection, s: Segment): boolean {
   const wnd = c.advertisedWindow();
   const len = s.segLen();
-  const inWindow = (x: number): boolean => seqLe(c.rcvNxt, x) && seqLt(x, seqAdd(c.rcvNxt, wnd));
-  if (len === 0) return wnd === 0 ? s.seq === c.rcvNxt : inWindow(s.seq);
+  if (len === 0) return wnd === 0 ? s.seq === c.rcvNxt : inWindow(c.rcvNxt, wnd, s.seq);
   if (wnd === 0) return false;
-  return inWindow(s.seq) || inWindow(seqAdd(s.seq, len - 1));
+  return inWindow(c.rcvNxt, wnd, s.seq) || inWindow(c.rcvNxt, wnd, seqAdd(s.seq, len - 1));
+}
+
+/** RCV.NXT =< x < RCV.NXT+RCV.WND */
+function inWindow(rcvNxt: number, wnd: number, x: number): boolean {
+  return seqLe(rcvNxt, x) && seqLt(x, seqAdd(rcvNxt, wnd));
 }
 
 /** Trims the segment to the receive window: old bytes off the front, excess off the back. */

@@ -462,6 +462,11 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   private readonly tsOpts: OptionsToSend = { timestamps: { tsVal: 0, tsEcr: 0 } };
   /** IP send options for a connection's segments (DF, RFC 1191; the offload's segment size). */
   private readonly segOpts: SendOptions = { dontFrag: true, tso: 0 };
+  private readonly sackTuples: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+  /** sackLists[n]: the first n tuples. */
+  private readonly sackLists: [number, number][][] = [0, 1, 2, 3, 4].map((n) => this.sackTuples.slice(0, n));
+  private readonly sackOpts: OptionsToSend = { sack: [] };
+  private readonly tsSackOpts: OptionsToSend = { timestamps: { tsVal: 0, tsEcr: 0 }, sack: [] };
 
   writeSegment(c: TcpConnection, seq: number, flags: number, dataOff: number, dataLen: number, opts: OptionsToSend | null, now: number): void {
     const tx = this.ip.tx;
@@ -484,8 +489,15 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
         const room = Math.min(this.ip.mtu - IPV4_HEADER_LEN - TCP_HEADER_LEN, c.sndMss) - (tcpHeaderLen(opts) - TCP_HEADER_LEN) - dataLen;
         const fit = Math.floor((room - 4) / 8);
         if (fit >= 1) {
-          const blocks = c.sackBlocks();
-          opts = { ...(opts ?? {}), sack: blocks.length > fit ? blocks.slice(0, fit) : blocks };
+          // Preallocated options and blocks: a SACK-bearing ACK allocates nothing.
+          const n = c.fillSackBlocks(this.sackTuples, fit);
+          const so = opts === this.tsOpts ? this.tsSackOpts : this.sackOpts;
+          if (opts === this.tsOpts) {
+            so.timestamps!.tsVal = this.tsOpts.timestamps!.tsVal;
+            so.timestamps!.tsEcr = this.tsOpts.timestamps!.tsEcr;
+          }
+          so.sack = this.sackLists[n];
+          opts = so;
         }
       }
       if (flags & ACK) c.lastAckSent = c.rcvNxt;
