@@ -4,10 +4,13 @@
 // removes: the stack behind a TUN device (`tcpip demo --netns`), and for comparison two
 // namespaces joined by a veth pair with Node servers and clients on the kernel's own
 // sockets. Each row runs for a bounded time. Prints a table; writes bench-results.json.
+// Request/response and connection rate run twice: with a Node client, and with a small C
+// client (scripts/loadgen.c, compiled here with cc) so that the client is not the bound.
 //   npm run bench [-- --seconds 5 --mtu 1500 --json FILE]
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -63,6 +66,27 @@ const targets = {
   stack: { ns: stackNs, addr: '10.7.0.2' },
   linux: { ns: linuxA, addr: '10.9.0.2' },
 };
+// The client namespaces may open many connections a second: all ports, and TIME-WAIT
+// reuse for outgoing connections (both per-namespace settings).
+for (const t of Object.values(targets)) sh(`ip netns exec ${t.ns} sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1`);
+
+// The C client.
+const tmp = mkdtempSync(join(os.tmpdir(), 'tcpip-bench-'));
+const loadgen = join(tmp, 'loadgen');
+const cc = sh(`cc -O2 -pthread -o ${loadgen} ${fileURLToPath(new URL('./loadgen.c', import.meta.url))}`);
+const haveC = cc.status === 0;
+if (!haveC) console.error(`bench: no C client (${cc.stderr.trim() || 'cc failed'}); its rows are skipped`);
+
+/** Runs the C client in a namespace; returns its JSON output. */
+function cClient(target, args) {
+  if (!haveC) return { error: 'no C compiler' };
+  const r = spawnSync('ip', ['netns', 'exec', target.ns, loadgen, ...args.map((a) => (a === 'ADDR' ? target.addr : String(a)))], { encoding: 'utf8', timeout: (SECONDS * 3 + 30) * 1000 });
+  try {
+    return JSON.parse((r.stdout || '').trim().split('\n').pop());
+  } catch {
+    return { error: (r.stderr || r.stdout || 'no output').trim().slice(0, 300) };
+  }
+}
 
 /** Runs a Node client program in a namespace with the given target address; returns its JSON output. */
 function client(target, program, timeoutSec = SECONDS * 3 + 30) {
@@ -186,8 +210,10 @@ function pingRate(which) {
 const rows = [
   { name: 'bulk kernel -> stack (discard)', run: (w) => client(targets[w], BULK_IN), target: '>= 2 Gbit/s' },
   { name: 'bulk stack -> kernel (chargen)', run: (w) => client(targets[w], BULK_OUT), target: '>= 2 Gbit/s' },
-  { name: '1-byte request/response', run: (w) => client(targets[w], PINGPONG), target: '>= 0.8 x Linux' },
-  { name: 'connection set-up + tear-down', run: (w) => client(targets[w], CONNRATE), target: '>= 5,000/s' },
+  { name: '1-byte request/response (Node)', run: (w) => client(targets[w], PINGPONG), target: '>= 0.8 x Linux' },
+  { name: '1-byte request/response (C)', run: (w) => cClient(targets[w], ['rr', 'ADDR', 7, SECONDS]), target: '>= 0.8 x Linux' },
+  { name: 'conn set-up + tear-down (Node)', run: (w) => client(targets[w], CONNRATE), target: '>= 5,000/s' },
+  { name: 'conn set-up + tear-down (C)', run: (w) => cClient(targets[w], ['conn', 'ADDR', 9, SECONDS, 4]), target: '>= 5,000/s' },
   { name: `${IDLE} idle connections: memory`, run: (w) => idleMemory(w), target: '<= 20 KiB beyond buffers' },
   { name: 'ping -f (one in flight)', run: (w) => pingRate(w), target: '>= 15,000/s, or the TUN bound' },
 ];
@@ -212,6 +238,7 @@ demo.kill('SIGTERM');
 servers.kill('SIGTERM');
 await new Promise((r) => demo.on('exit', r));
 cleanup();
+rmSync(tmp, { recursive: true, force: true });
 writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, mtu: MTU, seconds: SECONDS, results }, null, 2));
 console.log(`\nbench: wrote ${values.json}`);
 process.exit(0);
