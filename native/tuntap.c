@@ -15,17 +15,19 @@
  *                                                    TCP segmentation offload (below)
  *   configure(name, addr, prefixLen, mtu, up)        kernel-side address/MTU/flags
  *   hwaddr(name) -> Buffer(6)                        kernel-side MAC (TAP)
- *   startPolling(fd, buf, meta, maxFrame, cb) -> h   cb(count) per batch;
- *                                                    meta[2i]=offset, meta[2i+1]=length
+ *   startPolling(fd, buf, meta, maxFrame, cb, vnet) -> h   cb(count, errno) per batch;
+ *                                                    meta[3i]=offset, meta[3i+1]=length,
+ *                                                    meta[3i+2]=1 if the checksum is vouched for
  *   stopPolling(h, cb)                               cb() once the fd is closed
  *   writeBatch(fd, buf, meta, count) -> n | -errno   frames written before an error
  *
  * Offload (IFF_VNET_HDR + TUNSETOFFLOAD TUN_F_CSUM|TUN_F_TSO4), as a virtio-net NIC
  * offers it: every frame both ways starts with a 10-byte struct virtio_net_hdr. The
  * kernel then hands us TCP segments of up to 64 KiB (one per write of its sender, not
- * cut to the MTU) whose checksum it left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM): we
- * complete the checksum here and strip the header, so JavaScript sees ordinary, valid
- * IPv4 packets. On the way out JavaScript writes the header itself (tun-device.ts).
+ * cut to the MTU) whose checksum it left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM). We strip
+ * the header and tell JavaScript, per frame, that the kernel vouches for the transport
+ * checksum (meta[3i+2] = 1), as a NIC's receive checksum offload would. On the way out
+ * JavaScript writes the header itself (tun-device.ts).
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -224,50 +226,16 @@ typedef struct {
 } poller_t;
 
 /*
- * The Internet checksum sum of b[0, len) (RFC 1071), folded, not complemented. Summed in
- * the machine's byte order eight bytes at a time and swapped at the end (RFC 1071 §2(B):
- * the sum does not depend on byte order).
+ * A frame read with offload on starts with a virtio_net_hdr. The kernel marks what it
+ * vouches for: NEEDS_CSUM (it produced the packet and left the transport checksum
+ * partial, for the "hardware" to finish) or DATA_VALID (it checked the checksum). Either
+ * way the payload came from kernel memory intact, so JavaScript may skip verifying it,
+ * as a stack trusts a NIC's receive checksum offload. Returns 1 for those, else 0.
  */
-static uint16_t sum16(const uint8_t *b, size_t len) {
-  uint64_t s = 0;
-  size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t w;
-    memcpy(&w, b + i, 8);
-    s += (w & 0xffffffffu) + (w >> 32);
-  }
-  for (; i + 2 <= len; i += 2) {
-    uint16_t w;
-    memcpy(&w, b + i, 2);
-    s += w;
-  }
-  if (i < len) {
-    uint16_t w = 0;
-    memcpy(&w, b + i, 1); /* the odd byte is the high half of a zero-padded word */
-    s += w;
-  }
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return ntohs((uint16_t)s);
-}
-
-/*
- * A frame read with offload on: b[0, len) is a virtio_net_hdr and the packet. Completes
- * a partial checksum (the field holds the pseudo-header sum; the kernel left the rest
- * to the "hardware", which is us). Returns 0, or -1 for a header we cannot honour.
- */
-static int finish_vnet(uint8_t *b, size_t len) {
+static int vnet_checksum_ok(const uint8_t *b) {
   struct virtio_net_hdr h;
-  if (len < sizeof h) return -1;
   memcpy(&h, b, sizeof h);
-  if (!(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) return 0;
-  uint8_t *pkt = b + sizeof h;
-  size_t plen = len - sizeof h;
-  size_t start = h.csum_start, field = (size_t)h.csum_start + h.csum_offset;
-  if (start >= plen || field + 2 > plen) return -1;
-  uint16_t c = (uint16_t)~sum16(pkt + start, plen - start);
-  pkt[field] = (uint8_t)(c >> 8);
-  pkt[field + 1] = (uint8_t)c;
-  return 0;
+  return (h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) != 0;
 }
 
 static void call_js(poller_t *p, napi_value cbv, size_t argc, napi_value *argv) {
@@ -308,12 +276,15 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       }
       if (r == 0) break;
       size_t hdr = 0;
+      int ok = 0;
       if (p->vnet) {
         hdr = sizeof(struct virtio_net_hdr);
-        if (finish_vnet(p->buf + off, (size_t)r) < 0) continue; /* malformed: dropped */
+        if ((size_t)r < hdr) continue; /* cannot happen with IFF_VNET_HDR; dropped */
+        ok = vnet_checksum_ok(p->buf + off);
       }
-      p->meta[2 * n] = (int32_t)(off + hdr);
-      p->meta[2 * n + 1] = (int32_t)((size_t)r - hdr);
+      p->meta[3 * n] = (int32_t)(off + hdr);
+      p->meta[3 * n + 1] = (int32_t)((size_t)r - hdr);
+      p->meta[3 * n + 2] = ok;
       n++;
       off += ((size_t)r + 7) & ~(size_t)7;
     }
@@ -355,7 +326,7 @@ static napi_value StartPolling(napi_env env, napi_callback_info info) {
   napi_value ab1, ab2;
   CHECK(napi_get_typedarray_info(env, argv[1], &t1, &len1, &d1, &ab1, &boff1));
   CHECK(napi_get_typedarray_info(env, argv[2], &t2, &len2, &d2, &ab2, &boff2));
-  if (t1 != napi_uint8_array || t2 != napi_int32_array || len2 < 2) {
+  if (t1 != napi_uint8_array || t2 != napi_int32_array || len2 < 3) {
     napi_throw_type_error(env, "EINVAL", "startPolling: buf must be a Uint8Array, meta an Int32Array");
     return NULL;
   }
@@ -366,7 +337,7 @@ static napi_value StartPolling(napi_env env, napi_callback_info info) {
   p->buf = d1;
   p->buf_len = len1;
   p->meta = d2;
-  p->max_batch = len2 / 2;
+  p->max_batch = len2 / 3;
   p->max_frame = max_frame;
   if (argc > 5) {
     bool vnet = false;

@@ -169,8 +169,8 @@ function tunBound() {
   sh(`ip netns add ${ns} && ip -n ${ns} link set lo up`);
   const addon = fileURLToPath(new URL('../build/Release/tuntap.node', import.meta.url));
   const src = `const a = require('${addon}'); const [fd, name] = a.open('tcpipb0', false); a.configure(name, (10 << 24) | (11 << 16) | 1, 24, 1500, true);
-const buf = new Uint8Array(1600 * 64), meta = new Int32Array(128), tm = new Int32Array(2);
-a.startPolling(fd, buf, meta, 1500, (n) => { for (let i = 0; i < n; i++) { const o = meta[2 * i], l = meta[2 * i + 1];
+const buf = new Uint8Array(1600 * 64), meta = new Int32Array(3 * 64), tm = new Int32Array(2);
+a.startPolling(fd, buf, meta, 1500, (n) => { for (let i = 0; i < n; i++) { const o = meta[3 * i], l = meta[3 * i + 1];
   if (buf[o] >> 4 !== 4 || buf[o + 9] !== 1 || buf[o + 20] !== 8) continue;
   for (let k = 0; k < 4; k++) { const t = buf[o + 12 + k]; buf[o + 12 + k] = buf[o + 16 + k]; buf[o + 16 + k] = t; }
   buf[o + 20] = 0; let c = ((buf[o + 22] << 8) | buf[o + 23]) + 0x0800; c = (c & 0xffff) + (c >> 16); buf[o + 22] = c >> 8; buf[o + 23] = c & 255;

@@ -57,7 +57,7 @@ export class Stack {
     this.route = new Route({ addr: config.addr, prefixLen: config.prefixLen, gateway: config.gateway });
     this.iface = device.medium === 'ethernet' ? new EthernetInterface(device, this.route, config.arp) : new IpInterface(device);
     this.ip = new Ipv4Layer(this.route, this.iface, rand, { mtu: device.mtu, reassembly: config.reassembly });
-    this.iface.deliverIp = (b, off, len, now) => this.ip.receive(b, off, len, now);
+    this.iface.deliverIp = (b, off, len, now, checksumOk) => this.ip.receive(b, off, len, now, checksumOk);
     this.udp = new UdpLayer(this.ip, rand);
     this.tcp = new TcpLayer(this.ip, rand, config.tcp);
     this.addPollable(this.tcp);
@@ -68,9 +68,9 @@ export class Stack {
   }
 
   /** One frame from the device. A throw while handling it is a bug: counted, logged, contained. */
-  receiveFrame(b: Uint8Array, off: number, len: number, now: number): void {
+  receiveFrame(b: Uint8Array, off: number, len: number, now: number, checksumOk = false): void {
     try {
-      this.iface.receiveFrame(b, off, len, now);
+      this.iface.receiveFrame(b, off, len, now, checksumOk);
     } catch (err) {
       this.counters.internalErrors++;
       this.onInternalError(err);
@@ -102,12 +102,12 @@ export class Stack {
   receiverFor(now: () => number, afterBatch: () => void): LinkReceiver {
     let batchNow = -1;
     return {
-      frame: (b, off, len) => {
+      frame: (b, off, len, checksumOk) => {
         if (batchNow < 0) {
           batchNow = now();
           this.tcp.beginBatch();
         }
-        this.receiveFrame(b, off, len, batchNow);
+        this.receiveFrame(b, off, len, batchNow, checksumOk === true);
       },
       batchEnd: () => {
         if (batchNow >= 0) {

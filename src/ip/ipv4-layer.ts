@@ -112,6 +112,12 @@ export class Ipv4Layer {
   curPayloadOff = 0;
   curPayloadLen = 0;
   curDst: Ipv4Addr = 0;
+  /**
+   * The device vouched for the transport checksum of the datagram being delivered
+   * (receive checksum offload): TCP and UDP skip verifying it. Never for reassembled or
+   * looped-back datagrams.
+   */
+  rxChecksumOk = false;
 
   constructor(
     readonly route: Route,
@@ -142,8 +148,17 @@ export class Ipv4Layer {
   }
 
   /** One IP datagram from the link. Never throws on any input. */
-  receive(b: Uint8Array, o: number, n: number, now: number): void {
+  receive(b: Uint8Array, o: number, n: number, now: number, checksumOk = false): void {
     this.counters.received++;
+    try {
+      this.rxChecksumOk = checksumOk;
+      this.receiveChecked(b, o, n, now);
+    } finally {
+      this.rxChecksumOk = false;
+    }
+  }
+
+  private receiveChecked(b: Uint8Array, o: number, n: number, now: number): void {
     const p = this.rx.reset(b, o, n);
     const bad = p.checkLen();
     if (bad !== null) return this.drop(bad, p);
@@ -166,6 +181,7 @@ export class Ipv4Layer {
       this.counters.fragmentsReceived++;
       const whole = this.reassembler.add(p, now);
       if (whole === null) return;
+      this.rxChecksumOk = false;
       this.counters.reassembled++;
       this.curHeader = whole.header;
       this.curHeaderOff = 0;

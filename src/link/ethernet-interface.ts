@@ -64,7 +64,7 @@ export type EthernetCounter = (typeof KEYS)[number];
 export class EthernetInterface implements NetInterface {
   readonly counters: CounterSet<EthernetCounter> = counters(KEYS);
   readonly limits: ArpLimits;
-  deliverIp: (b: Uint8Array, off: number, len: number, now: number) => void = () => {};
+  deliverIp: (b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean) => void = () => {};
   private readonly cache = new Map<Ipv4Addr, ArpEntry>();
   private readonly frame = new EthernetFrame();
   private readonly arp = new ArpPacket();
@@ -94,7 +94,7 @@ export class EthernetInterface implements NetInterface {
     }
     const type = f.etherType();
     if (type === ETHERTYPE_IPV4) {
-      this.deliverIp(b, f.payloadOffset(), f.payloadLen(), now);
+      this.deliverIp(b, f.payloadOffset(), f.payloadLen(), now, false);
     } else if (type === ETHERTYPE_ARP) {
       this.receiveArp(b, f.payloadOffset(), f.payloadLen(), now);
     } else {

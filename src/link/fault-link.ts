@@ -196,10 +196,10 @@ export class FaultLink implements LinkDevice {
   setReceiver(rx: LinkReceiver): void {
     this.receiver = rx;
     this.inner.setReceiver({
-      frame: (b, off, len) => {
+      frame: (b, off, len, checksumOk) => {
         if (!this.route(b, off, len, false)) {
           this.counters.passed++;
-          rx.frame(b, off, len);
+          rx.frame(b, off, len, checksumOk); // untouched: the device's word still holds
         }
       },
       batchEnd: () => rx.batchEnd(),

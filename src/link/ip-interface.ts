@@ -10,18 +10,18 @@ const KEYS = ['framesIn', 'framesOut', 'notIpv4'] as const;
 
 export class IpInterface implements NetInterface {
   readonly counters: CounterSet<(typeof KEYS)[number]> = counters(KEYS);
-  deliverIp: (b: Uint8Array, off: number, len: number, now: number) => void = () => {};
+  deliverIp: (b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean) => void = () => {};
 
   constructor(private readonly device: LinkDevice) {}
 
-  receiveFrame(b: Uint8Array, off: number, len: number, now: number): void {
+  receiveFrame(b: Uint8Array, off: number, len: number, now: number, checksumOk = false): void {
     this.counters.framesIn++;
     // A TUN device also carries IPv6; we speak IPv4 only, and count the rest.
     if (len === 0 || b[off]! >> 4 !== 4) {
       this.counters.notIpv4++;
       return;
     }
-    this.deliverIp(b, off, len, now);
+    this.deliverIp(b, off, len, now, checksumOk);
   }
 
   sendIp(b: Uint8Array, off: number, len: number, _nextHop: Ipv4Addr, _now: number, tso = 0): void {

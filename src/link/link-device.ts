@@ -7,8 +7,12 @@ export type Medium = 'ip' | 'ethernet';
 
 /** Where a device hands the frames it receives: one call per frame, then one per batch. */
 export interface LinkReceiver {
-  /** One frame in `b[off, off+len)`; valid only during the call. */
-  frame(b: Uint8Array, off: number, len: number): void;
+  /**
+   * One frame in `b[off, off+len)`; valid only during the call. `checksumOk`: the
+   * device vouches for the transport checksum (receive checksum offload), so the
+   * stack need not verify it.
+   */
+  frame(b: Uint8Array, off: number, len: number, checksumOk?: boolean): void;
   /** The batch that the preceding frame() calls belong to is complete. */
   batchEnd(): void;
 }

@@ -7,8 +7,8 @@ import type { IpOutput } from '../ip/ipv4-layer.js';
 
 export interface NetInterface extends IpOutput {
   /** Where received IP datagrams go (set by the stack once the IP layer exists). */
-  deliverIp: (b: Uint8Array, off: number, len: number, now: number) => void;
-  receiveFrame(b: Uint8Array, off: number, len: number, now: number): void;
+  deliverIp: (b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean) => void;
+  receiveFrame(b: Uint8Array, off: number, len: number, now: number, checksumOk?: boolean): void;
   poll(now: number): void;
   pollAt(): number | undefined;
   readonly counters: Record<string, number>;

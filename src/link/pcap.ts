@@ -106,9 +106,9 @@ export class PcapLink implements LinkDevice {
 
   setReceiver(rx: LinkReceiver): void {
     this.inner.setReceiver({
-      frame: (b, off, len) => {
+      frame: (b, off, len, checksumOk) => {
         this.writer.write(this.wallClock.now(), b, off, len);
-        rx.frame(b, off, len);
+        rx.frame(b, off, len, checksumOk);
       },
       batchEnd: () => rx.batchEnd(),
     });

@@ -89,7 +89,7 @@ export class TunDevice implements LinkDevice {
     this.maxFrame = this.tcpOffload ? VNET_HDR_LEN + 65535 : opts.mtu + (opts.medium === 'ethernet' ? 18 : 0);
     const slot = (this.maxFrame + 7) & ~7;
     this.rxBuf = new Uint8Array(slot * batch);
-    this.rxMeta = new Int32Array(2 * batch);
+    this.rxMeta = new Int32Array(3 * batch); // offset, length, checksum vouched for
     this.txBuf = new Uint8Array(slot * batch);
     this.txMeta = new Int32Array(2 * batch);
   }
@@ -140,7 +140,7 @@ export class TunDevice implements LinkDevice {
     this.counters.framesIn += count;
     const rx = this.receiver;
     const meta = this.rxMeta;
-    for (let i = 0; i < count; i++) rx.frame(this.rxBuf, meta[2 * i]!, meta[2 * i + 1]!);
+    for (let i = 0; i < count; i++) rx.frame(this.rxBuf, meta[3 * i]!, meta[3 * i + 1]!, meta[3 * i + 2] === 1);
     rx.batchEnd();
   }
 

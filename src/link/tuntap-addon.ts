@@ -11,7 +11,11 @@ export interface TunTapAddon {
   open(name: string, tap: boolean, offload?: boolean): [number, string];
   configure(name: string, addr: number, prefixLen: number, mtu: number, up: boolean): void;
   hwaddr(name: string): Buffer;
-  /** `vnet`: frames carry a virtio-net header, which the addon removes (completing partial checksums). */
+  /**
+   * meta holds 3 numbers per frame: offset, length, and 1 if the kernel vouches for the
+   * transport checksum. `vnet`: frames carry a virtio-net header, which the addon strips
+   * (its checksum flags give that third number; the checksum itself may be partial).
+   */
   startPolling(fd: number, buf: Uint8Array, meta: Int32Array, maxFrame: number, cb: (count: number, errno: number) => void, vnet?: boolean): object;
   stopPolling(handle: object, cb: () => void): void;
   writeBatch(fd: number, buf: Uint8Array, meta: Int32Array, count: number): number;
