@@ -194,6 +194,9 @@ export class TcpConnection {
   keepIntvlMs: number;
   keepCnt: number;
 
+  /** When we last sent a challenge ACK (RFC 5961 §7; -1: never). */
+  lastChallengeAckAt = -1;
+
   /** The error the application will be told (ECONNRESET, ETIMEDOUT, ECONNREFUSED). */
   error: TcpErrno | null = null;
   /** The listener an embryonic passive connection belongs to. */

@@ -16,7 +16,7 @@ export type InputDrop = 'dropOutOfWindow' | 'dropNoAck' | 'dropPaws' | 'dropRstN
 
 /** What input needs from the layer: the RFC 5961 §7 rate limit for challenge ACKs, and drop counters. */
 export interface InputEnv {
-  allowChallengeAck(now: number): boolean;
+  allowChallengeAck(c: TcpConnection, now: number): boolean;
   drop(reason: InputDrop): void;
 }
 
@@ -155,7 +155,7 @@ function trimToWindow(c: TcpConnection, s: Segment): void {
 }
 
 function sendChallengeAck(c: TcpConnection, now: number, env: InputEnv): void {
-  if (env.allowChallengeAck(now)) c.challengeAck(now);
+  if (env.allowChallengeAck(c, now)) c.challengeAck(now);
 }
 
 /** The RTT an echoed timestamp measures (RFC 7323 §4.1), in ms. */

@@ -32,6 +32,8 @@ import type { Tracer } from './trace.js';
 import { formatIpv4 } from '../ip/address.js';
 
 const log = logger('tcp');
+/** One challenge ACK per connection per this many ms (Linux net.ipv4.tcp_invalid_ratelimit). */
+export const CHALLENGE_ACK_INTERVAL_MS = 500;
 /** The most data one offloaded segment carries: an IPv4 datagram's 64 KiB less the largest headers. */
 const MAX_TSO_BYTES = 65535 - IPV4_HEADER_LEN - 60;
 
@@ -56,8 +58,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   private readonly cookies: SynCookies;
   private readonly pkt = new TcpPacket();
   private readonly seg = new Segment();
-  // RFC 5961 §7 (Linux tcp_challenge_ack_limit = 1000/s) and a limit on RSTs to closed ports.
-  readonly challengeLimit = new TokenBucket(1000, 100);
+  // A limit on RSTs to closed ports (and SYN cookies). Challenge ACKs are limited per
+  // connection instead (allowChallengeAck).
   readonly resetLimit = new TokenBucket(1000, 200);
   /** Trace events of every connection go here (null: tracing off; see trace.ts). */
   tracer: Tracer | null = null;
@@ -238,8 +240,18 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     this.counters[reason]++;
   }
 
-  allowChallengeAck(now: number): boolean {
-    if (this.challengeLimit.take(now)) return true;
+  /**
+   * RFC 5961 §7 asks for a limit on challenge ACKs. A limit shared by all connections is
+   * a side channel: an off-path attacker who exhausts it and counts the challenge ACKs
+   * he still gets learns whether some other connection just sent one, and from that its
+   * port and sequence numbers (CVE-2016-5696). So, as Linux does now, the limit is per
+   * connection: one challenge ACK per CHALLENGE_ACK_INTERVAL_MS (tcp_invalid_ratelimit).
+   */
+  allowChallengeAck(c: TcpConnection, now: number): boolean {
+    if (c.lastChallengeAckAt < 0 || now - c.lastChallengeAckAt >= CHALLENGE_ACK_INTERVAL_MS) {
+      c.lastChallengeAckAt = now;
+      return true;
+    }
     this.counters.challengeAcksRateLimited++;
     return false;
   }

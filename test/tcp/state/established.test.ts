@@ -66,7 +66,10 @@ describe('ESTABLISHED: RST (RFC 9293 §3.10.7.4 second, RFC 5961 §3.2)', () => 
     const h = socketEstablished();
     send(h, { flags: 'R', seq: R(2) });
     recv(h, [{ flags: 'A', seq: L(1), ack: R(1) }]);
-    send(h, { flags: 'RA', seq: R(LOCAL_WIN), ack: L(1) });
+    // RFC 5961 §7: at most one challenge ACK per connection per 500 ms (CHALLENGE_ACK_INTERVAL_MS).
+    send(h, { flags: 'RA', seq: R(LOCAL_WIN), ack: L(1) }, { time: 499 });
+    recvNothing(h, { time: 499 });
+    send(h, { flags: 'RA', seq: R(LOCAL_WIN), ack: L(1) }, { time: 500 });
     recv(h, [{ flags: 'A', seq: L(1), ack: R(1) }]);
     expect(h.conn.state).toBe('ESTABLISHED');
     expect(h.conn.error).toBeNull();
