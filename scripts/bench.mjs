@@ -6,7 +6,9 @@
 // sockets. Each row runs for a bounded time. Prints a table; writes bench-results.json.
 // Request/response and connection rate run twice: with a Node client, and with a small C
 // client (scripts/loadgen.c, compiled here with cc) so that the client is not the bound.
-//   npm run bench [-- --seconds 5 --mtu 1500 --json FILE]
+//   npm run bench [-- --seconds 3 --repeat 3 --mtu 1500 --offload on|off --json FILE]
+// Figures on a shared machine drift by a factor of two between minutes, so each row is
+// measured --repeat times, stack and Linux alternately, and the medians are compared.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,8 +16,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, mtu: { type: 'string', default: '1500' }, json: { type: 'string', default: 'bench-results.json' }, idle: { type: 'string', default: '10000' } } });
+const { values } = parseArgs({ options: { offload: { type: 'string', default: 'on' }, repeat: { type: 'string', default: '3' }, seconds: { type: 'string', default: '3' }, mtu: { type: 'string', default: '1500' }, json: { type: 'string', default: 'bench-results.json' }, idle: { type: 'string', default: '10000' } } });
 const SECONDS = Number(values.seconds);
+const REPEAT = Math.max(1, Number(values.repeat));
 const MTU = Number(values.mtu);
 const IDLE = Number(values.idle);
 if (process.getuid?.() !== 0) {
@@ -55,7 +58,7 @@ console.log('ready');
 const servers = spawn('ip', ['netns', 'exec', linuxB, 'bash', '-c', `ulimit -n $(ulimit -Hn); exec ${node} -e "$0"`, SERVERS], { stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((r) => servers.stdout.once('data', r));
 
-const demo = spawn(node, [bin, 'demo', '--netns', stackNs, '--mtu', String(MTU)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const demo = spawn(node, [bin, 'demo', '--netns', stackNs, '--mtu', String(MTU), '--offload', values.offload], { stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((resolve, reject) => {
   let out = '';
   demo.stdout.on('data', (d) => { out += d; if (/^ready$/m.test(out)) resolve(); });
@@ -214,15 +217,29 @@ const rows = [
   { name: '1-byte request/response (C)', run: (w) => cClient(targets[w], ['rr', 'ADDR', 7, SECONDS]), target: '>= 0.8 x Linux' },
   { name: 'conn set-up + tear-down (Node)', run: (w) => client(targets[w], CONNRATE), target: '>= 5,000/s' },
   { name: 'conn set-up + tear-down (C)', run: (w) => cClient(targets[w], ['conn', 'ADDR', 9, SECONDS, 4]), target: '>= 5,000/s' },
-  { name: `${IDLE} idle connections: memory`, run: (w) => idleMemory(w), target: '<= 20 KiB beyond buffers' },
+  { name: `${IDLE} idle connections: memory`, run: (w) => idleMemory(w), target: '<= 20 KiB beyond buffers', once: true },
   { name: 'ping -f (one in flight)', run: (w) => pingRate(w), target: '>= 15,000/s, or the TUN bound' },
 ];
 
-console.log(`bench: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, MTU ${MTU}, ${SECONDS} s per row\n`);
+console.log(`bench: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, MTU ${MTU}, offload ${values.offload}, ${SECONDS} s per measurement, median of ${REPEAT} (stack and Linux alternately)\n`);
+
+/** The run whose value is the median of `runs` (errors only if every run failed); `runs` lists every value. */
+function median(runs) {
+  const ok = runs.filter((r) => typeof r.value === 'number').sort((a, b) => a.value - b.value);
+  if (ok.length === 0) return runs[0];
+  return { ...ok[Math.floor((ok.length - 1) / 2)], runs: runs.map((r) => (typeof r.value === 'number' ? Math.round(r.value * 100) / 100 : null)) };
+}
+
 const results = [];
 for (const row of rows) {
-  const stack = await row.run('stack');
-  const linux = await row.run('linux');
+  const s = [];
+  const l = [];
+  for (let i = 0; i < (row.once ? 1 : REPEAT); i++) {
+    s.push(await row.run('stack'));
+    l.push(await row.run('linux'));
+  }
+  const stack = median(s);
+  const linux = median(l);
   const ratio = stack.value && linux.value ? stack.value / linux.value : null;
   results.push({ row: row.name, stack, linux, ratio, target: row.target });
   const f = (x) => (x?.value === undefined ? `error: ${x?.error ?? '?'}` : `${x.value >= 100 ? Math.round(x.value).toLocaleString('en') : x.value.toFixed(2)} ${x.unit}`);
@@ -230,7 +247,9 @@ for (const row of rows) {
 }
 
 // The TUN hop's own bound on ping, for the last row's comparison.
-const bound = await tunBound();
+const bounds = [];
+for (let i = 0; i < REPEAT; i++) bounds.push(await tunBound());
+const bound = median(bounds);
 results.push({ row: 'ping -f through a bare TUN responder (the bound)', stack: bound, linux: null, ratio: null, target: '-' });
 console.log(`${'ping -f, bare TUN responder (bound)'.padEnd(34)} ${bound.value ? Math.round(bound.value).toLocaleString('en') + ' round trips/s' : 'error'}   (stack/bound ${(results.find((r) => r.row.startsWith('ping'))?.stack.value / bound.value).toFixed(2)})`);
 
@@ -239,6 +258,6 @@ servers.kill('SIGTERM');
 await new Promise((r) => demo.on('exit', r));
 cleanup();
 rmSync(tmp, { recursive: true, force: true });
-writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, mtu: MTU, seconds: SECONDS, results }, null, 2));
+writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, mtu: MTU, offload: values.offload, seconds: SECONDS, repeat: REPEAT, results }, null, 2));
 console.log(`\nbench: wrote ${values.json}`);
 process.exit(0);
