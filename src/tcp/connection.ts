@@ -351,13 +351,13 @@ export class TcpConnection {
     this.out.touch(this);
   }
 
-  /** ABORT (§3.10.5): RST to the peer if it knows of us, then CLOSED. */
-  abort(now: number, why = 'abort'): void {
+  /** ABORT (§3.10.5): RST to the peer if it knows of us, then CLOSED (telling the application `error`, if given). */
+  abort(now: number, why = 'abort', error: TcpErrno | null = null): void {
     if (this.isClosed()) return;
     if (this.state !== 'LISTEN' && this.state !== 'SYN-SENT' && this.state !== 'TIME-WAIT') {
       this.out.writeSegment(this, this.sndMax, RST | ACK, 0, 0, null, now);
     }
-    this.closeNow(why);
+    this.closeNow(why, error);
   }
 
   /** Enters CLOSED, clears every timer and frees the buffers' contents. */
@@ -804,7 +804,9 @@ export class TcpConnection {
     }
     if (this.finWait2At >= 0 && now >= this.finWait2At) {
       if (tr) this.trace({ ev: 'timer', kind: 'fin-wait-2' });
-      this.closeNow('orphaned FIN-WAIT-2 timed out');
+      // Linux resets the connection here (tcp_keepalive_timer: tcp_send_active_reset), so
+      // a peer that is still there, half-open, learns that we are gone.
+      this.abort(now, 'orphaned FIN-WAIT-2 timed out');
       return;
     }
     if (this.rtoAt >= 0 && now >= this.rtoAt) {
@@ -926,7 +928,9 @@ export class TcpConnection {
       return;
     }
     if (this.keepaliveSent >= this.keepCnt) {
-      this.closeNow(`no answer to ${this.keepaliveSent} keepalive probes`, 'ETIMEDOUT');
+      // A RST as Linux sends (tcp_keepalive_timer): if the peer lives but cannot answer,
+      // it still learns the connection is gone.
+      this.abort(now, `no answer to ${this.keepaliveSent} keepalive probes`, 'ETIMEDOUT');
       return;
     }
     this.keepaliveSent++;
