@@ -18,7 +18,7 @@ const READ_CHUNK = 64 * 1024;
 export class TcpStream extends Duplex {
   private reading = false;
   private idleMs = 0;
-  private idleTimer: NodeJS.Timeout | null = null;
+  private idleTimer: { cancel(): void } | null = null;
 
   constructor(readonly sock: StreamSocket) {
     super({ allowHalfOpen: true });
@@ -115,13 +115,16 @@ export class TcpStream extends Duplex {
   private touch(): void {
     this.clearIdle();
     if (this.idleMs > 0 && !this.destroyed) {
-      this.idleTimer = setTimeout(() => this.emit('timeout'), this.idleMs);
-      this.idleTimer.unref();
+      // On the stack's clock, not a real timer: deterministic under the simulator.
+      this.idleTimer = this.sock.timer(this.idleMs, () => {
+        this.idleTimer = null;
+        this.emit('timeout');
+      });
     }
   }
 
   private clearIdle(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer?.cancel();
     this.idleTimer = null;
   }
 

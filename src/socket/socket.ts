@@ -38,6 +38,11 @@ export abstract class Socket {
     return `fd ${this.fd} (${this.describe()})`;
   }
 
+  /** A one-shot timer on the stack's clock, for the layers above (idle timeouts). */
+  timer(ms: number, fn: () => void): { cancel(): void } {
+    return stackTimer(this.host, ms, fn);
+  }
+
   protected error(code: Errno, syscall: string, detail?: string): SocketError {
     return new SocketError(code, syscall, this.who(), detail);
   }
@@ -120,6 +125,13 @@ export abstract class Socket {
       }
     });
   }
+}
+
+/** A one-shot timer on the stack's clock (so that it is deterministic under simulation). */
+export function stackTimer(host: SocketHost, ms: number, fn: () => void): { cancel(): void } {
+  const t = host.timers.add(host.now() + ms, fn);
+  host.wake(); // the runtime re-arms its one timer for the new deadline
+  return t;
 }
 
 export function describeEnds(proto: string, la: number, lp: number, ra: number, rp: number): string {

@@ -281,6 +281,32 @@ describe('Node-style streams over the stack', () => {
     server.close();
   });
 
+  it("setTimeout emits 'timeout' after that much idle time on the stack's clock; activity restarts it", async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const server = createServer(b.api, (s: TcpStream) => s.pipe(s)); // echo
+    server.listen(7);
+    await net.runFor(1);
+    const c = connect(a.api, 7, '10.7.0.2');
+    await net.until(new Promise((r) => c.once('connect', r)));
+    c.on('data', () => {});
+    const fired: number[] = [];
+    const t0 = net.clock.now();
+    c.setTimeout(1000, () => fired.push(net.clock.now() - t0));
+    await net.runFor(600);
+    c.write('x'); // activity at 600 ms: the idle period starts again
+    await net.runFor(999);
+    expect(fired).toEqual([]);
+    await net.runFor(2000);
+    expect(fired).toHaveLength(1);
+    expect(fired[0]).toBeGreaterThanOrEqual(1600);
+    expect(fired[0]).toBeLessThanOrEqual(1650); // the echo's data counts as activity too
+    c.setTimeout(0); // off
+    await net.runFor(5000);
+    expect(fired).toHaveLength(1);
+    c.destroy();
+    server.close();
+  });
+
   it("Node's own http.Server serves over the stack, keep-alive included", async () => {
     const { net, a, b } = SimNetwork.pair();
     let requests = 0;
