@@ -81,7 +81,8 @@ export class Stack {
     try {
       this.iface.poll(now);
       this.ip.poll(now);
-      for (const p of this.pollables) p.poll(now);
+      const ps = this.pollables;
+      for (let i = 0; i < ps.length; i++) ps[i]!.poll(now);
     } catch (err) {
       this.counters.internalErrors++;
       this.onInternalError(err);
@@ -90,11 +91,13 @@ export class Stack {
 
   pollAt(): number | undefined {
     let t = this.iface.pollAt();
-    const consider = (x: number | undefined): void => {
-      if (x !== undefined && (t === undefined || x < t)) t = x;
-    };
-    consider(this.ip.pollAt());
-    for (const p of this.pollables) consider(p.pollAt());
+    const x = this.ip.pollAt();
+    if (x !== undefined && (t === undefined || x < t)) t = x;
+    const ps = this.pollables;
+    for (let i = 0; i < ps.length; i++) {
+      const y = ps[i]!.pollAt();
+      if (y !== undefined && (t === undefined || y < t)) t = y;
+    }
     return t;
   }
 

@@ -67,7 +67,9 @@ export function sumBytes(b: Uint8Array, off: number, len: number, acc = 0): numb
   }
   while (i < end) s += w[i++]!;
   // The sum of little-endian words, folded, is the big-endian sum with its bytes swapped.
-  const le = fold(s);
+  // (Folded inline: passing the large double `s` to a call would box it.)
+  while (s > 0xffff) s = (s % 0x10000) + Math.floor(s / 0x10000);
+  const le = s;
   const be = ((le & 0xff) << 8) | (le >>> 8);
   const rest = len & 3;
   return rest === 0 ? acc + be : sumBytesSlow(b, off + len - rest, rest, acc + be);

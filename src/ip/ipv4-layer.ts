@@ -289,7 +289,8 @@ export class Ipv4Layer {
 
   /** Timers (reassembly) and the loopback queue. */
   poll(now: number): void {
-    this.reassembler.poll(now, (head) => this.icmp.sendReassemblyTimeout(head, now));
+    // (Only with fragments pending: the closure and the iteration cost an allocation per poll.)
+    if (this.reassembler.datagramsInProgress > 0) this.reassembler.poll(now, (head) => this.icmp.sendReassemblyTimeout(head, now));
     while (this.loopbackQueue.length > 0) {
       const pkt = this.loopbackQueue.shift()!;
       this.counters.received++;
@@ -299,7 +300,7 @@ export class Ipv4Layer {
 
   pollAt(): number | undefined {
     if (this.loopbackQueue.length > 0) return 0;
-    return this.reassembler.pollAt();
+    return this.reassembler.datagramsInProgress > 0 ? this.reassembler.pollAt() : undefined;
   }
 
   get reassembly(): { datagrams: number; bytes: number } {

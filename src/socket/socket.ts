@@ -79,11 +79,14 @@ export abstract class Socket {
   protected notify(): void {
     if (this.notifyQueued || this.waiters.size === 0) return;
     this.notifyQueued = true;
-    queueMicrotask(() => {
-      this.notifyQueued = false;
-      for (const w of [...this.waiters]) w();
-    });
+    queueMicrotask(this.runWaiters);
   }
+
+  /** Prebound (no closure per notify, which is per received segment). */
+  private readonly runWaiters = (): void => {
+    this.notifyQueued = false;
+    for (const w of [...this.waiters]) w();
+  };
 
   /**
    * Runs `attempt` now, and again on each notify(), until it returns a value or throws.

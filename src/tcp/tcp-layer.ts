@@ -85,14 +85,22 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     return this.ip.mtu - IPV4_HEADER_LEN - 20;
   }
 
+  /**
+   * The demultiplexing key: 14 bits of the local port and the remote port, so that it
+   * stays a small integer (V8 boxes larger ones, an allocation per lookup); find()
+   * compares the full ports.
+   */
   private key(localPort: number, remotePort: number): number {
-    return ((localPort << 16) | remotePort) >>> 0;
+    return ((localPort & 0x3fff) << 16) | remotePort;
   }
 
   private find(localAddr: Ipv4Addr, localPort: number, remoteAddr: Ipv4Addr, remotePort: number): TcpConnection | undefined {
     const list = this.byPorts.get(this.key(localPort, remotePort));
     if (!list) return undefined;
-    for (const c of list) if (c.remoteAddr === remoteAddr && c.localAddr === localAddr) return c;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      if (c.remotePort === remotePort && c.localPort === localPort && c.remoteAddr === remoteAddr && c.localAddr === localAddr) return c;
+    }
     return undefined;
   }
 
@@ -139,24 +147,32 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   // ------------------------------------------------------------ timers
 
   /** Connections whose timers may have changed since the heap last heard of them. */
-  private readonly touched = new Set<TcpConnection>();
+  // (An array and a flag per connection, not a Set: clearing a long-lived Set allocates.)
+  private readonly touched: TcpConnection[] = [];
   private readonly timers = new TimerHeap<TcpConnection>();
 
   touch(c: TcpConnection): void {
-    this.touched.add(c);
+    if (c.touchPending) return;
+    c.touchPending = true;
+    this.touched.push(c);
   }
 
   private settleTimers(): void {
-    if (this.touched.size === 0) return;
-    for (const c of this.touched) this.timers.schedule(c, c.isClosed() ? -1 : c.nextTimer());
-    this.touched.clear();
+    const t = this.touched;
+    if (t.length === 0) return;
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i]!;
+      c.touchPending = false;
+      this.timers.schedule(c, c.isClosed() ? -1 : c.nextTimer());
+    }
+    t.length = 0;
     if (this.timers.size > 2 * this.connections.size + 1024) this.timers.compact();
   }
 
   // ------------------------------------------------------------ ACK coalescing
 
   private inBatch = false;
-  private readonly pendingAcks = new Set<TcpConnection>();
+  private readonly pendingAcks: TcpConnection[] = [];
 
   /** Frames of one device batch are about to arrive. */
   beginBatch(): void {
@@ -173,16 +189,24 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   deferAck(c: TcpConnection): boolean {
     if (!this.inBatch) return false;
-    this.pendingAcks.add(c);
+    if (!c.ackPending) {
+      c.ackPending = true;
+      this.pendingAcks.push(c);
+    }
     return true;
   }
 
   /** The batch is over: send the ACKs it deferred. */
   endBatch(now: number): void {
     this.inBatch = false;
-    if (this.pendingAcks.size === 0) return;
-    for (const c of this.pendingAcks) if (c.ackNow && !c.isClosed()) c.output(now);
-    this.pendingAcks.clear();
+    const p = this.pendingAcks;
+    if (p.length === 0) return;
+    for (let i = 0; i < p.length; i++) {
+      const c = p[i]!;
+      c.ackPending = false;
+      if (c.ackNow && !c.isClosed()) c.output(now);
+    }
+    p.length = 0;
   }
 
   /** Every listener (for `tcpip stat`). */
