@@ -76,6 +76,9 @@ export class TcpConnection {
   id = 0;
   /** The time of this connection's entry in the layer's timer heap (-1: none). */
   heapAt = -1;
+  /** On the layer's lists of connections whose timers changed, and with an ACK deferred to the batch's end. */
+  touchPending = false;
+  ackPending = false;
   // --- identity
   localAddr: Ipv4Addr = 0;
   localPort = 0;
@@ -175,6 +178,8 @@ export class TcpConnection {
   cc: CongestionControl;
   dupAcks = 0;
   inRecovery = false;
+  /** Recovering from a retransmission timeout (RFC 8985 §6.3) until SND.UNA reaches `recover`. */
+  rtoRecovery = false;
   recover = 0;
   lastSendAt = 0;
   lastRecvAt = 0;
@@ -655,6 +660,8 @@ export class TcpConnection {
       if (len < 0) return;
       if (this.out.tracer) this.trace({ ev: 'retransmit', why: 'fast', rseq: seqDiff(seq, this.iss) });
       this.sendSegment(seq, len, (fin && len === dataLen ? FIN : 0) | this.pushFor(seq, len), now);
+      // The head resent: it gets a whole RTO from now (Linux tcp_xmit_retransmit_queue).
+      if (seq === this.sndUna) this.rtoAt = now + this.rtt.rto;
     }
   }
 
@@ -666,6 +673,7 @@ export class TcpConnection {
   /** Enters fast recovery (RFC 5681 §3.2, RFC 6675 §5 with SACK, RFC 6582 without). */
   enterRecovery(now: number): void {
     this.stats.fastRetransmits++;
+    this.rack.tlpActive = false; // RFC 8985 §7.1: recovery ends a probe episode
     this.cc.onFastRetransmit(this.inFlight(), now);
     this.inRecovery = true;
     this.recover = this.sndMax;
@@ -696,12 +704,15 @@ export class TcpConnection {
    * may yet be, and starts recovery when something was lost.
    */
   rackDetect(now: number): void {
-    const reo = this.rack.reoWnd(this.inRecovery, this.rtx.sackedSegs, this.rtt.srtt);
+    // Segments SACKed: records, or MSSes for records of many (segmentation offload).
+    const segs = Math.max(this.rtx.sackedSegs, Math.floor(this.rtx.sackedBytes / this.dataMss()));
+    const reo = this.rack.reoWnd(this.inRecovery || this.rtoRecovery, segs, this.rtt.srtt);
     const lost = this.rack.detectLoss(this.rtx, reo, now);
     this.rackAt = this.rack.timeout > 0 ? now + this.rack.timeout : -1;
     if (lost === 0) return;
     this.stats.rackLost += lost;
-    if (!this.inRecovery && this.sndNxt === this.sndMax && this.isSynchronizedData()) this.enterRecovery(now);
+    // A loss found while recovering from a timeout belongs to that episode: resent, no new reduction.
+    if (!this.inRecovery && !this.rtoRecovery && this.sndNxt === this.sndMax && this.isSynchronizedData()) this.enterRecovery(now);
   }
 
   /**
@@ -709,20 +720,21 @@ export class TcpConnection {
    * loss probe, unless recovery is under way or a probe is already outstanding.
    */
   armTlp(now: number): void {
-    if (!this.sackOk || this.inRecovery || this.rack.tlpActive || this.sndNxt !== this.sndMax || this.rtoAt < 0 || !this.isSynchronizedData()) {
+    // Only in the "open" state (Linux TCP_CA_Open): no recovery, nothing SACKed.
+    if (!this.sackOk || this.inRecovery || this.rtoRecovery || this.rack.tlpActive || this.rtx.sackedBytes > 0 || this.sndNxt !== this.sndMax || this.rtoAt < 0 || !this.isSynchronizedData()) {
       this.tlpAt = -1;
       return;
     }
     const flightSegs = Math.ceil(this.inFlight() / this.dataMss());
     const rtoLeft = this.rtoAt - now;
-    const pto = this.rack.pto(this.rtt.srtt, this.rtt.samples > 0, flightSegs, rtoLeft);
-    this.tlpAt = pto < rtoLeft ? now + pto : -1;
+    // RFC 8985 §7.2: never later than the RTO would fire; the probe then goes instead.
+    this.tlpAt = now + Math.min(this.rack.pto(this.rtt.srtt, this.rtt.samples > 0, flightSegs, Infinity), rtoLeft);
   }
 
   /** RFC 8985 §7.3: the probe timer fired: send new data if the window allows, else the last segment again. */
   private onTlp(now: number): void {
     this.tlpAt = -1;
-    if (!this.sackOk || this.inRecovery || this.rack.tlpActive || this.inFlight() === 0 || this.sndNxt !== this.sndMax || !this.isSynchronizedData()) return;
+    if (!this.sackOk || this.inRecovery || this.rtoRecovery || this.rack.tlpActive || this.inFlight() === 0 || this.sndNxt !== this.sndMax || !this.isSynchronizedData()) return;
     const mss = this.dataMss();
     const unsent = this.unsent();
     const room = this.sndWnd - this.inFlight();
@@ -763,7 +775,8 @@ export class TcpConnection {
       r.tlpActive = false;
     } else if (seqGt(ack, r.tlpEndSeq)) {
       r.tlpActive = false;
-      this.cc.onFastRetransmit(this.inFlight(), now);
+      // From the window before the loss (SND.UNA has moved already; Linux's ssthresh hooks use cwnd).
+      this.cc.onFastRetransmit(Math.max(this.inFlight(), this.cc.cwnd), now);
       this.cc.cwnd = this.cc.ssthresh;
       this.traceCwnd();
     } else if (!advanced && !sacked) {
@@ -809,6 +822,11 @@ export class TcpConnection {
       this.abort(now, 'orphaned FIN-WAIT-2 timed out');
       return;
     }
+    // A tail loss probe due with the RTO goes instead of it (RFC 8985 §7.2; the probe re-arms the RTO).
+    if (this.tlpAt >= 0 && now >= this.tlpAt) {
+      if (tr) this.trace({ ev: 'timer', kind: 'tlp' });
+      this.onTlp(now);
+    }
     if (this.rtoAt >= 0 && now >= this.rtoAt) {
       if (tr) this.trace({ ev: 'timer', kind: 'rto' });
       this.onRetransmitTimeout(now);
@@ -819,10 +837,6 @@ export class TcpConnection {
       this.rackAt = -1;
       this.rackDetect(now);
       this.output(now);
-    }
-    if (this.tlpAt >= 0 && now >= this.tlpAt) {
-      if (tr) this.trace({ ev: 'timer', kind: 'tlp' });
-      this.onTlp(now);
     }
     if (this.isClosed()) return;
     if (this.persistAt >= 0 && now >= this.persistAt) {
@@ -878,15 +892,29 @@ export class TcpConnection {
     this.cc.onRto(this.inFlight(), now);
     this.inRecovery = false;
     this.dupAcks = 0;
-    // Go back to SND.UNA; what the peer SACKed is skipped unless it reneged (RFC 2018 §8).
-    this.rtx.onTimeout();
     this.rack.resetTlp();
     this.rackAt = this.tlpAt = -1;
     if (this.out.tracer) {
       this.trace({ ev: 'retransmit', why: 'rto', rseq: seqDiff(this.sndUna, this.iss) });
       this.traceCwnd();
     }
-    // Go back to SND.UNA and send again from there (SYN, data and FIN alike).
+    if (this.sackOk && !synUnacked && this.sndWnd > 0 && this.rtx.count > 0) {
+      // RFC 8985 §6.3: every segment not SACKed is now lost (SACK marks go too if the
+      // peer reneged, RFC 2018 §8), and they are resent lowest first as the window
+      // allows; RACK keeps watching them, so a lost resend is repaired without another
+      // timeout. One loss episode until SND.MAX is acknowledged (RFC 6582 §3.2).
+      this.rtx.markAllLost();
+      this.rtoRecovery = true;
+      this.recover = this.sndMax;
+      this.retransmitLost(now, true);
+      this.output(now);
+      if (this.rtoAt < 0) this.rtoAt = now + this.rtt.rto;
+      return;
+    }
+    // Without SACK (or with a closed window, which the persist timer will probe): go back
+    // to SND.UNA and send again from there (SYN, data and FIN alike); what the peer SACKed
+    // is skipped unless it reneged (RFC 2018 §8).
+    this.rtx.onTimeout();
     this.sndNxt = this.sndUna;
     // An unacknowledged FIN is sent again after the data before it.
     if (this.finSeq !== -1 && !seqLt(this.finSeq, this.sndUna)) this.finSeq = -1;

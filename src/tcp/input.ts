@@ -326,15 +326,27 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
   let spaceFreed = false;
   const o = s.opts;
   const advances = seqGt(a, c.sndUna);
-  // RFC 2883: a first SACK block below the ACK, or inside the second, reports a duplicate.
-  const dsack = c.sackOk && o.sackCount > 0 && (seqLe(o.sack[1]!, a) || (o.sackCount > 1 && seqGe(o.sack[0]!, o.sack[2]!) && seqLe(o.sack[1]!, o.sack[3]!)));
+  // RFC 2883: a first SACK block starting below the ACK, or inside the second, reports a
+  // duplicate (Linux tcp_check_dsack tests the start, as here).
+  const dsack = c.sackOk && o.sackCount > 0 && (seqLt(o.sack[0]!, a) || (o.sackCount > 1 && seqGe(o.sack[0]!, o.sack[2]!) && seqLe(o.sack[1]!, o.sack[3]!)));
   let newlySacked = 0;
   if (c.sackOk && seqLe(a, c.sndMax)) {
     // RACK (RFC 8985 §6.2 steps 1-3): every segment this ACK delivers, cumulatively or by
     // SACK (RFC 2018 §5), updates the RACK state.
     c.rack.beginAck(c.tsOk && o.hasTimestamps && o.tsEcr !== 0 ? (o.tsEcr - c.tsOffset) >>> 0 : -1);
     if (advances) c.rtx.ackTo(a, c.rack, now);
-    for (let k = 0; k < o.sackCount; k++) newlySacked += c.rtx.sack(o.sack[2 * k]!, o.sack[2 * k + 1]!, c.rack, now);
+    // Lowest block first (as Linux sorts them): RFC 2018 puts the newest block first, and
+    // taking a lower block after a higher one would look like reordering to RACK.
+    let done = 0;
+    for (let n = 0; n < o.sackCount; n++) {
+      let k = -1;
+      for (let j = 0; j < o.sackCount; j++) {
+        if (done & (1 << j)) continue;
+        if (k < 0 || seqLt(o.sack[2 * j]!, o.sack[2 * k]!)) k = j;
+      }
+      done |= 1 << k;
+      newlySacked += c.rtx.sack(o.sack[2 * k]!, o.sack[2 * k + 1]!, c.rack, now);
+    }
     if (dsack) c.rack.onDsack(advances ? a : c.sndUna, c.sndNxt);
   }
   const wnd = s.wnd << c.sndWscale;
@@ -371,7 +383,11 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
       }
       // (With SACK, output() retransmits whatever RACK has judged lost.)
     } else if (cwndLimited) {
-      c.cc.onAck(dataAcked, now);
+      c.cc.onAck(dataAcked, now); // (after a timeout too: slow start from the loss window)
+    }
+    if (c.rtoRecovery && seqGe(a, c.recover)) {
+      c.rtoRecovery = false;
+      c.rack.onRecoveryEnd();
     }
     c.dupAcks = 0;
     // RFC 6298 (5.2, 5.3): stop the timer when all is acknowledged, else restart it.
@@ -384,7 +400,9 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
     // Without SACK, DupThresh duplicate ACKs start recovery (with SACK, RACK decides; the
     // count still serves a peer that negotiated SACK but sends no blocks). Not while going
     // back after a timeout: SND.NXT < SND.MAX then, and the go-back resend is under way.
-    if (c.dupAcks === 3 && !c.inRecovery && c.sndNxt === c.sndMax && (!c.sackOk || c.rtx.sackedSegs === 0)) {
+    // (A D-SACK is not a duplicate ACK for this purpose: RFC 6675 §2 counts only ACKs that
+    // SACK new data, and with SACK those go through RACK.)
+    if (c.dupAcks === 3 && !c.inRecovery && !c.rtoRecovery && c.sndNxt === c.sndMax && (!c.sackOk || (c.rtx.sackedSegs === 0 && o.sackCount === 0))) {
       c.enterRecovery(now);
       if (log.enabled) log(`${c.describe()} fast retransmit at ${c.sndUna}`);
     } else if (c.inRecovery && c.dupAcks > 3 && !c.sackOk) {

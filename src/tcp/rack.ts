@@ -15,7 +15,7 @@
  * Pure state and arithmetic; the connection does the sending.
  */
 import { LOST, RETRANS, SACKED, type DeliverySink, type RetransmitQueue } from './retransmit-queue.js';
-import { seqGe, seqGt } from './seq.js';
+import { seqGe, seqGt, seqLt } from './seq.js';
 
 /** RFC 8985 §6.2 (and RFC 6675 DupThresh): this many SACKed segments with no reordering seen means loss at once. */
 export const DUP_THRESH = 3;
@@ -76,9 +76,12 @@ export class Rack implements DeliverySink {
     const rtt = now - xmitTs;
     // Step 2: an ACK of a retransmitted segment may be for the original; skip it when the
     // echo predates the retransmission or the RTT is implausibly short.
-    if (retransmitted && ((this.echoMs >= 0 && this.echoMs < Math.floor(xmitTs)) || rtt < this.minRtt)) return;
-    this.rtt = rtt;
+    // (The echo is 32 bits of our ms clock: compared as sequence numbers, it survives wrap.)
+    if (retransmitted && ((this.echoMs >= 0 && seqLt(this.echoMs, Math.floor(xmitTs) >>> 0)) || rtt < this.minRtt)) return;
     if (this.xmitTs < 0 || sentAfter(xmitTs, endSeq, this.xmitTs, this.endSeq)) {
+      // RACK.rtt is that of the RACK segment itself (Linux tcp_rack_advance), not of
+      // whichever delivered segment happened to be processed last.
+      this.rtt = rtt;
       this.xmitTs = xmitTs;
       this.endSeq = endSeq;
       this.rackRetrans = retransmitted;

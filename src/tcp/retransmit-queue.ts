@@ -178,6 +178,20 @@ export class RetransmitQueue {
     if (reneged) this.sackedBytes = this.sackedSegs = 0;
   }
 
+  /**
+   * After a retransmission timeout (RFC 8985 §6.3): every record not SACKed is lost. If
+   * the first record is SACKed the peer reneged (RFC 2018 §8): SACK marks go and all is lost.
+   */
+  markAllLost(): void {
+    const reneged = this.count > 0 && (this.fl[this.head]! & SACKED) !== 0;
+    for (let k = this.head; k < this.tail; k++) {
+      this.account(k, -1);
+      if (reneged) this.fl[k] = this.fl[k]! & ~SACKED;
+      if ((this.fl[k]! & SACKED) === 0) this.fl[k] = this.fl[k]! | LOST;
+      this.account(k, 1);
+    }
+  }
+
   /** The first record at or after index `from` that is lost and waiting, or -1. */
   nextLost(from: number): number {
     for (let k = this.head + from; k < this.tail; k++) if ((this.fl[k]! & (LOST | SACKED)) === LOST) return k - this.head;

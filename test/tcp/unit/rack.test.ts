@@ -66,15 +66,15 @@ describe('RACK.reo_wnd (RFC 8985 §6.2 step 4)', () => {
 });
 
 describe('RACK update (RFC 8985 §6.2 steps 1-3)', () => {
-  it('keeps the most recently sent delivered segment; RACK.rtt follows every accepted delivery', () => {
+  it('keeps the most recently sent delivered segment; RACK.rtt is that segment\'s (Linux tcp_rack_advance)', () => {
     const q = sendAt(0, 10, 20);
     const rack = new Rack();
     expect(rack.xmitTs).toBe(-1);
     sackSeg(q, rack, 2, 125);
     expect([rack.xmitTs, rack.endSeq, rack.rtt]).toEqual([20, segEnd(2), 105]);
     expect(rack.endSeq).toBe(0x3b8); // wrapped
-    q.ackTo(segEnd(0), rack, 130); // sent earlier: not the RACK segment, but an RTT sample
-    expect([rack.xmitTs, rack.endSeq, rack.rtt]).toEqual([20, segEnd(2), 130]);
+    q.ackTo(segEnd(0), rack, 130); // sent earlier: not the RACK segment, and not its RTT
+    expect([rack.xmitTs, rack.endSeq, rack.rtt]).toEqual([20, segEnd(2), 105]);
   });
 
   it('breaks transmit-time ties by sequence, across the wrap', () => {

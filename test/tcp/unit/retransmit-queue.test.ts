@@ -349,6 +349,26 @@ describe('RetransmitQueue: lost marks, pipe, timeouts', () => {
     expect(q.sackedBytes).toBe(1000);
   });
 
+  it('markAllLost (RFC 8985 §6.3): every record not SACKed is lost, RETRANS kept', () => {
+    const q = sendSegs(4);
+    q.sack(S(2000), S(3000), null, 10);
+    q.onSend(S(1000), S(2000), false, 15); // a retransmission
+    q.markAllLost();
+    expect(recs(q).map((r) => r[2])).toEqual([LOST, LOST | RETRANS, SACKED, LOST]);
+    expect([q.lostBytes, q.sackedBytes]).toEqual([3000, 1000]);
+    expect(q.pipe(4000)).toBe(0);
+    expect(q.nextLost(0)).toBe(0);
+    expect(q.nextLost(2)).toBe(3);
+  });
+
+  it('markAllLost with the first record SACKed: the peer reneged, everything is lost', () => {
+    const q = sendSegs(3);
+    q.sack(S(0), S(1000), null, 10);
+    q.markAllLost();
+    expect(recs(q).map((r) => r[2])).toEqual([LOST, LOST, LOST]);
+    expect([q.lostBytes, q.sackedBytes, q.sackedSegs]).toEqual([3000, 0, 0]);
+  });
+
   it('onTimeout on an empty queue is harmless', () => {
     const q = new RetransmitQueue();
     q.onTimeout();
