@@ -650,14 +650,17 @@ export class TcpConnection {
   retransmitLost(now: number, first: boolean): void {
     const mss = this.dataMss();
     for (let i = this.rtx.nextLost(0); i >= 0; i = this.rtx.nextLost(i + 1)) {
-      if (!first && this.cc.cwnd - this.rtx.pipe(this.inFlight()) < mss) return;
+      const force = first;
       first = false;
+      if (!force && this.cc.cwnd - this.rtx.pipe(this.inFlight()) < mss) return;
       const seq = this.rtx.start(i);
       const fin = (this.rtx.flags(i) & FIN_SEG) !== 0;
       const seqLen = seqDiff(this.rtx.end(i), seq);
       const dataLen = fin ? seqLen - 1 : seqLen;
       const len = Math.min(dataLen, mss, this.sndBuf.length - seqDiff(seq, this.sndUna));
       if (len < 0) return;
+      // Not beyond the peer's window (it would drop the bytes), except the one that must go.
+      if (!force && seqDiff(seq, this.sndUna) + len > this.sndWnd) return;
       if (this.out.tracer) this.trace({ ev: 'retransmit', why: 'fast', rseq: seqDiff(seq, this.iss) });
       this.sendSegment(seq, len, (fin && len === dataLen ? FIN : 0) | this.pushFor(seq, len), now);
       // The head resent: it gets a whole RTO from now (Linux tcp_xmit_retransmit_queue).
