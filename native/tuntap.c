@@ -23,8 +23,8 @@
  *
  * Offload (IFF_VNET_HDR + TUNSETOFFLOAD TUN_F_CSUM|TUN_F_TSO4), as a virtio-net NIC
  * offers it: every frame both ways starts with a 10-byte struct virtio_net_hdr. The
- * kernel then hands us TCP segments of up to 64 KiB (one per write of its sender, not
- * cut to the MTU) whose checksum it left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM). We strip
+ * kernel then hands us TCP segments of up to 64 KiB (as its TSO autosizing builds them,
+ * not cut to the MTU) whose checksum it left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM). We strip
  * the header and tell JavaScript, per frame, that the kernel vouches for the transport
  * checksum (meta[3i+2] = 1), as a NIC's receive checksum offload would. On the way out
  * JavaScript writes the header itself (tun-device.ts).
@@ -116,14 +116,23 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, err, "TUNSETIFF", name);
   }
-  if (offload) {
+  if (offload && !tap) {
     int hdr = (int)sizeof(struct virtio_net_hdr);
-    unsigned int features = TUN_F_CSUM | TUN_F_TSO4;
-    if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(fd, TUNSETOFFLOAD, features) < 0) {
+    if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
+      int err = errno;
+      close(fd);
+      return throw_errno(env, err, "TUNSETVNETHDRSZ", name);
+    }
+    if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0) {
       int err = errno;
       close(fd);
       return throw_errno(env, err, "TUNSETOFFLOAD", name);
     }
+  } else {
+    /* Offload settings belong to the device, not the fd: a persistent device may still
+     * have them from an earlier open, and without virtio-net headers we could not tell
+     * its partial checksums and 64 KiB segments from ordinary packets. Clear them. */
+    (void)ioctl(fd, TUNSETOFFLOAD, 0UL);
   }
   napi_value result, fdv, namev;
   CHECK(napi_create_array_with_length(env, 2, &result));
@@ -263,7 +272,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   if (p->stopped) return;
   napi_env env = p->env;
   size_t n = 0, off = 0;
-  int err = 0;
+  int err = 0, transient = 0;
   if (status < 0) {
     err = -status;
   } else {
@@ -271,6 +280,13 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       ssize_t r = read(p->fd, p->buf + off, p->max_frame);
       if (r < 0) {
         if (errno == EINTR) continue;
+        if (errno == EINVAL || errno == EMSGSIZE || errno == EFAULT) {
+          /* One packet the kernel could not hand over (e.g. a GSO type the virtio-net
+           * header cannot express): it is gone, the next one may be fine. Reported, and
+           * reading goes on. */
+          transient = errno;
+          continue;
+        }
         if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
         break;
       }
@@ -289,11 +305,13 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       off += ((size_t)r + 7) & ~(size_t)7;
     }
   }
-  if (n == 0 && err == 0) return;
+  if (n == 0 && err == 0 && transient == 0) return;
   if (err != 0) {
     /* A persistent error (EIO, EBADFD: the device is gone) would keep a level-triggered
      * watcher firing forever: stop watching, and let JavaScript hear of it once. */
     uv_poll_stop(&p->poll);
+  } else {
+    err = transient;
   }
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
@@ -327,7 +345,18 @@ static napi_value StartPolling(napi_env env, napi_callback_info info) {
   CHECK(napi_get_typedarray_info(env, argv[1], &t1, &len1, &d1, &ab1, &boff1));
   CHECK(napi_get_typedarray_info(env, argv[2], &t2, &len2, &d2, &ab2, &boff2));
   if (t1 != napi_uint8_array || t2 != napi_int32_array || len2 < 3) {
-    napi_throw_type_error(env, "EINVAL", "startPolling: buf must be a Uint8Array, meta an Int32Array");
+    napi_throw_type_error(env, "EINVAL", "startPolling: buf must be a Uint8Array, meta an Int32Array of 3 per frame");
+    return NULL;
+  }
+  bool vnet = false;
+  if (argc > 5 && napi_get_value_bool(env, argv[5], &vnet) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "startPolling: vnet must be a boolean");
+    return NULL;
+  }
+  /* A frame must fit the buffer (else nothing is ever read and the watcher spins), be
+   * longer than a virtio-net header when there is one, and offsets must fit an int32. */
+  if (max_frame == 0 || max_frame > len1 || len1 > INT32_MAX || (vnet && max_frame <= sizeof(struct virtio_net_hdr))) {
+    napi_throw_range_error(env, "EINVAL", "startPolling: maxFrame must be 1..buf.length (more than 10 with vnet), buf at most 2^31-1 bytes");
     return NULL;
   }
   poller_t *p = calloc(1, sizeof *p);
@@ -339,11 +368,7 @@ static napi_value StartPolling(napi_env env, napi_callback_info info) {
   p->meta = d2;
   p->max_batch = len2 / 3;
   p->max_frame = max_frame;
-  if (argc > 5) {
-    bool vnet = false;
-    napi_get_value_bool(env, argv[5], &vnet);
-    p->vnet = vnet;
-  }
+  p->vnet = vnet;
   CHECK(napi_create_reference(env, argv[4], 1, &p->cb));
   CHECK(napi_create_reference(env, argv[1], 1, &p->buf_ref));
   CHECK(napi_create_reference(env, argv[2], 1, &p->meta_ref));

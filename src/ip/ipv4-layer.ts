@@ -294,6 +294,7 @@ export class Ipv4Layer {
     while (this.loopbackQueue.length > 0) {
       const pkt = this.loopbackQueue.shift()!;
       this.counters.received++;
+      this.rxChecksumOk = false; // (looped back: never vouched for)
       this.dispatch(this.rx.reset(pkt, 0, pkt.length), now);
     }
   }

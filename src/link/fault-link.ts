@@ -85,6 +85,8 @@ interface Held {
   seq: number;
   frame: Uint8Array;
   out: boolean;
+  /** The device's word on the checksum (receive offload), kept unless this copy was corrupted. */
+  checksumOk: boolean;
 }
 
 export interface FaultCounters {
@@ -130,7 +132,7 @@ export class FaultLink implements LinkDevice {
   partitioned = false;
 
   /** Decides one frame's fate; returns true if it was taken (held or dropped). */
-  private route(frame: Uint8Array, off: number, len: number, out: boolean): boolean {
+  private route(frame: Uint8Array, off: number, len: number, out: boolean, checksumOk = false): boolean {
     if (this.partitioned) {
       this.counters.partitioned++;
       return true;
@@ -167,13 +169,14 @@ export class FaultLink implements LinkDevice {
     if (at === now && copies === 1 && !corrupt) return false; // pass straight through
     for (let i = 0; i < copies; i++) {
       const f = frame.slice(off, off + len);
-      if (corrupt && i === 0 && len > 0) {
+      const damaged = corrupt && i === 0 && len > 0;
+      if (damaged) {
         // Flip one bit anywhere: header or payload, the checksums must catch it.
         const bit = Math.floor(randFloat(r) * len * 8);
         f[bit >> 3]! ^= 1 << (bit & 7);
         this.counters.corrupted++;
       }
-      this.held.push({ at, seq: this.seq++, frame: f, out });
+      this.held.push({ at, seq: this.seq++, frame: f, out, checksumOk: checksumOk && !damaged });
     }
     if (reordered) this.counters.reordered++;
     else if (at > now) this.counters.delayed++;
@@ -197,7 +200,7 @@ export class FaultLink implements LinkDevice {
     this.receiver = rx;
     this.inner.setReceiver({
       frame: (b, off, len, checksumOk) => {
-        if (!this.route(b, off, len, false)) {
+        if (!this.route(b, off, len, false, checksumOk === true)) {
           this.counters.passed++;
           rx.frame(b, off, len, checksumOk); // untouched: the device's word still holds
         }
@@ -215,7 +218,7 @@ export class FaultLink implements LinkDevice {
       this.counters.passed++;
       if (h.out) this.inner.send(h.frame, 0, h.frame.length);
       else if (this.receiver) {
-        this.receiver.frame(h.frame, 0, h.frame.length);
+        this.receiver.frame(h.frame, 0, h.frame.length, h.checksumOk);
         delivered = true;
       }
     }

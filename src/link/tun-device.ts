@@ -8,6 +8,7 @@
  * one native call. A full batch buffer is flushed on its own.
  */
 import { closeSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { logger } from '../core/log.js';
 import { formatIpv4 } from '../ip/address.js';
 import type { LinkDevice, LinkReceiver, Medium } from './link-device.js';
@@ -29,7 +30,8 @@ export interface TunOptions {
   /**
    * TUN only: checksum and TCP segmentation offload through virtio-net headers
    * (IFF_VNET_HDR, TUNSETOFFLOAD). The kernel then sends us TCP segments of up to 64 KiB
-   * and takes ours as large, cutting them to the MTU itself, as it does for a virtio NIC.
+   * and takes ours as large (cutting them to the MTU if it forwards them; delivered
+   * locally, they are taken whole), as it does for a virtio NIC.
    */
   offload?: boolean;
 }
@@ -98,7 +100,20 @@ export class TunDevice implements LinkDevice {
   static open(opts: TunOptions): TunDevice {
     const addon = loadAddon();
     if (opts.mtu < 68 || opts.mtu > 65535) throw new RangeError(`MTU ${opts.mtu} is outside 68..65535`);
-    const [fd, name] = addon.open(opts.name, opts.medium === 'ethernet', opts.offload === true && opts.medium === 'ip');
+    // Offload: TUN only, little-endian hosts only (we write the virtio-net header in that
+    // order), and if the kernel refuses it we carry on without, saying so.
+    let offload = opts.offload === true && opts.medium === 'ip' && endianness() === 'LE';
+    let fd: number;
+    let name: string;
+    try {
+      [fd, name] = addon.open(opts.name, opts.medium === 'ethernet', offload);
+    } catch (e) {
+      if (!offload || (e as { code?: string }).code === 'EPERM' || (e as { code?: string }).code === 'EACCES') throw e;
+      log(`offload refused for ${opts.name} (${(e as Error).message}): going on without it`);
+      offload = false;
+      [fd, name] = addon.open(opts.name, opts.medium === 'ethernet', false);
+    }
+    opts = { ...opts, offload };
     try {
       addon.configure(name, opts.kernelAddr ?? 0, opts.prefixLen ?? 24, opts.mtu, true);
       let mac: Uint8Array | null = null;
@@ -164,8 +179,8 @@ export class TunDevice implements LinkDevice {
   }
 
   /**
-   * The virtio-net header in front of a frame (little-endian, as the legacy header on
-   * x86): none of its offloads for an ordinary packet; for a TCP segment with `tso`,
+   * The virtio-net header in front of a frame (little-endian: the legacy header is in
+   * host order, and offload is only turned on for little-endian hosts, see open()): none of its offloads for an ordinary packet; for a TCP segment with `tso`,
    * "finish the checksum from the TCP header on" and, if it is longer than one segment,
    * "cut it into `tso`-byte TCPv4 segments".
    */
@@ -176,11 +191,17 @@ export class TunDevice implements LinkDevice {
     const thl = (b[off + ihl + 12]! >> 4) * 4;
     const headers = ihl + thl;
     t[at] = VNET_F_NEEDS_CSUM;
-    t[at + 1] = len - headers > tso ? VNET_GSO_TCPV4 : VNET_GSO_NONE;
-    t[at + 2] = headers & 0xff;
-    t[at + 3] = headers >> 8;
-    t[at + 4] = tso & 0xff;
-    t[at + 5] = tso >> 8;
+    if (len - headers > tso) {
+      // Segmentation wanted: header length and segment size (zero otherwise, as Linux's
+      // own virtio driver leaves them).
+      t[at + 1] = VNET_GSO_TCPV4;
+      t[at + 2] = headers & 0xff;
+      t[at + 3] = headers >> 8;
+      t[at + 4] = tso & 0xff;
+      t[at + 5] = tso >> 8;
+    } else {
+      t[at + 1] = VNET_GSO_NONE;
+    }
     t[at + 6] = ihl;
     t[at + 8] = TCP_CSUM_OFFSET;
   }
