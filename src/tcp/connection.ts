@@ -729,9 +729,7 @@ export class TcpConnection {
       return;
     }
     const flightSegs = Math.ceil(this.inFlight() / this.dataMss());
-    const rtoLeft = this.rtoAt - now;
-    // RFC 8985 §7.2: never later than the RTO would fire; the probe then goes instead.
-    this.tlpAt = now + Math.min(this.rack.pto(this.rtt.srtt, this.rtt.samples > 0, flightSegs, Infinity), rtoLeft);
+    this.tlpAt = now + this.rack.pto(this.rtt.srtt, this.rtt.samples > 0, flightSegs, this.rtoAt - now);
   }
 
   /** RFC 8985 §7.3: the probe timer fired: send new data if the window allows, else the last segment again. */

@@ -151,14 +151,17 @@ export class Rack implements DeliverySink {
   /** Set by detectLoss: ms until the last pending deadline passes (RFC 8985 §6.2: the timer covers them all), 0 if none. */
   timeout = 0;
 
-  /** RFC 8985 §7.2: the probe timeout, no later than the retransmission timeout would fire. */
+  /**
+   * RFC 8985 §7.2: the probe timeout, floored at MIN_PTO_MS, and never later than the
+   * retransmission timeout would fire (the probe then goes instead of it).
+   */
   pto(srtt: number, hasSrtt: boolean, flightSegs: number, rtoLeft: number): number {
     let pto = 1000;
     if (hasSrtt) {
       pto = 2 * srtt;
       if (flightSegs <= 1) pto += WC_DEL_ACK_MS;
     }
-    return Math.max(MIN_PTO_MS, Math.min(pto, rtoLeft));
+    return Math.min(Math.max(MIN_PTO_MS, pto), rtoLeft);
   }
 
   /** RTO or close: no probe is outstanding any more. */

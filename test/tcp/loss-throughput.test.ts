@@ -1,8 +1,8 @@
 /**
  * Throughput under loss, in simulated time (never wall time): over a 50 Mbit/s link with
  * a 20 ms round trip, 1% loss with reordering keeps throughput within a factor of 8 of
- * the loss-free run, with SACK-guided recovery (RFC 6675); the same run without SACK is
- * shown for comparison.
+ * the loss-free run, with SACK and RACK-TLP recovery (RFC 6675, RFC 8985); the same run
+ * without SACK (NewReno's DupThresh recovery) must be clearly slower.
  */
 import { describe, expect, it } from 'vitest';
 import { SeededRand } from '../../src/core/rand.js';
@@ -51,7 +51,9 @@ describe('throughput under loss (simulated time)', () => {
     const mathis = ((1460 * 8) / 0.02) * (1.22 / Math.sqrt(0.01));
     expect((BYTES * 8) / (lossy.ms / 1000)).toBeGreaterThan(0.7 * mathis);
     expect(lossy.info!.retransmits).toBeGreaterThan(0);
-    // SACK-guided recovery is no worse than NewReno alone on the same faults.
-    expect(lossy.ms).toBeLessThan(withoutSack.ms * 1.1);
+    // SACK with RACK beats DupThresh recovery without SACK on the same faults by a clear
+    // margin (about 2x here: 12.5 against 5.9 Mbit/s; RACK does not mistake reordering
+    // for loss, and repairs several holes per round trip).
+    expect(lossy.ms * 1.5).toBeLessThan(withoutSack.ms);
   }, 120_000);
 });
