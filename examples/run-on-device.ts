@@ -19,12 +19,12 @@ export async function runOnDevice(main: (net: SocketApi, args: string[]) => Prom
     process.exitCode = await runInNetns(o.netns, process.argv.slice(1));
     return;
   }
-  const host = openHost(o);
+  const host = await openHost(o);
   const stop = (): void => void host.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    await main(host.api, positionals);
+    await main(host.socket, positionals);
   } catch (e) {
     console.error((e as Error).message);
     process.exitCode = 1;

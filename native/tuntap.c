@@ -439,6 +439,27 @@ static napi_value StopPolling(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setRef(handle, ref): whether the fd watcher keeps the Node process alive (uv_ref or
+ * uv_unref), so that a stack with no open sockets lets the process exit, as Node's own
+ * sockets do. */
+static napi_value SetRef(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  poller_t *p;
+  bool ref = true;
+  if (argc < 2) {
+    napi_throw_type_error(env, "EINVAL", "setRef(handle, ref)");
+    return NULL;
+  }
+  CHECK(napi_get_value_external(env, argv[0], (void **)&p));
+  CHECK(napi_get_value_bool(env, argv[1], &ref));
+  if (!p || p->stopped) return NULL;
+  if (ref) uv_ref((uv_handle_t *)&p->poll);
+  else uv_unref((uv_handle_t *)&p->poll);
+  return NULL;
+}
+
 /* writeBatch(fd, buf: Uint8Array, meta: Int32Array, count): frames written, or -errno
  * if the first write failed. A frame the kernel refuses (e.g. EINVAL, EIO) is skipped
  * and counted by the caller from the return; EAGAIN stops the batch. */
@@ -489,6 +510,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"startPolling", NULL, StartPolling, NULL, NULL, NULL, napi_enumerable, NULL},
     {"stopPolling", NULL, StopPolling, NULL, NULL, NULL, napi_enumerable, NULL},
     {"writeBatch", NULL, WriteBatch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setRef", NULL, SetRef, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

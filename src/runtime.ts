@@ -99,6 +99,14 @@ export class Runtime {
     this.timer.unref();
   }
 
+  /**
+   * Whether the stack keeps the Node process alive: the device's watcher is ref'ed while
+   * some socket or server wants it (Node's ref/unref), unref'ed otherwise.
+   */
+  keepAlive(alive: boolean): void {
+    if (!this.closed) this.device.ref?.(alive);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.device.flush();

@@ -17,18 +17,18 @@ import { stackReport } from '../observe/report.js';
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...DEVICE_OPTION_SPEC, help: { type: 'boolean', short: 'h' } }, strict: true });
   if (values.help) {
-    console.log('usage: tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24] [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--trace FILE] [--fault loss=5%,seed=1] [--seed N] [--msl MS] [--offload on|off]');
+    console.log('usage: tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24] [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--trace FILE] [--fault loss=5%,seed=1] [--seed N] [--msl MS] [--offload on|off] [--configure on|off]');
     return 0;
   }
   const o = deviceOptions(values, { dev: 'tcpip0', addr: '10.7.0.2/24', gateway: '10.7.0.1' });
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    console.error('tcpip demo: creating a TUN/TAP device needs root (CAP_NET_ADMIN); run it as root, e.g. `sudo npx tcpip demo`.');
+  if (o.configure && typeof process.getuid === 'function' && process.getuid() !== 0) {
+    console.error('tcpip demo: creating a TUN/TAP device needs root (CAP_NET_ADMIN); run it as root, e.g. `sudo npx tcpip demo`, or attach to a persistent device you own with --configure off.');
     return 1;
   }
   if (o.netns && process.env[IN_NETNS_ENV] !== o.netns) {
     return runInNetns(o.netns, [process.argv[1]!, 'demo', ...argv], () => console.log(`created network namespace ${o.netns} (removed on exit)`));
   }
-  const host = openHost(o);
+  const host = await openHost(o);
   const started = Date.now();
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
@@ -48,9 +48,9 @@ export async function runDemo(argv: string[]): Promise<number> {
   const ctlPath = controlPath(o.netns, host.tun.name);
   const control = serveControl(ctlPath, report);
   const services: Service[] = [
-    udpEcho(host.api), udpDiscard(host.api), udpDaytime(host.api),
-    tcpEcho(host.api), tcpDiscard(host.api), tcpDaytime(host.api), tcpChargen(host.api), tcpChat(host.api),
-    httpService(host.api, report),
+    udpEcho(host.socket), udpDiscard(host.socket), udpDaytime(host.socket),
+    tcpEcho(host.socket), tcpDiscard(host.socket), tcpDaytime(host.socket), tcpChargen(host.socket), tcpChat(host.socket),
+    httpService(host.socket, report),
   ];
   const ns = o.netns ? `ip netns exec ${o.netns} ` : '';
   const a = formatIpv4(o.addr);

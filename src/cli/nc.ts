@@ -43,13 +43,13 @@ export async function runNc(argv: string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`port "${positionals[1]}" is not 1..65535`);
   const waitMs = Number(values.wait) * 1000;
   if (!(waitMs >= 0)) throw new Error('-w must be a number of seconds');
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    console.error('tcpip nc: creating a TUN/TAP device needs root (CAP_NET_ADMIN).');
+  if (o.configure && typeof process.getuid === 'function' && process.getuid() !== 0) {
+    console.error('tcpip nc: creating a TUN/TAP device needs root (CAP_NET_ADMIN); as another user, attach to a persistent device you own with --configure off.');
     return 1;
   }
   if (o.netns && process.env[IN_NETNS_ENV] !== o.netns) return runInNetns(o.netns, [process.argv[1]!, 'nc', ...argv]);
 
-  const host = openHost(o);
+  const host = await openHost(o);
   if (!values.udp) {
     try {
       return await tcpNc(host, positionals[0]!, port, listen);
@@ -57,7 +57,7 @@ export async function runNc(argv: string[]): Promise<number> {
       await host.close();
     }
   }
-  const s = host.api.socket(AF_INET, SOCK_DGRAM);
+  const s = host.socket.socket(AF_INET, SOCK_DGRAM);
   let status = 0;
   try {
     await s.connect([positionals[0]!, port]);
@@ -98,14 +98,14 @@ export async function runNc(argv: string[]): Promise<number> {
 async function tcpNc(host: Host, addr: string, port: number, listen: boolean): Promise<number> {
   let conn: StreamSocket;
   if (listen) {
-    const l = host.api.socket(AF_INET, SOCK_STREAM);
+    const l = host.socket.socket(AF_INET, SOCK_STREAM);
     l.bind([addr, port]);
     l.listen(1);
     console.error(`listening on ${l.getsockname().join(':')}`);
     [conn] = await l.accept();
     l.close();
   } else {
-    conn = host.api.socket(AF_INET, SOCK_STREAM);
+    conn = host.socket.socket(AF_INET, SOCK_STREAM);
     await conn.connect([addr, port]);
   }
   let status = 0;

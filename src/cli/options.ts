@@ -22,6 +22,8 @@ export interface DeviceOptions {
   mslMs?: number;
   /** TUN checksum and TCP segmentation offload (virtio-net headers); off under --pcap/--fault, which see every packet. */
   offload: boolean;
+  /** Configure the device (needs CAP_NET_ADMIN), or attach to a persistent one as it is. */
+  configure: boolean;
 }
 
 export const DEVICE_OPTION_SPEC = {
@@ -37,6 +39,7 @@ export const DEVICE_OPTION_SPEC = {
   seed: { type: 'string' },
   msl: { type: 'string' },
   offload: { type: 'string', default: 'on' },
+  configure: { type: 'string', default: 'on' },
 } as const;
 
 export function deviceOptions(
@@ -66,7 +69,10 @@ export function deviceOptions(
   }
   const offload = v.offload ?? 'on';
   if (offload !== 'on' && offload !== 'off') throw new Error(`--offload must be on or off, not "${offload}"`);
+  const configure = v.configure ?? 'on';
+  if (configure !== 'on' && configure !== 'off') throw new Error(`--configure must be on or off, not "${configure}"`);
   return {
+    configure: configure === 'on',
     offload: offload === 'on' && mode === 'tun',
     mslMs,
     netns: v.netns,

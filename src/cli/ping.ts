@@ -36,13 +36,13 @@ export async function runPing(argv: string[]): Promise<number> {
   if (!Number.isInteger(count) || count < 1) throw new Error('-c must be a positive integer');
   if (!Number.isInteger(size) || size < 0 || size > 65507) throw new Error('-s must be 0..65507');
   if (!(intervalMs >= 0) || !(waitMs > 0)) throw new Error('-i and -W must be positive');
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    console.error('tcpip ping: creating a TUN/TAP device needs root (CAP_NET_ADMIN).');
+  if (o.configure && typeof process.getuid === 'function' && process.getuid() !== 0) {
+    console.error('tcpip ping: creating a TUN/TAP device needs root (CAP_NET_ADMIN); as another user, attach to a persistent device you own with --configure off.');
     return 1;
   }
   if (o.netns && process.env[IN_NETNS_ENV] !== o.netns) return runInNetns(o.netns, [process.argv[1]!, 'ping', ...argv]);
 
-  const host = openHost(o);
+  const host = await openHost(o);
   const icmp = host.stack.ip.icmp;
   const ident = process.pid & 0xffff;
   const data = new Uint8Array(size);

@@ -237,6 +237,10 @@ export class FaultLink implements LinkDevice {
     return t;
   }
 
+  ref(keepAlive: boolean): void {
+    this.inner.ref?.(keepAlive);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

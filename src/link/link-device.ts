@@ -43,5 +43,11 @@ export interface LinkDevice {
   /** Devices that hold frames for later (delay) say when, and release them in poll(). */
   poll?(now: number): void;
   pollAt?(): number | undefined;
+  /**
+   * Whether this device's reading keeps the Node process alive (Node's ref/unref); the
+   * runtime turns it off while no socket or server of the stack wants the process kept.
+   * Devices with nothing that holds the event loop need not implement it.
+   */
+  ref?(keepAlive: boolean): void;
   close(): Promise<void>;
 }

@@ -117,6 +117,10 @@ export class PcapLink implements LinkDevice {
   poll(now: number): void { this.inner.poll?.(now); }
   pollAt(): number | undefined { return this.inner.pollAt?.(); }
 
+  ref(keepAlive: boolean): void {
+    this.inner.ref?.(keepAlive);
+  }
+
   async close(): Promise<void> {
     await this.inner.close();
     this.writer.flush();

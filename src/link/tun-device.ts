@@ -7,7 +7,7 @@
  * Sending: `send()` copies the frame into a batch buffer; `flush()` writes the batch with
  * one native call. A full batch buffer is flushed on its own.
  */
-import { closeSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { logger } from '../core/log.js';
 import { formatIpv4 } from '../ip/address.js';
@@ -34,6 +34,35 @@ export interface TunOptions {
    * locally, they are taken whole), as it does for a virtio NIC.
    */
   offload?: boolean;
+  /**
+   * Configure the device (kernel-side address, MTU, up), which needs CAP_NET_ADMIN; the
+   * default. `false` attaches to an existing persistent device as it is (made with
+   * `ip tuntap add dev NAME mode tun user USER` and configured by its owner): no
+   * privilege is needed then if the device belongs to this user, and the MTU is read
+   * from the device.
+   */
+  configure?: boolean;
+}
+
+/** Reads an interface attribute from sysfs (null if the interface does not exist). */
+function sysfs(name: string, attr: string): string | null {
+  try {
+    return readFileSync(`/sys/class/net/${name}/${attr}`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Adds what a user can do about a permission error to the addon's message. */
+function explainPermission(e: unknown, name: string, step: 'open' | 'configure'): unknown {
+  const code = (e as { code?: string }).code;
+  if (code !== 'EPERM' && code !== 'EACCES') return e;
+  const err = e as Error;
+  err.message +=
+    step === 'open'
+      ? `. Creating a TUN/TAP device needs CAP_NET_ADMIN (run as root). To run unprivileged, have root create a persistent device you own (ip tuntap add dev ${name} mode tun user $USER; then configure it with ip addr/ip link) and attach with configure: false (--configure off).`
+      : `. Setting the device's address, MTU and link state needs CAP_NET_ADMIN: run as root, or configure the device beforehand and attach with configure: false (--configure off).`;
+  return err;
 }
 
 /** struct virtio_net_hdr (linux/virtio_net.h): 10 bytes before every frame when offloading. */
@@ -74,6 +103,7 @@ export class TunDevice implements LinkDevice {
   private handle: object | null = null;
   private receiver: LinkReceiver | null = null;
   private closing: Promise<void> | null = null;
+  private keepAlive = true;
   /** Called with the error when a read fails (not EAGAIN). */
   onError: (err: Error) => void = (err) => log(`read error: ${err.message}`);
 
@@ -99,6 +129,15 @@ export class TunDevice implements LinkDevice {
   /** Creates (or attaches to) the device, configures its kernel side and brings it up. */
   static open(opts: TunOptions): TunDevice {
     const addon = loadAddon();
+    const configure = opts.configure !== false;
+    if (!configure) {
+      // Attach as it is: the device must exist, be up, and its MTU is what it is.
+      const mtu = sysfs(opts.name, 'mtu');
+      if (mtu === null) throw Object.assign(new Error(`attach to ${opts.name}: no such device (configure: false needs an existing persistent device: ip tuntap add dev ${opts.name} mode ${opts.medium === 'ip' ? 'tun' : 'tap'} user $USER)`), { code: 'ENODEV' });
+      const flags = Number(sysfs(opts.name, 'flags') ?? '0');
+      if ((flags & 1) === 0) throw Object.assign(new Error(`attach to ${opts.name}: the device is down (ip link set ${opts.name} up)`), { code: 'ENETDOWN' });
+      opts = { ...opts, mtu: Number(mtu) };
+    }
     if (opts.mtu < 68 || opts.mtu > 65535) throw new RangeError(`MTU ${opts.mtu} is outside 68..65535`);
     // Offload: TUN only, little-endian hosts only (we write the virtio-net header in that
     // order), and if the kernel refuses it we carry on without, saying so.
@@ -108,14 +147,18 @@ export class TunDevice implements LinkDevice {
     try {
       [fd, name] = addon.open(opts.name, opts.medium === 'ethernet', offload);
     } catch (e) {
-      if (!offload || (e as { code?: string }).code === 'EPERM' || (e as { code?: string }).code === 'EACCES') throw e;
+      if (!offload || (e as { code?: string }).code === 'EPERM' || (e as { code?: string }).code === 'EACCES') throw explainPermission(e, opts.name, 'open');
       log(`offload refused for ${opts.name} (${(e as Error).message}): going on without it`);
       offload = false;
       [fd, name] = addon.open(opts.name, opts.medium === 'ethernet', false);
     }
     opts = { ...opts, offload };
     try {
-      addon.configure(name, opts.kernelAddr ?? 0, opts.prefixLen ?? 24, opts.mtu, true);
+      try {
+        if (configure) addon.configure(name, opts.kernelAddr ?? 0, opts.prefixLen ?? 24, opts.mtu, true);
+      } catch (e) {
+        throw explainPermission(e, name, 'configure');
+      }
       let mac: Uint8Array | null = null;
       let kernelMac: Uint8Array | null = null;
       if (opts.medium === 'ethernet') {
@@ -142,7 +185,14 @@ export class TunDevice implements LinkDevice {
     this.receiver = rx;
     if (this.handle === null) {
       this.handle = this.addon.startPolling(this.fd, this.rxBuf, this.rxMeta, this.maxFrame, (count, errno) => this.onBatch(count, errno), this.tcpOffload);
+      if (!this.keepAlive) this.addon.setRef(this.handle, false);
     }
+  }
+
+  /** Whether reading this device keeps the Node process alive (on by default). */
+  ref(keepAlive: boolean): void {
+    this.keepAlive = keepAlive;
+    if (this.handle !== null && !this.closing) this.addon.setRef(this.handle, keepAlive);
   }
 
   private onBatch(count: number, errno: number): void {

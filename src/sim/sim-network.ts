@@ -10,7 +10,9 @@ import { parseCidr, parseIpv4 } from '../ip/address.js';
 import type { LinkDevice } from '../link/link-device.js';
 import { MemoryLink } from '../link/memory-link.js';
 import { LINKTYPE_RAW, PcapLink, PcapWriter } from '../link/pcap.js';
-import { makeHost, type SocketHost } from '../socket/host.js';
+import { dgramFace, type DgramFace } from '../socket/dgram.js';
+import { KeepAliveCount, makeHost, type SocketHost } from '../socket/host.js';
+import { netFace, type NetFace } from '../socket/net.js';
 import { SocketApi } from '../socket/socket-api.js';
 import { Stack, type StackConfig } from '../stack.js';
 
@@ -22,7 +24,14 @@ export interface SimHost {
   link: MemoryLink;
   device: LinkDevice;
   host: SocketHost;
+  /** The BSD socket facade on this host's stack. */
   api: SocketApi;
+  /** `node:net` on this host's stack (`createServer`, `connect`, ...). */
+  net: NetFace;
+  /** `node:dgram` on this host's stack (`createSocket('udp4')`). */
+  dgram: DgramFace;
+  /** Whether this host's open, ref'ed sockets and servers would keep a real process alive. */
+  alive: KeepAliveCount;
 }
 
 /** Lets every queued promise continuation run (no timers, no real time). */
@@ -81,8 +90,10 @@ export class SimNetwork {
       throw err; // in simulation a bug must fail the test loudly
     };
     device.setReceiver(stack.receiverFor(() => this.clock.now(), () => (this.dirty = true)));
-    const host = makeHost(stack, () => this.clock.now(), () => (this.dirty = true));
-    const h: SimHost = { name, cidr, seed, stack, link, device, host, api: new SocketApi(host) };
+    const alive = new KeepAliveCount();
+    const host = makeHost(stack, () => this.clock.now(), () => (this.dirty = true), alive);
+    const api = new SocketApi(host);
+    const h: SimHost = { name, cidr, seed, stack, link, device, host, api, net: netFace(api), dgram: dgramFace(api), alive };
     this.hosts.push(h);
     return h;
   }
@@ -101,8 +112,11 @@ export class SimNetwork {
     };
     h.device.setReceiver(stack.receiverFor(() => this.clock.now(), () => (this.dirty = true)));
     h.stack = stack;
-    h.host = makeHost(stack, () => this.clock.now(), () => (this.dirty = true));
+    h.alive = new KeepAliveCount();
+    h.host = makeHost(stack, () => this.clock.now(), () => (this.dirty = true), h.alive);
     h.api = new SocketApi(h.host);
+    h.net = netFace(h.api);
+    h.dgram = dgramFace(h.api);
   }
 
   /** One round: deliver what is on the wires, poll every stack, let promises run. */

@@ -1,14 +1,18 @@
 /**
- * A Node-style face on the datagram sockets, shaped like `node:dgram`, so that Node
- * programmers feel at home:
+ * The `node:dgram` face on the datagram sockets, with Node's call forms and events:
  *
- *   const s = createSocket(api, 'udp4');
+ *   const s = host.dgram.createSocket('udp4');
  *   s.on('message', (msg, rinfo) => s.send(msg, rinfo.port, rinfo.address));
  *   s.bind(7);
+ *
+ * Differences from Node: 'udp4' only (no IPv6 yet), no multicast, no names (only
+ * `localhost`, this stack's own address, which is also the default destination).
  */
 import { EventEmitter } from 'node:events';
 import { SOCK_DGRAM, AF_INET, SOL_SOCKET, SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR } from './constants.js';
 import type { DgramSocket } from './dgram-socket.js';
+import type { KeepAlive } from './host.js';
+import { invalidArg, toPort } from './net.js';
 import type { SocketApi } from './socket-api.js';
 
 export interface RemoteInfo {
@@ -18,20 +22,91 @@ export interface RemoteInfo {
   size: number;
 }
 
-type Callback = (err: Error | null) => void;
+export interface BindOptions {
+  port?: number;
+  address?: string;
+  /** Accepted and ignored (there is no cluster here). */
+  exclusive?: boolean;
+}
+
+export interface UdpSocketOptions {
+  type: 'udp4';
+  reuseAddr?: boolean;
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+  signal?: AbortSignal;
+}
+
+export type SendCallback = (error: Error | null, bytes: number) => void;
+type Message = string | Uint8Array | DataView | ReadonlyArray<string | Uint8Array | DataView>;
+
+function bytesOf(m: string | Uint8Array | DataView): Uint8Array {
+  if (typeof m === 'string') return Buffer.from(m);
+  if (m instanceof Uint8Array) return m;
+  if (ArrayBuffer.isView(m)) return new Uint8Array(m.buffer, m.byteOffset, m.byteLength);
+  throw invalidArg('msg', 'of type string or an instance of Buffer, TypedArray, DataView or an Array of them', m);
+}
 
 export class UdpSocket extends EventEmitter {
   readonly sock: DgramSocket;
   private receiving = false;
   private closed = false;
+  private bound = false;
+  private hold: KeepAlive | null = null;
+  private wantUnref = false;
 
-  constructor(api: SocketApi, opts: { reuseAddr?: boolean } = {}) {
+  /** @internal Use `host.dgram.createSocket()`. */
+  constructor(private readonly api: SocketApi, opts: Omit<UdpSocketOptions, 'type'> = {}) {
     super();
     this.sock = api.socket(AF_INET, SOCK_DGRAM);
     if (opts.reuseAddr) this.sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+    if (opts.recvBufferSize !== undefined) this.setRecvBufferSize(opts.recvBufferSize);
+    if (opts.sendBufferSize !== undefined) this.setSendBufferSize(opts.sendBufferSize);
+    opts.signal?.addEventListener('abort', () => this.close(), { once: true });
   }
 
-  bind(port = 0, address = '0.0.0.0', cb?: () => void): this {
+  private check(): void {
+    if (this.closed) throw Object.assign(new Error('Not running'), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' });
+  }
+
+  /** The socket now has a port: it keeps the process alive and receives. */
+  private opened(): void {
+    if (this.bound) return;
+    this.bound = true;
+    this.hold = this.api.host.keepAlive();
+    if (this.wantUnref) this.hold.unref();
+    this.startReceiving();
+  }
+
+  /**
+   * `bind([port][, address][, cb])` or `bind(options[, cb])`; port 0 or none picks an
+   * ephemeral port. 'listening' follows; a failure is an 'error' event (EADDRINUSE).
+   */
+  bind(port?: number, address?: string, callback?: () => void): this;
+  bind(port?: number, callback?: () => void): this;
+  bind(callback?: () => void): this;
+  bind(options: BindOptions, callback?: () => void): this;
+  bind(...args: unknown[]): this {
+    this.check();
+    const last = args[args.length - 1];
+    const cb = typeof last === 'function' ? (last as () => void) : undefined;
+    const rest = cb ? args.slice(0, -1) : args;
+    let port = 0;
+    let address = '0.0.0.0';
+    const first = rest[0];
+    if (first !== null && typeof first === 'object') {
+      const o = first as BindOptions & { fd?: unknown };
+      if (o.fd !== undefined) throw invalidArg('options.fd', 'absent (binding to a file descriptor is not supported)', o.fd);
+      port = toPort(o.port ?? 0);
+      if (o.address !== undefined) address = o.address;
+    } else if (first !== undefined && first !== null) {
+      port = toPort(first);
+      if (rest[1] !== undefined && rest[1] !== null) {
+        if (typeof rest[1] !== 'string') throw invalidArg('address', 'of type string', rest[1]);
+        address = rest[1] || '0.0.0.0';
+      }
+    }
+    if (this.bound) throw Object.assign(new Error('Socket is already bound'), { code: 'ERR_SOCKET_ALREADY_BOUND' });
     try {
       this.sock.bind([address, port]);
     } catch (e) {
@@ -39,37 +114,116 @@ export class UdpSocket extends EventEmitter {
       return this;
     }
     if (cb) this.once('listening', cb);
-    queueMicrotask(() => {
-      this.emit('listening');
-      this.startReceiving();
-    });
+    this.opened();
+    queueMicrotask(() => this.emit('listening'));
     return this;
   }
 
-  connect(port: number, address = '127.0.0.1', cb?: Callback): void {
-    this.sock.connect([address, port]).then(
+  /** `connect(port[, address][, cb])`: the default destination, and the only source received from. */
+  connect(port: number, address?: string, callback?: (err?: Error) => void): void;
+  connect(port: number, callback: (err?: Error) => void): void;
+  connect(port: number, address?: string | ((err?: Error) => void), callback?: (err?: Error) => void): void {
+    this.check();
+    if (typeof address === 'function') {
+      callback = address;
+      address = undefined;
+    }
+    const p = toPort(port);
+    if (p === 0) throw Object.assign(new RangeError('Port should be > 0 and < 65536. Received 0.'), { code: 'ERR_SOCKET_BAD_PORT' });
+    if (address !== undefined && typeof address !== 'string') throw invalidArg('address', 'of type string', address);
+    this.sock.connect([address || 'localhost', p]).then(
       () => {
+        this.opened();
         this.emit('connect');
-        cb?.(null);
-        this.startReceiving();
+        callback?.();
       },
-      (e: Error) => (cb ? cb(e) : this.emit('error', e)),
+      (e: Error) => (callback ? callback(e) : this.emit('error', e)),
     );
   }
 
-  send(msg: Uint8Array | string, port?: number | Callback, address?: string, cb?: Callback): void {
-    let p: Promise<number>;
-    if (typeof port === 'function' || port === undefined) {
-      cb = port as Callback | undefined;
-      p = this.sock.send(msg);
+  /** Dissolves the association made by `connect`. */
+  disconnect(): void {
+    this.check();
+    let connected = true;
+    try {
+      this.sock.getpeername();
+    } catch {
+      connected = false;
+    }
+    if (!connected) throw Object.assign(new Error('Not connected'), { code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' });
+    void this.sock.connect(['0.0.0.0', 0]);
+  }
+
+  /**
+   * Sends one datagram, in Node's forms: `send(msg[, offset, length][, port][, address][, cb])`.
+   * `msg` is a string, a Buffer/TypedArray/DataView, or an array of them sent as one
+   * datagram. On a connected socket port and address are left out. `cb(err, bytes)`;
+   * without a callback a failure is an 'error' event.
+   */
+  send(msg: Message, port?: number, address?: string, callback?: SendCallback): void;
+  send(msg: Message, port?: number, callback?: SendCallback): void;
+  send(msg: Message, callback?: SendCallback): void;
+  send(msg: string | Uint8Array | DataView, offset: number, length: number, port?: number, address?: string, callback?: SendCallback): void;
+  send(msg: string | Uint8Array | DataView, offset: number, length: number, port?: number, callback?: SendCallback): void;
+  send(msg: string | Uint8Array | DataView, offset: number, length: number, callback?: SendCallback): void;
+  send(msg: Message, ...args: unknown[]): void {
+    this.check();
+    let connected = true;
+    try {
+      this.sock.getpeername();
+    } catch {
+      connected = false;
+    }
+    let a = args;
+    let cb: SendCallback | undefined;
+    const lastIdx = a.findIndex((x) => typeof x === 'function');
+    if (lastIdx !== -1) {
+      cb = a[lastIdx] as SendCallback;
+      a = a.slice(0, lastIdx);
+    }
+    while (a.length > 0 && a[a.length - 1] === undefined) a = a.slice(0, -1);
+    let data: Uint8Array;
+    if (Array.isArray(msg)) {
+      const parts = msg.map((m) => bytesOf(m as string | Uint8Array | DataView));
+      data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     } else {
-      p = this.sock.sendto(msg, [address ?? '127.0.0.1', port]);
+      data = bytesOf(msg as string | Uint8Array | DataView);
+    }
+    // Node: unconnected, a third argument (port) or fourth (address) means the offset form;
+    // connected, a numeric second argument (length) does.
+    const offsetForm = connected ? typeof a[1] === 'number' : a.length >= 3;
+    if (offsetForm) {
+      if (Array.isArray(msg)) throw invalidArg('offset', 'absent when msg is an array', a[0]);
+      const off = a[0];
+      const len = a[1];
+      if (typeof off !== 'number' || !Number.isInteger(off) || off < 0 || off > data.length) {
+        throw Object.assign(new RangeError('"offset" is outside of buffer bounds'), { code: 'ERR_BUFFER_OUT_OF_BOUNDS' });
+      }
+      if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || off + len > data.length) {
+        throw Object.assign(new RangeError('"length" is outside of buffer bounds'), { code: 'ERR_BUFFER_OUT_OF_BOUNDS' });
+      }
+      data = data.subarray(off, off + len);
+      a = a.slice(2);
+    }
+    let p: Promise<number>;
+    if (connected) {
+      if (a.length > 0) throw Object.assign(new Error('Already connected'), { code: 'ERR_SOCKET_DGRAM_IS_CONNECTED' });
+      p = this.sock.send(data);
+    } else {
+      if (a.length === 0) throw Object.assign(new Error('Not connected: give a port'), { code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' });
+      const port = toPort(a[0]);
+      if (port === 0) throw Object.assign(new RangeError('Port should be > 0 and < 65536. Received 0.'), { code: 'ERR_SOCKET_BAD_PORT' });
+      const address = a[1];
+      if (address !== undefined && address !== null && typeof address !== 'string') throw invalidArg('address', 'of type string', address);
+      p = this.sock.sendto(data, [(address as string | undefined) || 'localhost', port]);
     }
     p.then(
-      () => cb?.(null),
-      (e: Error) => (cb ? cb(e) : this.emit('error', e)),
+      (n) => {
+        this.opened(); // sending bound an ephemeral port
+        cb?.(null, n);
+      },
+      (e: Error) => (cb ? cb(e, 0) : this.emit('error', e)),
     );
-    this.startReceiving();
   }
 
   private startReceiving(): void {
@@ -90,14 +244,22 @@ export class UdpSocket extends EventEmitter {
     })();
   }
 
+  /** The bound address; throws EBADF-like ERR_SOCKET_DGRAM_NOT_RUNNING when closed. */
   address(): { address: string; family: 'IPv4'; port: number } {
+    this.check();
     const [address, port] = this.sock.getsockname();
     return { address, family: 'IPv4', port };
   }
 
   remoteAddress(): { address: string; family: 'IPv4'; port: number } {
-    const [address, port] = this.sock.getpeername();
-    return { address, family: 'IPv4', port };
+    this.check();
+    let a: [string, number];
+    try {
+      a = this.sock.getpeername();
+    } catch {
+      throw Object.assign(new Error('Not connected'), { code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' });
+    }
+    return { address: a[0], family: 'IPv4', port: a[1] };
   }
 
   setBroadcast(flag: boolean): void {
@@ -112,27 +274,70 @@ export class UdpSocket extends EventEmitter {
     this.sock.setsockopt(SOL_SOCKET, SO_SNDBUF, n);
   }
 
-  close(cb?: () => void): void {
-    if (this.closed) return;
+  getRecvBufferSize(): number {
+    return this.sock.getsockopt(SOL_SOCKET, SO_RCVBUF);
+  }
+
+  getSendBufferSize(): number {
+    return this.sock.getsockopt(SOL_SOCKET, SO_SNDBUF);
+  }
+
+  /** Lets the process exit while this socket is open. */
+  unref(): this {
+    this.wantUnref = true;
+    this.hold?.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.wantUnref = false;
+    this.hold?.ref();
+    return this;
+  }
+
+  close(cb?: () => void): this {
+    if (this.closed) {
+      if (cb) queueMicrotask(cb);
+      return this;
+    }
     this.closed = true;
     this.sock.close();
-    queueMicrotask(() => {
-      this.emit('close');
-      cb?.();
-    });
+    this.hold?.release();
+    this.hold = null;
+    if (cb) this.once('close', cb);
+    queueMicrotask(() => this.emit('close'));
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.closed) return;
+    await new Promise<void>((r) => this.close(r));
   }
 }
 
-export function createSocket(api: SocketApi, type: 'udp4', listener?: (msg: Buffer, rinfo: RemoteInfo) => void): UdpSocket;
-export function createSocket(api: SocketApi, opts: { type: 'udp4'; reuseAddr?: boolean }, listener?: (msg: Buffer, rinfo: RemoteInfo) => void): UdpSocket;
-export function createSocket(
-  api: SocketApi,
-  typeOrOpts: 'udp4' | { type: 'udp4'; reuseAddr?: boolean },
-  listener?: (msg: Buffer, rinfo: RemoteInfo) => void,
-): UdpSocket {
+type MessageListener = (msg: Buffer, rinfo: RemoteInfo) => void;
+
+export function createSocket(api: SocketApi, type: 'udp4', listener?: MessageListener): UdpSocket;
+export function createSocket(api: SocketApi, opts: UdpSocketOptions, listener?: MessageListener): UdpSocket;
+export function createSocket(api: SocketApi, typeOrOpts: 'udp4' | UdpSocketOptions, listener?: MessageListener): UdpSocket {
   const opts = typeof typeOrOpts === 'string' ? { type: typeOrOpts } : typeOrOpts;
-  if (opts.type !== 'udp4') throw new TypeError(`createSocket: only 'udp4' is supported, not ${String(opts.type)}`);
+  if (opts === null || typeof opts !== 'object') throw invalidArg('type', "'udp4' or an options object", typeOrOpts);
+  if (opts.type !== 'udp4') {
+    throw Object.assign(new TypeError(`createSocket: only 'udp4' is supported, not ${String(opts.type)}`), { code: 'ERR_SOCKET_BAD_TYPE' });
+  }
   const s = new UdpSocket(api, opts);
   if (listener) s.on('message', listener);
   return s;
+}
+
+/** `node:dgram` bound to one stack: what `host.dgram` is. */
+export interface DgramFace {
+  createSocket(type: 'udp4', listener?: MessageListener): UdpSocket;
+  createSocket(opts: UdpSocketOptions, listener?: MessageListener): UdpSocket;
+}
+
+export function dgramFace(api: SocketApi): DgramFace {
+  return {
+    createSocket: (t: 'udp4' | UdpSocketOptions, l?: MessageListener) => createSocket(api, t as UdpSocketOptions, l),
+  };
 }

@@ -11,6 +11,57 @@ export interface SocketHost {
   /** Asks for `stack.poll()` and a device flush soon (after the caller's synchronous work). */
   wake(): void;
   readonly timers: TimerQueue;
+  /**
+   * A hold on the process for one socket or server (Node's ref/unref): while any hold is
+   * ref'ed, the host keeps the Node process alive.
+   */
+  keepAlive(): KeepAlive;
+}
+
+/** One socket's or server's share in keeping the process alive (ref'ed when made). */
+export interface KeepAlive {
+  ref(): void;
+  unref(): void;
+  /** The socket is closed: the hold is gone for good. */
+  release(): void;
+}
+
+/**
+ * Counts the ref'ed holds and says when the count crosses zero, so that the runtime can
+ * ref or unref the device's handle.
+ */
+export class KeepAliveCount {
+  private refs = 0;
+
+  constructor(private readonly onChange: (alive: boolean) => void = () => {}) {}
+
+  get alive(): boolean {
+    return this.refs > 0;
+  }
+
+  hold(): KeepAlive {
+    let reffed = false;
+    let released = false;
+    const ref = (): void => {
+      if (reffed || released) return;
+      reffed = true;
+      if (this.refs++ === 0) this.onChange(true);
+    };
+    const unref = (): void => {
+      if (!reffed) return;
+      reffed = false;
+      if (--this.refs === 0) this.onChange(false);
+    };
+    ref();
+    return {
+      ref,
+      unref,
+      release: () => {
+        unref();
+        released = true;
+      },
+    };
+  }
 }
 
 interface Timer {
@@ -54,9 +105,13 @@ export class TimerQueue implements Pollable {
   }
 }
 
-/** A host on a stack, with a TimerQueue registered on it. */
-export function makeHost(stack: Stack, now: () => number, wake: () => void): SocketHost {
+/**
+ * A host on a stack, with a TimerQueue registered on it. `alive` hears when the first
+ * socket or server that keeps the process alive opens and when the last one closes.
+ */
+export function makeHost(stack: Stack, now: () => number, wake: () => void, alive?: KeepAliveCount): SocketHost {
   const timers = new TimerQueue();
   stack.addPollable(timers);
-  return { stack, now, wake, timers };
+  const count = alive ?? new KeepAliveCount();
+  return { stack, now, wake, timers, keepAlive: () => count.hold() };
 }

@@ -1,69 +1,292 @@
 /**
- * Node-style streams on the stream sockets, shaped like `node:net`: `createServer` and
- * `connect` give `Duplex` streams with backpressure, so Node's own `http.Server` (or
- * anything else that takes a stream) can run over this stack:
+ * The `node:net` face on the stream sockets: `Socket` and `Server` behave as Node's do
+ * (the same call forms, events, states and errors), so Node's own `http.Server`, `tls`,
+ * `ws` or anything else that takes a `net.Socket` runs over this stack unchanged:
  *
- *   const server = createServer(api, (sock) => sock.pipe(sock));   // echo
- *   server.listen(7);
- *   http.createServer(handler) ... server.on('connection', (s) => httpServer.emit('connection', s));
+ *   const { net } = host;                                   // a face bound to one stack
+ *   net.createServer((sock) => sock.pipe(sock)).listen(7);  // echo
+ *   const c = net.connect({ port: 7, host: '10.7.0.1' }, () => c.end('hi\n'));
+ *
+ * Each class here takes the stack's `SocketApi` first; `netFace(api)` binds them to one
+ * stack with Node's exact signatures. Differences from Node: no IPv6 and no names (only
+ * `localhost`), no UNIX-domain paths; `connect` defaults to `localhost`, this stack's
+ * own address.
  */
 import { EventEmitter } from 'node:events';
+import type * as nodeNet from 'node:net';
 import { Duplex } from 'node:stream';
-import { AF_INET, IPPROTO_TCP, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_REUSEADDR, TCP_KEEPIDLE, TCP_NODELAY } from './constants.js';
+import {
+  AF_INET, IPPROTO_TCP, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_LINGER, SO_REUSEADDR, TCP_KEEPIDLE,
+  TCP_NODELAY,
+} from './constants.js';
+import type { KeepAlive } from './host.js';
 import type { SocketApi } from './socket-api.js';
 import type { StreamSocket } from './stream-socket.js';
 
 const READ_CHUNK = 64 * 1024;
 
-export class TcpStream extends Duplex {
-  private reading = false;
-  private idleMs = 0;
-  private idleTimer: { cancel(): void } | null = null;
+/** Node's error for an argument of the wrong type (`ERR_INVALID_ARG_TYPE`). */
+export function invalidArg(name: string, expected: string, got: unknown): TypeError {
+  const shown = typeof got === 'function' ? 'a function' : typeof got === 'string' ? `"${got}"` : typeof got === 'object' ? (got === null ? 'null' : 'an object') : String(got);
+  return Object.assign(new TypeError(`The "${name}" argument must be ${expected}. Received ${shown}`), { code: 'ERR_INVALID_ARG_TYPE' });
+}
 
-  constructor(readonly sock: StreamSocket) {
-    super({ allowHalfOpen: true });
-    this.on('data', () => this.touch());
+/** Node's error for a value out of range (`ERR_SOCKET_BAD_PORT` for ports). */
+function badPort(name: string, got: unknown): RangeError {
+  return Object.assign(new RangeError(`${name} should be >= 0 and < 65536. Received ${String(got)}.`), { code: 'ERR_SOCKET_BAD_PORT' });
+}
+
+/** A port given as a number or a numeric string, checked as Node's validatePort does. */
+export function toPort(v: unknown, name = 'port'): number {
+  const n = typeof v === 'string' && v.trim().length > 0 ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) throw badPort(name === 'port' ? 'Port' : name, v);
+  return n;
+}
+
+function hostArg(v: unknown, name: string, dflt: string): string {
+  if (v === undefined || v === null || v === '') return dflt;
+  if (typeof v !== 'string') throw invalidArg(name, 'of type string', v);
+  return v;
+}
+
+/** What `new Socket(options)` takes (Node's `SocketConstructorOpts`, less `fd`). */
+export interface SocketOptions {
+  allowHalfOpen?: boolean;
+  /** Accepted for Node's sake; a stream over this stack is always readable and writable. */
+  readable?: boolean;
+  writable?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What `connect(options)` takes. */
+export interface TcpConnectOptions {
+  port: number | string;
+  /** An IPv4 address or `localhost`; default `localhost` (this stack's own address). */
+  host?: string;
+  localAddress?: string;
+  localPort?: number;
+  /** Milliseconds of idle time before 'timeout' (as `setTimeout`). */
+  timeout?: number;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  allowHalfOpen?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What `server.listen(options)` takes. */
+export interface ListenOptions {
+  port?: number | string;
+  host?: string;
+  backlog?: number;
+  /** Accepted and ignored: every listener here is exclusive to its stack. */
+  exclusive?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What `createServer(options)` takes. */
+export interface ServerOptions {
+  allowHalfOpen?: boolean;
+  pauseOnConnect?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+}
+
+type ReadyState = 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed';
+
+/**
+ * A TCP connection as a `Duplex` stream, shaped like `net.Socket`: 'connect' and
+ * 'ready' once established, 'data'/'end' with backpressure, half-close with `end()`,
+ * 'close' with `hadError`, `setTimeout` on the stack's clock, `ref`/`unref`.
+ */
+export class TcpStream extends Duplex {
+  /** The stack's socket underneath (null until `connect()` for a `new Socket()`). */
+  sock: StreamSocket | null;
+  /** True while the handshake is under way. */
+  connecting = false;
+  /** Idle timeout in ms as set by `setTimeout` (undefined when off), as Node's `socket.timeout`. */
+  timeout: number | undefined = undefined;
+  /** Node's Happy Eyeballs bookkeeping; there is one address family here. */
+  readonly autoSelectFamilyAttemptedAddresses: string[] = [];
+  private readonly api: SocketApi;
+  private readBytes = 0;
+  private writtenBytes = 0;
+  private reading = false;
+  private idleTimer: { cancel(): void } | null = null;
+  private hold: KeepAlive | null = null;
+  private started = false;
+
+  /** @internal Use `host.net.Socket` / `host.net.connect()` (or `new TcpStream(api)`). */
+  constructor(api: SocketApi, opts: SocketOptions = {}, sock: StreamSocket | null = null) {
+    super({ allowHalfOpen: opts.allowHalfOpen ?? false, emitClose: false, signal: opts.signal });
+    this.api = api;
+    this.sock = sock;
+    if (sock) this.established(false);
   }
+
+  /** @internal An accepted connection: established already. */
+  static accepted(api: SocketApi, sock: StreamSocket, allowHalfOpen: boolean): TcpStream {
+    return new TcpStream(api, { allowHalfOpen }, sock);
+  }
+
+  private established(emit: boolean): void {
+    this.started = true;
+    this.connecting = false;
+    this.hold ??= this.api.host.keepAlive();
+    if (emit) {
+      this.emit('connect');
+      this.emit('ready');
+    }
+    this.touch();
+    // A read asked for while connecting starts now. As Node does, start reading at once
+    // (up to the high-water mark) even with no reader, so that the peer's FIN is seen and
+    // an idle half-closed connection ends and closes on its own.
+    if (this.reading) {
+      this.reading = false;
+      this._read();
+    } else if (!this.isPaused() || this.readableFlowing === null) {
+      this.read(0);
+    }
+  }
+
+  // ------------------------------------------------------------------ connecting
+
+  /**
+   * Opens the connection, as `socket.connect(port[, host][, cb])` or
+   * `socket.connect(options[, cb])`. 'connect' follows once established; failures are
+   * 'error' events whose `syscall` is `connect` (ECONNREFUSED, ETIMEDOUT, ENETUNREACH).
+   */
+  connect(options: TcpConnectOptions | nodeNet.SocketConnectOpts, connectListener?: () => void): this;
+  connect(port: number, host: string, connectListener?: () => void): this;
+  connect(port: number, connectListener?: () => void): this;
+  /** Node's UNIX-domain form: refused here with a TypeError (there are no UNIX-domain sockets on this stack). */
+  connect(path: string, connectListener?: () => void): this;
+  connect(...args: unknown[]): this {
+    const [opts, cb] = normalizeConnectArgs(args);
+    if (this.sock || this.started) throw Object.assign(new Error('Socket is already connecting or connected'), { code: 'ERR_SOCKET_CONNECTING' });
+    const port = toPort(opts.port);
+    const host = hostArg(opts.host, 'options.host', 'localhost');
+    if (cb) this.once('connect', cb);
+    if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
+    const s = this.api.socket(AF_INET, SOCK_STREAM);
+    this.sock = s;
+    this.connecting = true;
+    this.started = true;
+    this.hold = this.api.host.keepAlive();
+    try {
+      if (opts.noDelay) s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+      if (opts.keepAlive) this.setKeepAlive(true, opts.keepAliveInitialDelay ?? 0);
+      if (opts.localAddress !== undefined || opts.localPort !== undefined) {
+        s.bind([hostArg(opts.localAddress, 'options.localAddress', ''), toPort(opts.localPort ?? 0, 'localPort')]);
+      }
+    } catch (e) {
+      queueMicrotask(() => this.destroy(e as Error));
+      return this;
+    }
+    s.connect([host, port]).then(
+      () => {
+        if (!this.destroyed) this.established(true);
+      },
+      (err: Error) => this.destroy(err),
+    );
+    return this;
+  }
+
+  // ------------------------------------------------------------------ names and state
 
   get remoteAddress(): string | undefined {
-    try {
-      return this.sock.getpeername()[0];
-    } catch {
-      return undefined;
-    }
+    return this.peer()?.[0];
   }
   get remotePort(): number | undefined {
+    return this.peer()?.[1];
+  }
+  get remoteFamily(): string | undefined {
+    return this.peer() ? 'IPv4' : undefined;
+  }
+  get localAddress(): string | undefined {
+    return this.local()?.[0];
+  }
+  get localPort(): number | undefined {
+    return this.local()?.[1];
+  }
+  get localFamily(): string | undefined {
+    return this.local() ? 'IPv4' : undefined;
+  }
+
+  // Kept once known, so that they still read after close (as Node's _peername/_sockname).
+  private peerName: [string, number] | undefined;
+  private localName: [string, number] | undefined;
+
+  private peer(): [string, number] | undefined {
+    if (this.peerName) return this.peerName;
     try {
-      return this.sock.getpeername()[1];
+      this.peerName = this.sock?.getpeername();
+    } catch {
+      // not connected (yet)
+    }
+    return this.peerName;
+  }
+  private local(): [string, number] | undefined {
+    if (this.localName) return this.localName;
+    try {
+      const a = this.sock?.getsockname();
+      if (a && a[1] !== 0 && this.sock?.conn && this.sock.conn.state !== 'SYN-SENT') this.localName = a;
+      return a && a[1] !== 0 ? a : undefined;
     } catch {
       return undefined;
     }
   }
-  get remoteFamily(): string {
-    return 'IPv4';
-  }
-  get localAddress(): string {
-    return this.sock.getsockname()[0];
-  }
-  get localPort(): number {
-    return this.sock.getsockname()[1];
+
+  /** The local end, as `net.Socket#address()` ({} before it has one). */
+  address(): { address: string; family: string; port: number } | {} {
+    const l = this.local();
+    return l ? { address: l[0], family: 'IPv4', port: l[1] } : {};
   }
 
-  address(): { address: string; family: string; port: number } {
-    const [address, port] = this.sock.getsockname();
-    return { address, family: 'IPv4', port };
+  /** Bytes received (handed to the stream). */
+  get bytesRead(): number {
+    return this.readBytes;
   }
+  /** Bytes written (accepted by the socket, plus what waits in the stream's buffer). */
+  get bytesWritten(): number {
+    return this.writtenBytes + this.writableLength;
+  }
+  /** True until connected: before `connect()` and while connecting. */
+  get pending(): boolean {
+    return this.sock === null || this.connecting;
+  }
+  get readyState(): ReadyState {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable && !this.writable) return 'readOnly';
+    if (!this.readable && this.writable) return 'writeOnly';
+    return 'closed';
+  }
+  /** @deprecated as in Node: use `writableLength`. */
+  get bufferSize(): number {
+    return this.writableLength;
+  }
+
+  // ------------------------------------------------------------------ stream internals
 
   override _read(): void {
     if (this.reading) return;
     this.reading = true;
-    this.sock.recv(READ_CHUNK).then(
+    const s = this.sock;
+    if (!s || this.connecting) return; // established() starts it
+    s.recv(READ_CHUNK).then(
       (data) => {
         this.reading = false;
         if (data.length === 0) {
+          // As Node's net does: read(0) after the EOF so that 'end' is emitted even
+          // with nothing reading (an idle connection the peer half-closed).
           this.push(null);
+          this.read(0);
           return;
         }
+        this.readBytes += data.length;
+        this.touch();
         if (this.push(Buffer.from(data.buffer, data.byteOffset, data.length))) this._read();
       },
       (err: Error) => {
@@ -74,49 +297,96 @@ export class TcpStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.touch();
-    this.sock.sendall(chunk).then(() => cb(), cb);
+    this.whenConnected(cb, () => {
+      const s = this.sock!;
+      this.touch();
+      s.sendall(chunk).then(() => {
+        this.writtenBytes += chunk.length;
+        cb();
+      }, cb);
+    });
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    try {
-      this.sock.shutdown(SHUT_WR);
-      cb();
-    } catch (e) {
-      cb(e as Error);
-    }
+    // As node:net: the FIN goes once connected, after the data written before end().
+    this.whenConnected(cb, () => {
+      try {
+        this.sock!.shutdown(SHUT_WR);
+        cb();
+      } catch (e) {
+        cb(e as Error);
+      }
+    });
   }
+
+  private whenConnected(cb: (err?: Error | null) => void, go: () => void): void {
+    if (this.connecting) {
+      const onConnect = (): void => {
+        this.off('close', onClose);
+        go();
+      };
+      const onClose = (): void => {
+        this.off('connect', onConnect);
+      };
+      this.once('connect', onConnect);
+      this.once('close', onClose);
+      return;
+    }
+    if (!this.sock) {
+      cb(Object.assign(new Error('Socket is closed'), { code: 'ERR_SOCKET_CLOSED' }));
+      return;
+    }
+    go();
+  }
+
+  /** @internal The server that accepted this stream counts it down here (before 'close', as Node). */
+  onDestroy: (() => void) | null = null;
 
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
     this.clearIdle();
-    this.sock.close();
+    this.connecting = false;
+    this.peer();
+    this.local();
+    this.sock?.close();
+    this.onDestroy?.();
+    this.hold?.release();
+    this.hold = null;
     cb(err);
+    process.nextTick(() => this.emit('close', err !== null && err !== undefined));
   }
+
+  // ------------------------------------------------------------------ options
 
   setNoDelay(noDelay = true): this {
-    this.sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, noDelay);
+    this.sock?.setsockopt(IPPROTO_TCP, TCP_NODELAY, noDelay);
     return this;
   }
 
-  setKeepAlive(enable = false, initialDelayMs = 0): this {
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    if (!this.sock) return this;
     this.sock.setsockopt(SOL_SOCKET, SO_KEEPALIVE, enable);
-    if (enable && initialDelayMs >= 1000) this.sock.setsockopt(IPPROTO_TCP, TCP_KEEPIDLE, Math.floor(initialDelayMs / 1000));
+    if (enable && initialDelay >= 1000) this.sock.setsockopt(IPPROTO_TCP, TCP_KEEPIDLE, Math.floor(initialDelay / 1000));
     return this;
   }
 
-  /** As net.Socket#setTimeout: 'timeout' after `ms` without activity (0 turns it off). */
+  /** As net.Socket#setTimeout: 'timeout' after `ms` without activity (0 turns it off), on the stack's clock. */
   setTimeout(ms: number, cb?: () => void): this {
-    this.idleMs = ms;
-    if (cb) this.once('timeout', cb);
+    if (typeof ms !== 'number' || !(ms >= 0)) throw invalidArg('msecs', 'a non-negative number', ms);
+    this.timeout = ms > 0 ? ms : undefined;
+    if (cb) {
+      if (ms > 0) this.once('timeout', cb);
+      else this.off('timeout', cb);
+    }
     this.touch();
     return this;
   }
 
   private touch(): void {
     this.clearIdle();
-    if (this.idleMs > 0 && !this.destroyed) {
+    const ms = this.timeout;
+    if (ms !== undefined && !this.destroyed && this.sock) {
       // On the stack's clock, not a real timer: deterministic under the simulator.
-      this.idleTimer = this.sock.timer(this.idleMs, () => {
+      this.idleTimer = this.sock.timer(ms, () => {
         this.idleTimer = null;
         this.emit('timeout');
       });
@@ -128,84 +398,319 @@ export class TcpStream extends Duplex {
     this.idleTimer = null;
   }
 
-  /** The TCP_INFO-like snapshot of this connection. */
+  /** Lets the process exit while this socket is open (as Node's `unref`). */
+  unref(): this {
+    this.hold?.unref();
+    return this;
+  }
+
+  /** Keeps the process alive while this socket is open again (the default). */
+  ref(): this {
+    this.hold?.ref();
+    return this;
+  }
+
+  /** Ends the writing side and destroys the socket once everything is written. */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  /** Aborts the connection with a RST (SO_LINGER 0) and destroys the stream. */
+  resetAndDestroy(): this {
+    if (this.sock && !this.destroyed) {
+      try {
+        this.sock.setsockopt(SOL_SOCKET, SO_LINGER, { onoff: true, linger: 0 });
+      } catch {
+        // a closed socket: nothing to reset
+      }
+    }
+    this.destroy();
+    return this;
+  }
+
+  /** The TCP_INFO-like snapshot of this connection (null before it exists). */
   info() {
-    return this.sock.tcpInfo();
+    return this.sock?.tcpInfo() ?? null;
   }
 }
 
-export class TcpServer extends EventEmitter {
-  private sock: StreamSocket | null = null;
-  private closed = false;
+function normalizeConnectArgs(args: unknown[]): [TcpConnectOptions, (() => void) | undefined] {
+  const last = args[args.length - 1];
+  const cb = typeof last === 'function' ? (last as () => void) : undefined;
+  const rest = cb ? args.slice(0, -1) : args;
+  const first = rest[0];
+  if (first !== null && typeof first === 'object') {
+    const o = first as TcpConnectOptions & { path?: unknown };
+    if (o.path !== undefined) throw invalidArg('options.path', 'unsupported here (no UNIX-domain sockets; give a port)', o.path);
+    if (o.port === undefined) throw invalidArg('options.port', 'of type number or string', undefined);
+    return [o, cb];
+  }
+  if (typeof first === 'number' || (typeof first === 'string' && /^\s*\d+\s*$/.test(first))) {
+    return [{ port: first, host: rest[1] as string | undefined }, cb];
+  }
+  if (typeof first === 'string') throw invalidArg('port', 'a port number (UNIX-domain paths are not supported)', first);
+  throw invalidArg('options', 'an object or a port number', first);
+}
 
+/**
+ * A TCP server shaped like `net.Server`: `listen` in Node's call forms, 'listening',
+ * 'connection', 'error' (with `syscall` `listen`), `close` that waits for the open
+ * connections before 'close', `getConnections`, `maxConnections`, `ref`/`unref`.
+ */
+export class TcpServer extends EventEmitter {
+  /** Refuse (reset) connections beyond this many open ones; unlimited by default. */
+  maxConnections = Infinity;
+  private sock: StreamSocket | null = null;
+  private closing = false;
+  private readonly open = new Set<TcpStream>();
+  private hold: KeepAlive | null = null;
+  private wantUnref = false;
+  private readonly opts: ServerOptions;
+
+  /** @internal Use `host.net.createServer()` (or `new TcpServer(api)`). */
   constructor(
     private readonly api: SocketApi,
+    optsOrListener?: ServerOptions | ((s: TcpStream) => void),
     listener?: (s: TcpStream) => void,
   ) {
     super();
+    if (typeof optsOrListener === 'function') {
+      listener = optsOrListener;
+      optsOrListener = {};
+    }
+    this.opts = optsOrListener ?? {};
     if (listener) this.on('connection', listener);
   }
 
-  listen(port = 0, host = '0.0.0.0', backlog = 511, cb?: () => void): this {
+  /** True while listening. */
+  get listening(): boolean {
+    return this.sock !== null;
+  }
+
+  /** The number of open connections (deprecated in Node; `getConnections` is the API). */
+  get connections(): number {
+    return this.open.size;
+  }
+
+  /**
+   * Starts listening, in any of Node's forms: `listen(port[, host][, backlog][, cb])`,
+   * `listen(port, cb)`, `listen({ port, host, backlog }[, cb])`, `listen([cb])` (an
+   * ephemeral port). A bad argument throws a TypeError naming it; a port in use is an
+   * 'error' event with code EADDRINUSE.
+   */
+  listen(port?: number, hostname?: string, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number, hostname?: string, listeningListener?: () => void): this;
+  listen(port?: number, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number, listeningListener?: () => void): this;
+  /** Node's UNIX-domain forms: refused here with a TypeError. */
+  listen(path: string, backlog?: number, listeningListener?: () => void): this;
+  listen(path: string, listeningListener?: () => void): this;
+  listen(options: ListenOptions | nodeNet.ListenOptions, listeningListener?: () => void): this;
+  /** Node's handle forms (and `listen(cb)`): a handle is refused here with a TypeError. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  listen(handle: any, backlog?: number, listeningListener?: () => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  listen(handle: any, listeningListener?: () => void): this;
+  listen(...args: unknown[]): this {
+    const last = args[args.length - 1];
+    const cb = typeof last === 'function' ? (last as () => void) : undefined;
+    const rest = cb ? args.slice(0, -1) : args;
+    let port = 0;
+    let host = '0.0.0.0';
+    let backlog = 511;
+    const first = rest[0];
+    if (first !== null && typeof first === 'object') {
+      const o = first as ListenOptions & { path?: unknown; fd?: unknown; handle?: unknown };
+      if (o.path !== undefined || o.fd !== undefined || o.handle !== undefined) {
+        throw invalidArg('options', 'an object with port and host (no UNIX-domain paths, fds or handles here)', first);
+      }
+      port = o.port === undefined ? 0 : toPort(o.port);
+      host = hostArg(o.host, 'options.host', '0.0.0.0');
+      if (o.backlog !== undefined) backlog = this.backlogArg(o.backlog);
+    } else if (first !== undefined && first !== null) {
+      if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) throw invalidArg('port', 'a port number (UNIX-domain paths are not supported)', first);
+      port = toPort(first);
+      let i = 1;
+      if (typeof rest[i] !== 'number') host = hostArg(rest[i++], 'host', '0.0.0.0');
+      if (rest[i] !== undefined) backlog = this.backlogArg(rest[i]);
+    }
+    if (this.sock) throw Object.assign(new Error('Listen method has been called more than once without closing.'), { code: 'ERR_SERVER_ALREADY_LISTEN' });
+    if (cb) this.once('listening', cb);
     const s = this.api.socket(AF_INET, SOCK_STREAM);
     try {
       s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+      if (this.opts.noDelay) s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+      if (this.opts.keepAlive) s.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1);
       s.bind([host, port]);
       s.listen(backlog);
     } catch (e) {
       s.close();
-      queueMicrotask(() => this.emit('error', e));
+      if (cb) this.off('listening', cb);
+      queueMicrotask(() => this.emit('error', Object.assign(e as Error, { syscall: 'listen' })));
       return this;
     }
     this.sock = s;
-    if (cb) this.once('listening', cb);
+    this.closing = false;
+    this.hold = this.api.host.keepAlive();
+    if (this.wantUnref) this.hold.unref();
     queueMicrotask(() => this.emit('listening'));
     void this.acceptLoop(s);
     return this;
   }
 
+  private backlogArg(v: unknown): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalidArg('backlog', 'a non-negative integer', v);
+    return Math.max(1, v);
+  }
+
   private async acceptLoop(s: StreamSocket): Promise<void> {
-    while (!this.closed) {
+    while (this.sock === s) {
+      let conn: StreamSocket;
       try {
-        const [conn] = await s.accept();
-        this.emit('connection', new TcpStream(conn));
+        [conn] = await s.accept();
       } catch (e) {
-        if (this.closed) return;
+        if (this.sock !== s) return;
         this.emit('error', e);
         return;
       }
+      if (this.open.size >= this.maxConnections) {
+        // As Node: over the limit the connection is closed at once (here with a RST).
+        conn.setsockopt(SOL_SOCKET, SO_LINGER, { onoff: true, linger: 0 });
+        conn.close();
+        this.emit('drop', { localAddress: conn.getsockname()[0], localPort: conn.getsockname()[1] });
+        continue;
+      }
+      const stream = TcpStream.accepted(this.api, conn, this.opts.allowHalfOpen ?? false);
+      if (this.opts.keepAlive) stream.setKeepAlive(true, this.opts.keepAliveInitialDelay ?? 0);
+      if (this.opts.pauseOnConnect) stream.pause();
+      this.open.add(stream);
+      stream.onDestroy = () => {
+        this.open.delete(stream);
+        this.maybeClosed();
+      };
+      this.emit('connection', stream);
     }
   }
 
+  /** The listening address, or null when not listening. */
   address(): { address: string; family: string; port: number } | null {
     if (!this.sock) return null;
     const [address, port] = this.sock.getsockname();
     return { address, family: 'IPv4', port };
   }
 
-  close(cb?: () => void): this {
-    this.closed = true;
-    this.sock?.close();
-    queueMicrotask(() => {
-      this.emit('close');
-      cb?.();
-    });
+  /** Counts the open connections (as Node: through a callback). */
+  getConnections(cb: (error: Error | null, count: number) => void): this {
+    const n = this.open.size;
+    queueMicrotask(() => cb(null, n));
     return this;
+  }
+
+  /**
+   * Stops accepting; 'close' (and `cb`) follow once every open connection has closed,
+   * as with Node. Closing a server that is not listening calls `cb` with
+   * ERR_SERVER_NOT_RUNNING.
+   */
+  close(cb?: (err?: Error) => void): this {
+    if (!this.sock) {
+      if (cb) queueMicrotask(() => cb(Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' })));
+      return this;
+    }
+    if (cb) this.once('close', cb);
+    const s = this.sock;
+    this.sock = null;
+    this.closing = true;
+    s.close();
+    this.hold?.release();
+    this.hold = null;
+    this.maybeClosed();
+    return this;
+  }
+
+  private maybeClosed(): void {
+    if (!this.closing || this.open.size > 0) return;
+    this.closing = false;
+    process.nextTick(() => this.emit('close'));
+  }
+
+  /** Lets the process exit while this server listens. */
+  unref(): this {
+    this.wantUnref = true;
+    this.hold?.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.wantUnref = false;
+    this.hold?.ref();
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.sock) return;
+    await new Promise<void>((resolve) => this.close(() => resolve()));
   }
 }
 
-export function createServer(api: SocketApi, listener?: (s: TcpStream) => void): TcpServer {
-  return new TcpServer(api, listener);
+export function createServer(api: SocketApi, listener?: (s: TcpStream) => void): TcpServer;
+export function createServer(api: SocketApi, options?: ServerOptions, listener?: (s: TcpStream) => void): TcpServer;
+export function createServer(api: SocketApi, a?: ServerOptions | ((s: TcpStream) => void), b?: (s: TcpStream) => void): TcpServer {
+  return new TcpServer(api, a, b);
 }
 
-/** As net.connect(port, host): the stream emits 'connect' once established. */
-export function connect(api: SocketApi, port: number, host = '127.0.0.1', cb?: () => void): TcpStream {
-  const s = api.socket(AF_INET, SOCK_STREAM);
-  const stream = new TcpStream(s);
-  if (cb) stream.once('connect', cb);
-  s.connect([host, port]).then(
-    () => stream.emit('connect'),
-    (err: Error) => stream.destroy(err),
-  );
-  return stream;
+/**
+ * As `net.connect`/`net.createConnection`: `connect(api, port[, host][, cb])` or
+ * `connect(api, options[, cb])`; the stream emits 'connect' once established.
+ */
+export function connect(api: SocketApi, options: TcpConnectOptions | nodeNet.NetConnectOpts, connectListener?: () => void): TcpStream;
+export function connect(api: SocketApi, port: number | string, host?: string, connectListener?: () => void): TcpStream;
+export function connect(api: SocketApi, port: number | string, connectListener?: () => void): TcpStream;
+export function connect(api: SocketApi, ...args: unknown[]): TcpStream {
+  const [opts] = normalizeConnectArgs(args);
+  const s = new TcpStream(api, { allowHalfOpen: opts.allowHalfOpen, signal: opts.signal });
+  return (s.connect as (...a: unknown[]) => TcpStream)(...args);
+}
+
+/** `node:net` bound to one stack: what `host.net` is. */
+export interface NetFace {
+  /** `new net.Socket()`, unconnected until `connect()`. */
+  Socket: new (options?: SocketOptions) => TcpStream;
+  Server: new (options?: ServerOptions | ((s: TcpStream) => void), listener?: (s: TcpStream) => void) => TcpServer;
+  createServer(listener?: (s: TcpStream) => void): TcpServer;
+  createServer(options?: ServerOptions, listener?: (s: TcpStream) => void): TcpServer;
+  connect(options: TcpConnectOptions | nodeNet.NetConnectOpts, connectListener?: () => void): TcpStream;
+  connect(port: number | string, host?: string, connectListener?: () => void): TcpStream;
+  connect(port: number | string, connectListener?: () => void): TcpStream;
+  createConnection(options: TcpConnectOptions | nodeNet.NetConnectOpts, connectListener?: () => void): TcpStream;
+  createConnection(port: number | string, host?: string, connectListener?: () => void): TcpStream;
+  createConnection(port: number | string, connectListener?: () => void): TcpStream;
+  isIP(input: string): number;
+  isIPv4(input: string): boolean;
+  isIPv6(input: string): boolean;
+}
+
+/** The `node:net` face of one stack's sockets. */
+export function netFace(api: SocketApi): NetFace {
+  const conn = (...args: unknown[]): TcpStream => (connect as (api: SocketApi, ...a: unknown[]) => TcpStream)(api, ...args);
+  const isIPv4 = (s: string): boolean => /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(s);
+  return {
+    Socket: class extends TcpStream {
+      constructor(options?: SocketOptions) {
+        super(api, options);
+      }
+    },
+    Server: class extends TcpServer {
+      constructor(options?: ServerOptions | ((s: TcpStream) => void), listener?: (s: TcpStream) => void) {
+        super(api, options, listener);
+      }
+    },
+    createServer: (a?: ServerOptions | ((s: TcpStream) => void), b?: (s: TcpStream) => void) => new TcpServer(api, a, b),
+    connect: conn as NetFace['connect'],
+    createConnection: conn as NetFace['createConnection'],
+    isIP: (s: string) => (isIPv4(s) ? 4 : 0),
+    isIPv4,
+    isIPv6: () => false,
+  };
 }

@@ -1,0 +1,292 @@
+/**
+ * The package's front door: a stack on a device, with its sockets in the shapes Node
+ * programs already use.
+ *
+ *   const host = await openTun({ dev: 'tcpip0', addr: '10.7.0.2/24' });
+ *   http.createServer(app).listen(...)  →  host.net.createServer((s) => app.emit('connection', s)).listen(80);
+ *   const res = await fetch(url, { dispatcher: new undici.Agent({ connect: host.connector() }) });
+ *
+ * `openTun` puts a stack on a Linux TUN/TAP device (the native addon); `createStack` puts
+ * one on any `LinkDevice` of your own. Both return a `StackHost`: the BSD facade
+ * (`host.socket`), the `node:net` and `node:dgram` faces (`host.net`, `host.dgram`),
+ * HTTP agents and an undici connector that go out through the stack, counters, and
+ * `close()`.
+ *
+ * Like Node's own sockets, a host keeps the process alive only while one of its sockets
+ * or servers is open and ref'ed (`unref()` on a socket or server lets it go); `host.ref()`
+ * keeps it alive with none, e.g. to answer pings.
+ */
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+import type * as tls from 'node:tls';
+import type { Clock } from './core/clock.js';
+import type { Rand } from './core/rand.js';
+import { SeededRand } from './core/rand.js';
+import { formatIpv4, parseCidr, parseIpv4, sameSubnet, type Ipv4Addr } from './ip/address.js';
+import { FaultLink, parseFaultSpec, type FaultConfig } from './link/fault-link.js';
+import type { LinkDevice } from './link/link-device.js';
+import { PcapLink, PcapWriter, pcapFileSink } from './link/pcap.js';
+import { TunDevice } from './link/tun-device.js';
+import { formatMac } from './link/ethernet-frame.js';
+import { traceFile } from './observe/trace-file.js';
+import { CryptoRand, Runtime, osSeededRand, realClock, wallClock } from './runtime.js';
+import { dgramFace, type DgramFace } from './socket/dgram.js';
+import { KeepAliveCount, makeHost } from './socket/host.js';
+import { httpAgent, httpsAgent, undiciConnector, type UndiciConnector } from './socket/http-agents.js';
+import { netFace, type NetFace } from './socket/net.js';
+import { SocketApi } from './socket/socket-api.js';
+import { Stack } from './stack.js';
+import type { TcpConfig } from './tcp/config.js';
+
+/** Options common to `openTun` and `createStack`. */
+export interface StackOptions {
+  /** This stack's IPv4 address with its prefix, e.g. `'10.7.0.2/24'`. */
+  addr: string;
+  /**
+   * The next hop for addresses off the subnet. On a TUN/TAP device it is also the
+   * kernel side's address. Default: the lowest other address of the subnet (`.1`, or
+   * `.2` when the stack is `.1`).
+   */
+  gateway?: string;
+  /** TCP tunables (MSL, buffers, congestion control, SACK, timestamps, ...). */
+  tcp?: Partial<TcpConfig>;
+  /** Write every TCP connection's events as JSON lines to this file (see `tcpip plot`). */
+  trace?: string;
+}
+
+/** Options of `openTun`. */
+export interface OpenTunOptions extends StackOptions {
+  /** The device's name; default `tcpip0`. */
+  dev?: string;
+  /** `'tun'` (IP packets; the default) or `'tap'` (Ethernet frames, with ARP). */
+  mode?: 'tun' | 'tap';
+  /** The MTU to configure; default 1500. With `configure: false` the device's own MTU is used. */
+  mtu?: number;
+  /**
+   * Configure the device: its kernel side gets `gateway`, the MTU is set and the link
+   * brought up (needs CAP_NET_ADMIN). Default true. `false` attaches to an existing
+   * persistent device exactly as its owner configured it, with no privilege needed when
+   * the device belongs to this user (`ip tuntap add dev tcpip0 mode tun user $USER`).
+   */
+  configure?: boolean;
+  /** TUN checksum and segmentation offload (virtio-net headers); default on for TUN, off with `pcap`/`fault`. */
+  offload?: boolean;
+  /** Record every frame in and out to this pcap file. */
+  pcap?: string;
+  /** Put the seeded fault injector between the device and the stack: `'loss=5%,seed=1'` or a `FaultConfig`. */
+  fault?: string | FaultConfig;
+  /** Replay a run: a seeded generator instead of the OS CSPRNG (never on a real network you care about). */
+  seed?: number;
+}
+
+/** Options of `createStack`. */
+export interface CreateStackOptions extends StackOptions {
+  /** The device the stack sends and receives frames on. */
+  link: LinkDevice;
+  /** Milliseconds, monotonic; default the real clock. */
+  clock?: Clock;
+  /** Randomness for ISNs, ports and cookies; default the OS CSPRNG. */
+  rand?: Rand;
+}
+
+/** What a stack's `http.Agent` and `https.Agent` take: Node's own options. */
+export type HttpAgentOptions = http.AgentOptions;
+export type HttpsAgentOptions = https.AgentOptions;
+
+/** A stack running on the real event loop, with its sockets in Node's shapes. */
+export class StackHost {
+  /** The BSD socket facade, shaped like Python's `socket` module: `host.socket.socket(AF_INET, SOCK_STREAM)`. */
+  readonly socket: SocketApi;
+  /** `node:net` on this stack: `createServer`, `connect`/`createConnection`, `Socket`, `Server`. */
+  readonly net: NetFace;
+  /** `node:dgram` on this stack: `createSocket('udp4')`. */
+  readonly dgram: DgramFace;
+  /** `http.Agent` and `https.Agent` classes whose connections go through this stack. */
+  readonly http: { Agent: new (options?: HttpAgentOptions) => http.Agent };
+  readonly https: { Agent: new (options?: HttpsAgentOptions) => https.Agent };
+  /** This stack's own address, e.g. `'10.7.0.2'`. */
+  readonly address: string;
+  /** The next hop off the subnet (also the kernel side's address on a device), or undefined. */
+  readonly gateway: string | undefined;
+  private readonly alive: KeepAliveCount;
+  private selfRef = false;
+  private readonly onClose: () => void;
+
+  /** @internal Use `openTun` or `createStack`. */
+  constructor(
+    /** The stack itself: layers, counters, connections. */
+    readonly stack: Stack,
+    /** The event loop that drives it. */
+    readonly runtime: Runtime,
+    onClose: () => void = () => {},
+  ) {
+    this.onClose = onClose;
+    this.alive = new KeepAliveCount((alive) => runtime.keepAlive(alive || this.selfRef));
+    this.socket = new SocketApi(makeHost(stack, () => runtime.clock.now(), () => runtime.wake(), this.alive));
+    this.net = netFace(this.socket);
+    this.dgram = dgramFace(this.socket);
+    this.address = formatIpv4(stack.route.addr);
+    this.gateway = stack.route.gateway !== undefined && stack.route.gateway !== 0 ? formatIpv4(stack.route.gateway) : undefined;
+    this.http = { Agent: httpAgent(this.net) };
+    this.https = { Agent: httpsAgent(this.net) };
+    runtime.keepAlive(false);
+  }
+
+  /**
+   * A `connect` function for undici (`new undici.Agent({ connect: host.connector() })`,
+   * then `fetch(url, { dispatcher })`): its connections go through this stack, with TLS
+   * for `https:` (`tlsOptions` such as `ca` or `rejectUnauthorized` apply).
+   */
+  connector(tlsOptions: tls.ConnectionOptions = {}): UndiciConnector {
+    return undiciConnector(this.net, tlsOptions);
+  }
+
+  /** Every layer's counters (as `tcpip stat` shows them). */
+  stats(): Record<string, Record<string, number>> {
+    return this.stack.snapshot();
+  }
+
+  /** Keeps the process alive while the host is open, even with no socket (e.g. to answer pings). */
+  ref(): this {
+    this.selfRef = true;
+    this.runtime.keepAlive(true);
+    return this;
+  }
+
+  /** Undoes `ref()`: only open, ref'ed sockets and servers keep the process alive (the default). */
+  unref(): this {
+    this.selfRef = false;
+    this.runtime.keepAlive(this.alive.alive);
+    return this;
+  }
+
+  /** Stops the stack and closes the device (open connections are dropped without a word). */
+  async close(): Promise<void> {
+    await this.runtime.close();
+    this.onClose();
+  }
+}
+
+/** A stack on a Linux TUN or TAP device. */
+export class TunHost extends StackHost {
+  /** @internal */
+  constructor(
+    stack: Stack,
+    runtime: Runtime,
+    /** The TUN/TAP device (name, MTU, counters). */
+    readonly tun: TunDevice,
+    private readonly summary: string[],
+    onClose: () => void,
+  ) {
+    super(stack, runtime, onClose);
+  }
+
+  /** Lines that describe the device and addresses, as the demo prints them. */
+  describe(): string[] {
+    return [...this.summary];
+  }
+}
+
+interface Addressing {
+  addr: Ipv4Addr;
+  prefixLen: number;
+  gateway: Ipv4Addr | undefined;
+}
+
+/** Parses and checks `addr` and `gateway` (clear errors for bad values). */
+export function addressing(addr: string, gateway?: string): Addressing {
+  if (typeof addr !== 'string') throw new TypeError(`addr must be a string like '10.7.0.2/24', not ${String(addr)}`);
+  const cidr = addr.includes('/') ? addr : `${addr}/24`;
+  let parsed: { addr: Ipv4Addr; prefixLen: number };
+  try {
+    parsed = parseCidr(cidr);
+  } catch (e) {
+    throw new TypeError(`addr "${addr}" is not an IPv4 address with a prefix, like 10.7.0.2/24 (${(e as Error).message})`);
+  }
+  const { addr: a, prefixLen } = parsed;
+  let gw: Ipv4Addr | undefined;
+  if (gateway !== undefined) {
+    try {
+      gw = parseIpv4(gateway);
+    } catch (e) {
+      throw new TypeError(`gateway "${gateway}" is not an IPv4 address (${(e as Error).message})`);
+    }
+  } else if (prefixLen <= 30) {
+    const base = (a & (prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0)) >>> 0;
+    gw = (base + 1) >>> 0 === a ? (base + 2) >>> 0 : (base + 1) >>> 0;
+  }
+  if (gw !== undefined && (!sameSubnet(a, gw, prefixLen) || gw === a)) {
+    throw new TypeError(`gateway ${formatIpv4(gw)} must be another address on ${formatIpv4(a)}/${prefixLen}`);
+  }
+  return { addr: a, prefixLen, gateway: gw };
+}
+
+function traceOn(stack: Stack, path: string | undefined): () => void {
+  if (!path) return () => {};
+  const t = traceFile(path);
+  stack.tcp.tracer = t.tracer;
+  return t.close;
+}
+
+/**
+ * Puts a stack on a Linux TUN (default) or TAP device: creates or attaches to the
+ * device, configures its kernel side (unless `configure: false`), and starts the stack
+ * on the event loop. Needs the native addon; without it, rejects with code ENOADDON and
+ * a message saying what to install.
+ */
+export async function openTun(options: OpenTunOptions): Promise<TunHost> {
+  if (options === null || typeof options !== 'object') throw new TypeError('openTun(options): options must be an object with at least addr');
+  const mode = options.mode ?? 'tun';
+  if (mode !== 'tun' && mode !== 'tap') throw new TypeError(`mode must be 'tun' or 'tap', not "${String(mode)}"`);
+  const dev = options.dev ?? 'tcpip0';
+  if (typeof dev !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(dev)) throw new TypeError(`dev "${String(dev)}" is not a valid interface name (1-15 letters, digits, _ . -)`);
+  const mtu = options.mtu ?? 1500;
+  if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new RangeError(`mtu must be an integer from 576 to 65535, not ${String(mtu)}`);
+  const { addr, prefixLen, gateway } = addressing(options.addr, options.gateway);
+  const fault = typeof options.fault === 'string' ? parseFaultSpec(options.fault) : options.fault;
+  const medium = mode === 'tap' ? 'ethernet' : 'ip';
+  // Offload makes the kernel hand us 64 KiB TCP segments; a pcap or fault injector wants
+  // the wire's own packets, so either turns it off.
+  const offload = (options.offload ?? true) && mode === 'tun' && !options.pcap && !fault;
+  const tun = TunDevice.open({ name: dev, medium, mtu, kernelAddr: gateway, prefixLen, offload, configure: options.configure });
+  let device: LinkDevice = tun;
+  if (fault) device = new FaultLink(device, fault, new SeededRand(fault.seed), realClock);
+  let pcapClose: (() => void) | undefined;
+  if (options.pcap) {
+    const f = pcapFileSink(options.pcap);
+    pcapClose = f.close;
+    device = new PcapLink(device, PcapWriter.forMedium(f.sink, tun.medium), wallClock, f.close);
+  }
+  const stack = new Stack(device, { addr, prefixLen, gateway, tcp: options.tcp ?? {} }, osSeededRand(options.seed));
+  const traceClose = traceOn(stack, options.trace);
+  const runtime = new Runtime(stack, device);
+  const summary = [
+    `device   ${tun.name} (${medium === 'ip' ? 'TUN, IP packets' : 'TAP, Ethernet frames'}), MTU ${tun.mtu}${tun.tcpOffload ? ', checksum + TCP segmentation offload' : ''}${options.configure === false ? ', attached as configured' : ''}`,
+    `kernel   ${gateway !== undefined ? `${formatIpv4(gateway)}/${prefixLen}` : '(no address)'}${tun.kernelMac ? `  mac ${formatMac(tun.kernelMac)}` : ''}`,
+    `stack    ${formatIpv4(addr)}/${prefixLen}${tun.mac ? `  mac ${formatMac(tun.mac)}` : ''}`,
+    ...(fault ? [`faults   ${JSON.stringify(fault)}`] : []),
+    ...(options.pcap ? [`pcap     ${options.pcap}`] : []),
+    ...(options.trace ? [`trace    ${options.trace}`] : []),
+  ];
+  const host = new TunHost(stack, runtime, tun, summary, () => traceClose());
+  void pcapClose; // the PcapLink closes its file with the device
+  runtime.start();
+  return host;
+}
+
+/**
+ * Puts a stack on a device of your own (anything that implements `LinkDevice`: a
+ * WebSocket tunnel, a pipe to another process, an in-memory wire) and runs it on the
+ * event loop with the real clock (or `clock`). For tests on a manual clock, use
+ * `SimNetwork` from `tcpip-ts/sim` instead.
+ */
+export function createStack(options: CreateStackOptions): StackHost {
+  if (options === null || typeof options !== 'object' || !options.link) throw new TypeError('createStack(options): options.link (a LinkDevice) is required');
+  const { addr, prefixLen, gateway } = addressing(options.addr, options.gateway);
+  const stack = new Stack(options.link, { addr, prefixLen, gateway, tcp: options.tcp ?? {} }, options.rand ?? new CryptoRand());
+  const traceClose = traceOn(stack, options.trace);
+  const runtime = new Runtime(stack, options.link, options.clock ?? realClock);
+  const host = new StackHost(stack, runtime, traceClose);
+  runtime.start();
+  return host;
+}

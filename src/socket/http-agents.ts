@@ -1,0 +1,87 @@
+/**
+ * Outgoing HTTP through a stack: an `http.Agent` and an `https.Agent` whose connections
+ * are this stack's TCP streams (keep-alive included: the agents `unref` idle sockets as
+ * Node's do), and a `connect` function for undici, so `fetch` goes out through it too.
+ *
+ *   const agent = new (httpAgent(host.net))({ keepAlive: true });
+ *   http.get({ host: '10.7.0.1', port: 8080, agent }, ...);
+ *   const dispatcher = new undici.Agent({ connect: undiciConnector(host.net) });
+ *   await fetch('http://10.7.0.1:8080/', { dispatcher });
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+import type { NetFace } from './net.js';
+
+/** The options undici passes to a `connect` function. */
+export interface UndiciConnectOptions {
+  hostname: string;
+  host?: string;
+  protocol: string;
+  port: string | number;
+  servername?: string | null;
+  localAddress?: string | null;
+}
+
+/** undici's `connect` option (`new undici.Agent({ connect })`). */
+export type UndiciConnector = (
+  options: UndiciConnectOptions,
+  callback: (err: Error | null, socket: net.Socket | tls.TLSSocket | null) => void,
+) => void;
+
+function hostOf(o: { host?: string | null; hostname?: string | null }): string {
+  const h = o.hostname ?? o.host ?? 'localhost';
+  return h.startsWith('[') ? h.slice(1, -1) : h;
+}
+
+/** SNI carries names, never addresses (RFC 6066 §3). */
+function serverName(host: string): string | undefined {
+  return /^[\d.]+$/.test(host) || host.includes(':') ? undefined : host;
+}
+
+/** An `http.Agent` class whose connections go through the stack behind `face`. */
+export function httpAgent(face: NetFace): new (options?: http.AgentOptions) => http.Agent {
+  return class StackHttpAgent extends http.Agent {
+    override createConnection(o: http.ClientRequestArgs): Duplex {
+      return face.connect({ port: Number(o.port ?? o.defaultPort ?? 80), host: hostOf(o) });
+    }
+  };
+}
+
+/** An `https.Agent` class: TLS (Node's `tls`) over the stack's TCP streams. */
+export function httpsAgent(face: NetFace): new (options?: https.AgentOptions) => https.Agent {
+  return class StackHttpsAgent extends https.Agent {
+    override createConnection(o: https.RequestOptions): Duplex {
+      const socket = face.connect({ port: Number(o.port ?? o.defaultPort ?? 443), host: hostOf(o) });
+      return tls.connect({ ...(o as tls.ConnectionOptions), socket, servername: o.servername ?? serverName(hostOf(o)) });
+    }
+  };
+}
+
+/**
+ * A `connect` function for undici (`new undici.Agent({ connect })`): plain TCP for
+ * `http:`, TLS for `https:` (`tlsOptions` such as `ca` or `rejectUnauthorized` apply).
+ */
+export function undiciConnector(face: NetFace, tlsOptions: tls.ConnectionOptions = {}): UndiciConnector {
+  return (o, callback) => {
+    let done = false;
+    const finish = (err: Error | null, s: net.Socket | tls.TLSSocket | null): void => {
+      if (done) return;
+      done = true;
+      callback(err, s);
+    };
+    const secure = o.protocol === 'https:';
+    const port = Number(o.port) || (secure ? 443 : 80);
+    const sock = face.connect({ port, host: o.hostname });
+    if (!secure) {
+      sock.once('connect', () => finish(null, sock));
+      sock.once('error', (e) => finish(e, null));
+      return;
+    }
+    const t = tls.connect({ ALPNProtocols: ['http/1.1'], ...tlsOptions, socket: sock, servername: o.servername ?? serverName(o.hostname) });
+    t.once('secureConnect', () => finish(null, t));
+    t.once('error', (e) => finish(e, null));
+  };
+}
