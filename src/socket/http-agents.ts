@@ -55,7 +55,7 @@ export function httpsAgent(face: NetFace): new (options?: https.AgentOptions) =>
   return class StackHttpsAgent extends https.Agent {
     override createConnection(o: https.RequestOptions): Duplex {
       const socket = face.connect({ port: Number(o.port ?? o.defaultPort ?? 443), host: hostOf(o) });
-      return tls.connect({ ...(o as tls.ConnectionOptions), socket, servername: o.servername ?? serverName(hostOf(o)) });
+      return tls.connect({ ...(o as tls.ConnectionOptions), socket, host: hostOf(o), servername: o.servername || serverName(hostOf(o)) });
     }
   };
 }
@@ -80,7 +80,8 @@ export function undiciConnector(face: NetFace, tlsOptions: tls.ConnectionOptions
       sock.once('error', (e) => finish(e, null));
       return;
     }
-    const t = tls.connect({ ALPNProtocols: ['http/1.1'], ...tlsOptions, socket: sock, servername: o.servername ?? serverName(o.hostname) });
+    // `host` is what the certificate is checked against (tls defaults it to localhost).
+    const t = tls.connect({ ALPNProtocols: ['http/1.1'], ...tlsOptions, socket: sock, host: o.hostname, servername: o.servername || serverName(o.hostname) });
     t.once('secureConnect', () => finish(null, t));
     t.once('error', (e) => finish(e, null));
   };
