@@ -8,10 +8,10 @@
 //  3. If that fails too (no compiler), the install still succeeds: the simulator and
 //     every in-memory link work; opening a device then fails with a message saying what
 //     to install.
-// `--build` (npm run build:addon) always builds; `--prebuild` also copies the build into
-// prebuilds/ for `npm pack` (prepack).
+// `--build` (npm run build:addon) always builds; `--prebuild` (prepack) copies the build
+// into prebuilds/ for `npm pack`, building first unless the build is newer than its source.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,18 @@ if (process.platform !== 'linux') {
   process.exit(0);
 }
 
+function copyPrebuild() {
+  mkdirSync(dirname(prebuilt), { recursive: true });
+  copyFileSync(built, prebuilt);
+  console.log(`tcpip-ts: prebuilt addon written to prebuilds/${platformDir}/`);
+}
+
+const newer = (a, b) => existsSync(a) && statSync(a).mtimeMs >= statSync(join(root, b)).mtimeMs;
+if (args.includes('--prebuild') && newer(built, 'native/tuntap.c') && newer(built, 'binding.gyp') && loads(built)) {
+  copyPrebuild();
+  process.exit(0);
+}
+
 if (!forceBuild && existsSync(prebuilt) && loads(prebuilt)) {
   console.log(`tcpip-ts: using the prebuilt TUN/TAP addon for ${platformDir}`);
   process.exit(0);
@@ -55,11 +67,7 @@ const r = gyp
   : spawnSync('node-gyp', gypArgs, { stdio: 'inherit', cwd: root });
 
 if (r.status === 0 && existsSync(built)) {
-  if (args.includes('--prebuild')) {
-    mkdirSync(dirname(prebuilt), { recursive: true });
-    copyFileSync(built, prebuilt);
-    console.log(`tcpip-ts: prebuilt addon written to prebuilds/${platformDir}/`);
-  }
+  if (args.includes('--prebuild')) copyPrebuild();
   process.exit(0);
 }
 const why = r.error ? r.error.message : `node-gyp exited with ${r.status}`;

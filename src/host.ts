@@ -91,6 +91,7 @@ export interface CreateStackOptions extends StackOptions {
 
 /** What a stack's `http.Agent` and `https.Agent` take: Node's own options. */
 export type HttpAgentOptions = http.AgentOptions;
+/** What a stack's `https.Agent` takes: Node's own options (`ca`, `rejectUnauthorized`, ...). */
 export type HttpsAgentOptions = https.AgentOptions;
 
 /** A stack running on the real event loop, with its sockets in Node's shapes. */
@@ -102,8 +103,15 @@ export class StackHost {
   /** `node:dgram` on this stack: `createSocket('udp4')`. */
   readonly dgram: DgramFace;
   /** `http.Agent` and `https.Agent` classes whose connections go through this stack. */
-  readonly http: { Agent: new (options?: HttpAgentOptions) => http.Agent };
-  readonly https: { Agent: new (options?: HttpsAgentOptions) => https.Agent };
+  readonly http: {
+    /** `new host.http.Agent({ keepAlive: true })`: pass it as `agent` to `http.get`/`http.request`. */
+    Agent: new (options?: HttpAgentOptions) => http.Agent;
+  };
+  /** An `https.Agent` class: TLS over this stack's TCP streams. */
+  readonly https: {
+    /** `new host.https.Agent({ ca })`: pass it as `agent` to `https.get`/`https.request`. */
+    Agent: new (options?: HttpsAgentOptions) => https.Agent;
+  };
   /** This stack's own address, e.g. `'10.7.0.2'`. */
   readonly address: string;
   /** The next hop off the subnet (also the kernel side's address on a device), or undefined. */

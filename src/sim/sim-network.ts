@@ -8,6 +8,7 @@ import { ManualClock } from '../core/clock.js';
 import { SeededRand } from '../core/rand.js';
 import { parseCidr, parseIpv4 } from '../ip/address.js';
 import type { LinkDevice } from '../link/link-device.js';
+import { FaultLink, NO_FAULTS, parseFaultSpec, type FaultConfig } from '../link/fault-link.js';
 import { MemoryLink } from '../link/memory-link.js';
 import { LINKTYPE_RAW, PcapLink, PcapWriter } from '../link/pcap.js';
 import { dgramFace, type DgramFace } from '../socket/dgram.js';
@@ -55,11 +56,21 @@ export class SimNetwork {
   static pair(opts: {
     a?: string; b?: string; seed?: number; mtu?: number;
     wrap?: (link: MemoryLink, clock: ManualClock, index: number) => LinkDevice;
+    /**
+     * Faults on the wire, both ends (a `FaultLink` on each, seeded from `seed`): a spec
+     * such as `'loss=5%,reorder=2%,dup=1%'` or a partial `FaultConfig`.
+     */
+    faults?: string | Partial<FaultConfig>;
     tcp?: StackConfig['tcp'];
     /** Record every frame host a sends and receives (see `pcap()`). */
     pcap?: boolean;
   } = {}): { net: SimNetwork; a: SimHost; b: SimHost } {
     const net = new SimNetwork();
+    if (opts.faults !== undefined && !opts.wrap) {
+      const f = typeof opts.faults === 'string' ? parseFaultSpec(opts.faults) : { ...NO_FAULTS, ...opts.faults };
+      const seed = opts.seed ?? 1;
+      opts = { ...opts, wrap: (link, clock, i) => new FaultLink(link, { ...f, seed: seed * 2 + i }, new SeededRand(seed * 2 + i), clock) };
+    }
     const [la, lb] = MemoryLink.pair('ip', opts.mtu ?? 1500);
     la.recordSent = false;
     lb.recordSent = false;

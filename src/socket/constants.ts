@@ -1,26 +1,49 @@
 /** BSD socket constants, with Linux's values so that numbers read the same as in C. */
+
+/** Address family: IPv4 (the only one so far). */
 export const AF_INET = 2;
+/** Socket type: a TCP byte stream. */
 export const SOCK_STREAM = 1;
+/** Socket type: UDP datagrams. */
 export const SOCK_DGRAM = 2;
 
+/** Option level of the socket itself (`setsockopt(SOL_SOCKET, ...)`). */
 export const SOL_SOCKET = 1;
+/** Bind a port that connections in TIME-WAIT still use (Linux semantics). */
 export const SO_REUSEADDR = 2;
+/** Read-only: the socket's type (SOCK_STREAM or SOCK_DGRAM). */
 export const SO_TYPE = 3;
+/** Read-only: the pending error (as an errno number), cleared when read. */
 export const SO_ERROR = 4;
+/** Allow sending to a broadcast address (UDP). */
 export const SO_BROADCAST = 6;
+/** Send buffer size in bytes (doubled and clamped, as Linux does). */
 export const SO_SNDBUF = 7;
+/** Receive buffer size in bytes (doubled and clamped, as Linux does). */
 export const SO_RCVBUF = 8;
+/** TCP keepalive probes on an idle connection (RFC 1122 §4.2.3.6). */
 export const SO_KEEPALIVE = 9;
+/** `{ onoff, linger }`: with linger 0, close() resets the connection. */
 export const SO_LINGER = 13;
 
+/** Option level of TCP (`setsockopt(IPPROTO_TCP, ...)`). */
 export const IPPROTO_TCP = 6;
+/** Protocol number of UDP. */
 export const IPPROTO_UDP = 17;
+/** Turn off Nagle's algorithm (RFC 896): small segments go at once. */
 export const TCP_NODELAY = 1;
+/** Read-only here: the connection's send MSS. */
 export const TCP_MAXSEG = 2;
+/** Seconds of idle time before the first keepalive probe. */
 export const TCP_KEEPIDLE = 4;
+/** Seconds between keepalive probes. */
 export const TCP_KEEPINTVL = 5;
+/** Keepalive probes unanswered before the connection is dropped. */
 export const TCP_KEEPCNT = 6;
 
+/** `shutdown()`: no more receiving. */
 export const SHUT_RD = 0;
+/** `shutdown()`: no more sending (a FIN follows the queued data). */
 export const SHUT_WR = 1;
+/** `shutdown()`: both. */
 export const SHUT_RDWR = 2;

@@ -17,11 +17,17 @@ import type { NetFace } from './net.js';
 
 /** The options undici passes to a `connect` function. */
 export interface UndiciConnectOptions {
+  /** The host to dial (an IPv4 address or `localhost` here). */
   hostname: string;
+  /** `hostname:port`, as undici passes it. */
   host?: string;
+  /** `'http:'` or `'https:'` (TLS). */
   protocol: string;
+  /** The port ('' for the protocol's default). */
   port: string | number;
+  /** SNI name for TLS. */
   servername?: string | null;
+  /** Unused here. */
   localAddress?: string | null;
 }
 

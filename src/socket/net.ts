@@ -51,33 +51,45 @@ function hostArg(v: unknown, name: string, dflt: string): string {
 
 /** What `new Socket(options)` takes (Node's `SocketConstructorOpts`, less `fd`). */
 export interface SocketOptions {
+  /** Keep writing after the peer's FIN (default false). */
   allowHalfOpen?: boolean;
   /** Accepted for Node's sake; a stream over this stack is always readable and writable. */
   readable?: boolean;
   writable?: boolean;
+  /** Destroys the socket when aborted. */
   signal?: AbortSignal;
 }
 
 /** What `connect(options)` takes. */
 export interface TcpConnectOptions {
+  /** The port to connect to. */
   port: number | string;
   /** An IPv4 address or `localhost`; default `localhost` (this stack's own address). */
   host?: string;
+  /** Bind this end to an address of this stack first. */
   localAddress?: string;
+  /** Bind this end to a port first. */
   localPort?: number;
   /** Milliseconds of idle time before 'timeout' (as `setTimeout`). */
   timeout?: number;
+  /** TCP_NODELAY from the start. */
   noDelay?: boolean;
+  /** SO_KEEPALIVE from the start, probing after `keepAliveInitialDelay` ms idle. */
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
+  /** Keep writing after the peer's FIN (default false: end() in answer, as Node). */
   allowHalfOpen?: boolean;
+  /** Destroys the socket when aborted. */
   signal?: AbortSignal;
 }
 
 /** What `server.listen(options)` takes. */
 export interface ListenOptions {
+  /** The port; 0 or none picks an ephemeral port. */
   port?: number | string;
+  /** This stack's address or `0.0.0.0` (the default). */
   host?: string;
+  /** Accept queue length (default 511, capped at 4096 as Linux's somaxconn). */
   backlog?: number;
   /** Accepted and ignored: every listener here is exclusive to its stack. */
   exclusive?: boolean;
@@ -86,9 +98,13 @@ export interface ListenOptions {
 
 /** What `createServer(options)` takes. */
 export interface ServerOptions {
+  /** Accepted sockets keep their writing side open after the peer's FIN. */
   allowHalfOpen?: boolean;
+  /** Accepted sockets start paused. */
   pauseOnConnect?: boolean;
+  /** TCP_NODELAY on accepted sockets. */
   noDelay?: boolean;
+  /** SO_KEEPALIVE on accepted sockets, probing after `keepAliveInitialDelay` ms idle. */
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
 }
@@ -195,21 +211,27 @@ export class TcpStream extends Duplex {
 
   // ------------------------------------------------------------------ names and state
 
+  /** The peer's address once connected (kept after close, as Node does). */
   get remoteAddress(): string | undefined {
     return this.peer()?.[0];
   }
+  /** The peer's port once connected. */
   get remotePort(): number | undefined {
     return this.peer()?.[1];
   }
+  /** `'IPv4'` once connected. */
   get remoteFamily(): string | undefined {
     return this.peer() ? 'IPv4' : undefined;
   }
+  /** This end's address once it has one. */
   get localAddress(): string | undefined {
     return this.local()?.[0];
   }
+  /** This end's port once it has one. */
   get localPort(): number | undefined {
     return this.local()?.[1];
   }
+  /** `'IPv4'` once bound. */
   get localFamily(): string | undefined {
     return this.local() ? 'IPv4' : undefined;
   }
@@ -256,6 +278,7 @@ export class TcpStream extends Duplex {
   get pending(): boolean {
     return this.sock === null || this.connecting;
   }
+  /** `'opening'` while connecting, then `'open'`, `'readOnly'`/`'writeOnly'` after a half-close, `'closed'`. */
   get readyState(): ReadyState {
     if (this.connecting) return 'opening';
     if (this.readable && this.writable) return 'open';
@@ -270,6 +293,7 @@ export class TcpStream extends Duplex {
 
   // ------------------------------------------------------------------ stream internals
 
+  /** @internal The stream's read hook: one `recv` at a time. */
   override _read(): void {
     if (this.reading) return;
     this.reading = true;
@@ -296,6 +320,7 @@ export class TcpStream extends Duplex {
     );
   }
 
+  /** @internal The stream's write hook: `sendall`, after the handshake. */
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.whenConnected(cb, () => {
       const s = this.sock!;
@@ -307,6 +332,7 @@ export class TcpStream extends Duplex {
     });
   }
 
+  /** @internal The stream's end hook: `shutdown(SHUT_WR)`, after the handshake. */
   override _final(cb: (err?: Error | null) => void): void {
     // As node:net: the FIN goes once connected, after the data written before end().
     this.whenConnected(cb, () => {
@@ -342,6 +368,7 @@ export class TcpStream extends Duplex {
   /** @internal The server that accepted this stream counts it down here (before 'close', as Node). */
   onDestroy: (() => void) | null = null;
 
+  /** @internal Closes the socket (a FIN, or a RST with unread data) and emits 'close'. */
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
     this.clearIdle();
     this.connecting = false;
@@ -357,11 +384,13 @@ export class TcpStream extends Duplex {
 
   // ------------------------------------------------------------------ options
 
+  /** TCP_NODELAY: turn Nagle's algorithm off (the default argument) or on. */
   setNoDelay(noDelay = true): this {
     this.sock?.setsockopt(IPPROTO_TCP, TCP_NODELAY, noDelay);
     return this;
   }
 
+  /** SO_KEEPALIVE, and TCP_KEEPIDLE from `initialDelay` ms (whole seconds, at least 1). */
   setKeepAlive(enable = false, initialDelay = 0): this {
     if (!this.sock) return this;
     this.sock.setsockopt(SOL_SOCKET, SO_KEEPALIVE, enable);
@@ -642,18 +671,21 @@ export class TcpServer extends EventEmitter {
     return this;
   }
 
+  /** Keeps the process alive while this server listens again (the default). */
   ref(): this {
     this.wantUnref = false;
     this.hold?.ref();
     return this;
   }
 
+  /** `await using server = ...`: closes it and waits for 'close'. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.sock) return;
     await new Promise<void>((resolve) => this.close(() => resolve()));
   }
 }
 
+/** As `net.createServer([options][, connectionListener])`, on the stack behind `api`. */
 export function createServer(api: SocketApi, listener?: (s: TcpStream) => void): TcpServer;
 export function createServer(api: SocketApi, options?: ServerOptions, listener?: (s: TcpStream) => void): TcpServer;
 export function createServer(api: SocketApi, a?: ServerOptions | ((s: TcpStream) => void), b?: (s: TcpStream) => void): TcpServer {
@@ -677,17 +709,24 @@ export function connect(api: SocketApi, ...args: unknown[]): TcpStream {
 export interface NetFace {
   /** `new net.Socket()`, unconnected until `connect()`. */
   Socket: new (options?: SocketOptions) => TcpStream;
+  /** `new net.Server()`. */
   Server: new (options?: ServerOptions | ((s: TcpStream) => void), listener?: (s: TcpStream) => void) => TcpServer;
+  /** As `net.createServer([options][, connectionListener])`. */
   createServer(listener?: (s: TcpStream) => void): TcpServer;
+  /** As `net.createServer(options[, connectionListener])`. */
   createServer(options?: ServerOptions, listener?: (s: TcpStream) => void): TcpServer;
+  /** As `net.connect`: 'connect' follows once established; defaults to `localhost`, this stack's own address. */
   connect(options: TcpConnectOptions | nodeNet.NetConnectOpts, connectListener?: () => void): TcpStream;
   connect(port: number | string, host?: string, connectListener?: () => void): TcpStream;
   connect(port: number | string, connectListener?: () => void): TcpStream;
   createConnection(options: TcpConnectOptions | nodeNet.NetConnectOpts, connectListener?: () => void): TcpStream;
   createConnection(port: number | string, host?: string, connectListener?: () => void): TcpStream;
   createConnection(port: number | string, connectListener?: () => void): TcpStream;
+  /** 4 for an IPv4 address, else 0 (as `net.isIP`, without IPv6 yet). */
   isIP(input: string): number;
+  /** As `net.isIPv4`. */
   isIPv4(input: string): boolean;
+  /** False: the stack has no IPv6 yet. */
   isIPv6(input: string): boolean;
 }
 
