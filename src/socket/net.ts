@@ -489,7 +489,7 @@ function normalizeConnectArgs(args: unknown[]): [TcpConnectOptions, (() => void)
  * connections before 'close', `getConnections`, `maxConnections`, `ref`/`unref`.
  */
 export class TcpServer extends EventEmitter {
-  /** Refuse (reset) connections beyond this many open ones; unlimited by default. */
+  /** Close connections beyond this many open ones at once (as Node); unlimited by default. */
   maxConnections = Infinity;
   private sock: StreamSocket | null = null;
   private closing = false;
@@ -605,10 +605,11 @@ export class TcpServer extends EventEmitter {
         return;
       }
       if (this.open.size >= this.maxConnections) {
-        // As Node: over the limit the connection is closed at once (here with a RST).
-        conn.setsockopt(SOL_SOCKET, SO_LINGER, { onoff: true, linger: 0 });
+        // As Node: over the limit the connection is closed at once (a FIN), and 'drop' says so.
+        const [localAddress, localPort] = conn.getsockname();
+        const [remoteAddress, remotePort] = conn.getpeername();
         conn.close();
-        this.emit('drop', { localAddress: conn.getsockname()[0], localPort: conn.getsockname()[1] });
+        this.emit('drop', { localAddress, localPort, localFamily: 'IPv4', remoteAddress, remotePort, remoteFamily: 'IPv4' });
         continue;
       }
       const stream = TcpStream.accepted(this.api, conn, this.opts.allowHalfOpen ?? false);

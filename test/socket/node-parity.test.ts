@@ -209,6 +209,37 @@ describe('node:net parity (the same scenario on Node and on the stack)', () => {
     expect(r.sim).toEqual(r.node);
   });
 
+  it('maxConnections closes the connections beyond it at once; connect(port) with no host reaches this host', async () => {
+    const r = await both(async (env) => {
+      const events: string[] = [];
+      const srv = env.server.createServer((s) => s.on('data', () => {}));
+      srv.maxConnections = 1;
+      const port = await listening(env, srv, 0, env.host);
+      const first = env.client.connect(port, env.host);
+      await env.drive(new Promise((res) => srv.once('connection', res)));
+      const second = env.client.connect(port, env.host);
+      second.on('connect', () => events.push('second: connect'));
+      second.on('end', () => events.push('second: end'));
+      second.on('error', (e: NodeJS.ErrnoException) => events.push(`second: error ${e.code}`));
+      second.resume();
+      await env.drive(new Promise<void>((res) => second.on('close', (hadError) => (events.push(`second: close hadError=${hadError}`), res()))));
+      first.destroy();
+      await env.drive(new Promise((res) => srv.close(res)));
+      // No host: Node's default is localhost, and the stack's localhost is its own address.
+      const self = env.server.createServer((s) => s.end('self'));
+      const selfPort = await listening(env, self, 0);
+      const c = env.server.connect(selfPort);
+      let got = '';
+      c.on('data', (d) => (got += d));
+      await env.drive(new Promise((res) => c.on('close', res)));
+      events.push(`no host: ${got}`);
+      await env.drive(new Promise((res) => self.close(res)));
+      return events;
+    });
+    expect(r.sim).toEqual(r.node);
+    expect(r.sim).toEqual(['second: connect', 'second: end', 'second: close hadError=false', 'no host: self']);
+  });
+
   it('bytesRead and bytesWritten count what crossed; readyState follows half-close', async () => {
     const r = await both(async (env) => {
       const states: string[] = [];
