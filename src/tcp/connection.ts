@@ -49,6 +49,22 @@ export interface SegmentWriter {
 
 /** The MSS we assume of a peer that sends no MSS option (RFC 9293 §3.7.1). */
 export const DEFAULT_PEER_MSS = 536;
+/**
+ * The smallest send MSS we use, whatever the peer or ICMP says (Linux TCP_MIN_MSS: the
+ * minimum IPv4 MTU of 68 can carry no less than this once headers are counted generously),
+ * so that nobody can make us send tiny segments.
+ */
+export const TCP_MIN_MSS = 88;
+
+/**
+ * The send MSS a peer's SYN asks for: its MSS option, or 536 when it has none or says 0
+ * (Linux ignores an MSS option of 0, so RFC 9293 §3.7.1's default applies), never below
+ * TCP_MIN_MSS and never above what our own MTU carries.
+ */
+export function peerSendMss(optionMss: number, mtuMss: number): number {
+  const asked = optionMss > 0 ? optionMss : DEFAULT_PEER_MSS;
+  return Math.max(TCP_MIN_MSS, Math.min(asked, mtuMss));
+}
 
 /** Counters kept per connection (TCP_INFO-like). */
 export interface ConnStats {

@@ -4,7 +4,7 @@
  * connection) are handled by the TCP layer.
  */
 import { logger } from '../core/log.js';
-import { DEFAULT_PEER_MSS, type TcpConnection } from './connection.js';
+import { peerSendMss, type TcpConnection } from './connection.js';
 import type { Segment } from './segment.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import { ACK, FIN, RST, SYN } from './tcp-packet.js';
@@ -47,8 +47,7 @@ export function applySynOptions(c: TcpConnection, s: Segment, now: number): void
     c.sackOk = false;
     c.offerSack = false;
   }
-  const peerMss = s.opts.mss >= 0 ? s.opts.mss : DEFAULT_PEER_MSS;
-  c.sndMss = Math.max(64, Math.min(peerMss, c.mtuMss));
+  c.sndMss = peerSendMss(s.opts.mss, c.mtuMss);
   c.cc = c.newCongestionControl(c.sndMss);
   if (s.opts.wscale >= 0) {
     c.sndWscale = s.opts.wscale;

@@ -18,7 +18,7 @@ import { IPV4_HEADER_LEN, IP_PROTO_TCP } from '../ip/ipv4-packet.js';
 import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from '../ip/icmp-packet.js';
 import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type SendOptions, type TransportHandler } from '../ip/ipv4-layer.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
-import { DEFAULT_PEER_MSS, TcpConnection, wscaleFor, type SegmentWriter } from './connection.js';
+import { TcpConnection, peerSendMss, wscaleFor, type SegmentWriter } from './connection.js';
 import { applySynOptions, segmentArrives, type InputDrop, type InputEnv } from './input.js';
 import { IsnGenerator } from './isn.js';
 import { SynCookies } from './syn-cookies.js';
@@ -27,7 +27,7 @@ import type { OptionsToSend } from './options.js';
 import { Segment } from './segment.js';
 import { seqAdd, seqGt, seqLe, seqLt } from './seq.js';
 import type { TcpState } from './state.js';
-import { ACK, RST, SYN, TCP_HEADER_LEN, TcpPacket, flagString, tcpHeaderLen, writeTcpHeader } from './tcp-packet.js';
+import { ACK, FIN, RST, SYN, TCP_HEADER_LEN, TcpPacket, flagString, tcpHeaderLen, writeTcpHeader } from './tcp-packet.js';
 import type { Tracer } from './trace.js';
 import { formatIpv4 } from '../ip/address.js';
 
@@ -43,7 +43,7 @@ const KEYS = [
   'truncated', 'badDataOffset', 'badChecksum', 'badOptions', 'noConnection', 'icmpErrors',
   'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed', 'outErrors', 'pmtuUpdates', 'timeWaitFinAcked',
   // drops by reason (segments that reached a connection or listener and were not used)
-  'notUnicast', 'listenRstIgnored', 'listenNoSyn', 'dropOutOfWindow', 'dropNoAck', 'dropPaws', 'dropRstNotExact',
+  'notUnicast', 'listenRstIgnored', 'listenNoSyn', 'listenSynFin', 'dropOutOfWindow', 'dropNoAck', 'dropPaws', 'dropRstNotExact',
   'dropSynInWindow', 'dropAckUnacceptable', 'dropSynSent',
 ] as const;
 export type TcpCounter = (typeof KEYS)[number];
@@ -360,6 +360,12 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       this.counters.listenNoSyn++; // FIN, NULL and other scans of a listening port
       return;
     }
+    if (s.has(FIN)) {
+      // RFC 9293 §3.10.7.2 gives a SYN+FIN no meaning in LISTEN; it is a scanner's or
+      // fingerprinter's packet, and Linux discards it (tcp_rcv_state_process).
+      this.counters.listenSynFin++;
+      return;
+    }
     if (l.acceptQueueFull()) {
       this.counters.listenDrops++; // the application is behind; the peer will retransmit its SYN
       return;
@@ -414,8 +420,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       return;
     }
     const o = s.opts;
-    const peerMss = o.mss >= 0 ? o.mss : DEFAULT_PEER_MSS;
-    const cookie = this.cookies.make(dst, dport, src, sport, s.seq, peerMss, o.wscale, now);
+    const cookie = this.cookies.make(dst, dport, src, sport, s.seq, peerSendMss(o.mss, this.mtuMss), o.wscale, now);
     l.lastCookieAt = now;
     const rcvBuf = l.inherit.rcvBuf ?? this.config.rcvBuf;
     const opts: OptionsToSend = o.wscale >= 0 ? { mss: this.mtuMss, wscale: wscaleFor(rcvBuf) } : { mss: this.mtuMss };
@@ -446,7 +451,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     const c = this.embryo(l, s, src, dst, sport, dport, now);
     c.irs = irs;
     c.rcvNxt = s.seq;
-    c.sndMss = Math.max(64, Math.min(got.mss, c.mtuMss));
+    c.sndMss = peerSendMss(got.mss, c.mtuMss);
     c.cc = c.newCongestionControl(c.sndMss);
     if (got.wscale >= 0) {
       c.sndWscale = got.wscale;

@@ -215,3 +215,36 @@ describe('LISTEN', () => {
     recv(h, [{ flags: 'RA', seq: 0, ack: R(1), remotePort: REMOTE_PORT + 3 }]);
   });
 });
+
+describe('LISTEN: SYN+FIN', () => {
+  // Linux tcp_rcv_state_process, TCP_LISTEN: "if (th->syn) { if (th->fin) goto discard; ..."
+  // A SYN+FIN is never legitimate (RFC 9293 §3.10.7.2 lets a listener process only a SYN);
+  // scanners and stack fingerprinters send it.
+  it('a SYN+FIN opens nothing: no SYN-ACK, no embryo, counted as tcp.listenSynFin', () => {
+    const h = socketListen();
+    send(h, { flags: 'SF', seq: R(0), mss: 1460, wscale: 0 });
+    recvNothing(h);
+    expect(h.listener!.synQueue.size).toBe(0);
+    expect(h.stack.tcp.connections.size).toBe(0);
+    expect(h.stack.tcp.counters.passiveOpens).toBe(0);
+    expect(h.stack.tcp.counters.listenSynFin).toBe(1);
+  });
+
+  it('SYN+FIN+PSH with data is dropped the same way', () => {
+    const h = socketListen();
+    send(h, { flags: 'SFP', seq: R(0), payload: 'hello' });
+    recvNothing(h);
+    expect(h.stack.tcp.connections.size).toBe(0);
+    expect(h.stack.tcp.counters.listenSynFin).toBe(1);
+  });
+
+  it('while SYN cookies are in use (SYN queue full) a SYN+FIN gets no cookie either', () => {
+    const h = socketListen({ backlog: 1, tcp: { maxSynBacklog: 1 } });
+    send(h, { flags: 'S', seq: R(0), mss: 1460, wscale: 0, remotePort: 40_001 });
+    h.takeLines(); // the SYN-ACK of the one embryo the queue holds
+    send(h, { flags: 'SF', seq: R(0), mss: 1460, wscale: 0, remotePort: 40_002 });
+    recvNothing(h);
+    expect(h.stack.tcp.counters.syncookiesSent).toBe(0);
+    expect(h.stack.tcp.counters.listenSynFin).toBe(1);
+  });
+});

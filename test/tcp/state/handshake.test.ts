@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ANY_WIN, INITIAL_RTO, L, LOCAL_MSS, LOCAL_PORT, LOCAL_SYN_ACK, LOCAL_WIN, R, REMOTE_ADDR, REMOTE_PORT, REMOTE_SYN, TcpHarness,
-  recv, recvNothing, send, socketSynReceived, socketSynSent, text,
+  pattern, recv, recvNothing, send, socketListen, socketSynReceived, socketSynSent, text,
 } from './harness.js';
 
 const OUR_SYN = { flags: 'S', seq: L(0), mss: LOCAL_MSS, wscale: 0 };
@@ -354,4 +354,46 @@ describe('SYN-RECEIVED (passive)', () => {
     expect(h.stack.tcp.connections.size).toBe(0);
   });
 
+});
+
+/** Passive open with the remote's SYN announcing `mss`; returns the accepted connection's send MSS. */
+function passiveSndMss(mss: number): number {
+  const h = socketListen();
+  send(h, { flags: 'S', seq: R(0), mss, wscale: 0 });
+  recv(h, [LOCAL_SYN_ACK]);
+  send(h, { flags: 'A', seq: R(1), ack: L(1) });
+  const c = h.listener!.accept();
+  expect(c?.state).toBe('ESTABLISHED');
+  return c!.sndMss;
+}
+
+describe('the peer\'s MSS option', () => {
+  // Linux tcp_parse_options: "if (in_mss) { ... opt_rx->mss_clamp = in_mss; }": an MSS of
+  // 0 is ignored, so the RFC 9293 §3.7.1 default of 536 applies.
+  it('MSS 0 is treated as absent: the send MSS is 536', () => {
+    expect(passiveSndMss(0)).toBe(536);
+  });
+
+  // Linux include/net/tcp.h TCP_MIN_MSS = 88 ("(60+60+8) - (20+20)"): no smaller MSS is used.
+  it.each([1, 8, 40, 87])('MSS %i is raised to the floor of 88', (mss) => {
+    expect(passiveSndMss(mss)).toBe(88);
+  });
+
+  it('MSS 88 and above are taken as they are (bounded by our MTU)', () => {
+    expect(passiveSndMss(88)).toBe(88);
+    expect(passiveSndMss(536)).toBe(536);
+    expect(passiveSndMss(9000)).toBe(1460);
+  });
+
+  it('active open: a SYN-ACK with MSS 0 gives 536, and data goes out in 536-byte segments', () => {
+    const h = socketSynSent();
+    send(h, { flags: 'SA', seq: R(0), ack: L(1), mss: 0, wscale: 0 });
+    recv(h, [{ flags: 'A', seq: L(1), ack: R(1) }]);
+    expect(h.conn.sndMss).toBe(536);
+    h.conn.send(pattern(1000), h.now);
+    recv(h, [{ flags: 'A', seq: L(1), ack: R(1), payload: pattern(1000).subarray(0, 536) }]);
+    // (Nagle holds the 464-byte tail until the first segment is acknowledged.)
+    send(h, { flags: 'A', seq: R(1), ack: L(537) }, { time: 10 });
+    recv(h, [{ flags: 'PA', seq: L(537), ack: R(1), payload: pattern(1000).subarray(536) }]);
+  });
 });
