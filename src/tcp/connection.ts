@@ -139,6 +139,12 @@ export class TcpConnection {
   lastAckSent = 0;
   /** TSval of our latest retransmission (-1: none): older echoes do not time anything. */
   retransmitTs = -1;
+  /**
+   * TSval of the oldest segment still in flight, as far as we know: when the flight began
+   * (the first segment sent with nothing unacknowledged), or with SACK the retransmission
+   * queue's head as of the last ACK. No legitimate echo is older (RFC 7323 §4.1).
+   */
+  flightStartTs = 0;
   // --- RFC 2018 selective acknowledgments
   offerSack = false;
   sackOk = false;
@@ -490,13 +496,23 @@ export class TcpConnection {
   }
 
   /**
-   * May an ACK's echoed timestamp time our segments? Not if it is older than our latest
-   * retransmission: a receiver answers an old duplicate with an old TS.Recent (RFC 7323
-   * §4.3), and taking that as an RTT would inflate the RTO to its maximum and keep it
-   * there (Linux likewise distrusts such echoes).
+   * May an ACK's echoed timestamp time our segments (RFC 7323 §4.1, RFC 6298 §3)? Only
+   * if it names a time when something still unacknowledged was in flight: not older than
+   * the oldest segment in flight (a stale or forged echo, 30 minutes old, would make a
+   * 30-minute sample and pin the RTO at its 120 s maximum), not older than our latest
+   * retransmission (a receiver answers an old duplicate with an old TS.Recent, §4.3), and
+   * not from the future. Otherwise the ACK is timed by our own send times (Karn), as
+   * Linux prefers them too.
    */
-  tsEchoTimes(tsEcr: number): boolean {
-    return tsEcr !== 0 && (this.retransmitTs === -1 || seqGe(tsEcr, this.retransmitTs));
+  tsEchoTimes(tsEcr: number, now: number): boolean {
+    if (tsEcr === 0) return false;
+    if (this.retransmitTs !== -1 && seqLt(tsEcr, this.retransmitTs)) return false;
+    return seqGe(tsEcr, this.flightStartTs) && seqLe(tsEcr, this.tsVal(now));
+  }
+
+  /** After an ACK: with SACK the queue's head tells when the oldest segment in flight went. */
+  ackedUpTo(): void {
+    if (this.sackOk && this.rtx.count > 0) this.flightStartTs = this.tsVal(this.rtx.xmitTs(0));
   }
 
   /** Payload bytes per segment: the MSS less the options every segment carries. */
@@ -533,6 +549,7 @@ export class TcpConnection {
   }
 
   private sendSyn(flags: number, now: number): void {
+    if (this.sndMax === this.iss) this.flightStartTs = this.tsVal(now);
     this.out.writeSegment(this, this.iss, flags, 0, 0, this.synOptions(), now);
     this.sndNxt = seqAdd(this.iss, 1);
     if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
@@ -618,6 +635,7 @@ export class TcpConnection {
     if (seqGt(end, this.sndNxt)) this.sndNxt = end;
     let newData = false;
     if (seqGt(end, this.sndMax)) {
+      if (this.sndMax === this.sndUna) this.flightStartTs = this.tsVal(now); // a new flight
       // New data: time it if nothing is being timed (Karn: never time a retransmission).
       if (this.rttSeq === -1 && seq === this.sndMax) {
         this.rttSeq = end;

@@ -86,7 +86,7 @@ function synSent(c: TcpConnection, s: Segment, now: number, env: InputEnv): void
   applySynOptions(c, s, now);
   if (s.has(ACK)) {
     c.sndUna = s.ack;
-    if (c.tsOk && c.tsEchoTimes(s.opts.tsEcr)) {
+    if (c.tsOk && c.tsEchoTimes(s.opts.tsEcr, now)) {
       c.rttSample(tsRtt(c, s, now));
       c.rttSeq = -1;
     } else if (c.rttSeq !== -1 && seqGe(s.ack, c.rttSeq)) {
@@ -359,7 +359,7 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
     c.sndBuf.consume(dataAcked);
     c.sndUna = a;
     if (seqLt(c.sndNxt, c.sndUna)) c.sndNxt = c.sndUna;
-    if (c.tsOk && s.opts.hasTimestamps && c.tsEchoTimes(s.opts.tsEcr)) {
+    if (c.tsOk && s.opts.hasTimestamps && c.tsEchoTimes(s.opts.tsEcr, now)) {
       // RFC 7323 §4.1: every ACK of new data measures the RTT, retransmissions included
       // (the echo says which transmission it answers, so Karn's rule is not needed);
       // Appendix G: weighted by the samples a window yields (one per two segments).
@@ -369,6 +369,7 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
       c.rttSample(now - c.rttStart);
       c.rttSeq = -1;
     }
+    c.ackedUpTo();
     c.retries = 0;
     if (c.inRecovery) {
       if (seqGe(a, c.recover)) {

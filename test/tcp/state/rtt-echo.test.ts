@@ -1,0 +1,94 @@
+/**
+ * RTT samples from echoed timestamps (RFC 7323 §4.1, RFC 6298 §3) are bounded by what we
+ * actually sent: a stale or forged echo on an acceptable ACK must not pin the RTO at its
+ * 120 s maximum (Linux resends after ~200 ms in the same case).
+ */
+import { describe, expect, it } from 'vitest';
+import { IPV4_HEADER_LEN, IP_PROTO_TCP, Ipv4Packet, writeIpv4Header } from '../../../src/ip/ipv4-packet.js';
+import { TcpPacket, emitTcp, parseTcp } from '../../../src/tcp/tcp-packet.js';
+import {
+  L, LOCAL_ADDR, LOCAL_PORT, R, REMOTE_ADDR, REMOTE_PORT, bytes, flagBits, socketListen, type Seg, type TcpHarness,
+} from './harness.js';
+
+const MINUTES_30 = 30 * 60 * 1000;
+
+/** Injects a segment from the remote carrying TSval/TSecr, at `time`. */
+function sendTs(h: TcpHarness, s: Seg, ts: [number, number], time = h.now): void {
+  h.now = time;
+  const payload = bytes(s.payload);
+  const frame = new Uint8Array(IPV4_HEADER_LEN + 60 + payload.length);
+  const len = emitTcp(
+    {
+      srcPort: REMOTE_PORT, dstPort: LOCAL_PORT, seq: s.seq >>> 0, ack: (s.ack ?? 0) >>> 0, flags: flagBits(s.flags), window: s.win ?? 65535,
+      options: { ...(s.mss !== undefined ? { mss: s.mss } : {}), ...(s.wscale !== undefined ? { wscale: s.wscale } : {}), timestamps: { tsVal: ts[0] >>> 0, tsEcr: ts[1] >>> 0 } },
+      payload,
+    },
+    REMOTE_ADDR, LOCAL_ADDR, frame, IPV4_HEADER_LEN,
+  );
+  writeIpv4Header(frame, 0, REMOTE_ADDR, LOCAL_ADDR, IP_PROTO_TCP, 64, 0, 0, true, false, 0, len);
+  h.link.inject(frame.subarray(0, IPV4_HEADER_LEN + len));
+  h.link.deliver();
+  h.checkErrors();
+}
+
+/** The TSval of every segment the stack sent since the last call. */
+function sentTs(h: TcpHarness): number[] {
+  h.peer.inbox.length = 0;
+  return h.link.takeSent().map((f) => {
+    const ip = new Ipv4Packet().reset(f, 0, f.length);
+    const r = parseTcp(new TcpPacket().reset(f, ip.payloadOffset(), ip.payloadLen()), ip.src(), ip.dst());
+    if (typeof r === 'string' || !r.options.timestamps) throw new Error(`no timestamps in what we sent: ${String(r)}`);
+    return r.options.timestamps.tsVal;
+  });
+}
+
+/** Passive open with timestamps; the handshake's echo measures 10 ms. Returns the connection at t=10. */
+function establishedWithTs(): TcpHarness {
+  const h = socketListen({ tcp: { timestamps: true } });
+  sendTs(h, { flags: 'S', seq: R(0), mss: 1460, wscale: 0 }, [1000, 0]);
+  const [synAckTs] = sentTs(h);
+  sendTs(h, { flags: 'A', seq: R(1), ack: L(1) }, [1010, synAckTs!], 10);
+  h.conn = h.listener!.accept()!;
+  expect(h.conn.state).toBe('ESTABLISHED');
+  expect(h.conn.tsOk).toBe(true);
+  expect(h.conn.rtt.srtt).toBe(10);
+  return h;
+}
+
+describe('RTT from echoed timestamps is bounded by what we sent', () => {
+  it('an acceptable ACK echoing a TSval 30 minutes old does not inflate SRTT or the RTO', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    c.send(bytes('hello'), h.now);
+    const [dataTs] = sentTs(h);
+    // The ACK is acceptable (it acknowledges exactly what we sent), its TSval passes PAWS,
+    // but its TSecr names a time long before anything in flight was sent.
+    sendTs(h, { flags: 'A', seq: R(1), ack: L(6) }, [1030, (dataTs! - MINUTES_30) >>> 0], 30);
+    expect(c.sndUna).toBe(L(6));
+    // Unbounded, a 1,800,020 ms sample gave SRTT ~225 s and RTO 120,000 ms.
+    expect(c.rtt.srtt).toBeLessThan(1000);
+    expect(c.rtt.rto).toBeLessThanOrEqual(1000);
+  });
+
+  it('an echo older than the first transmission of the oldest unacknowledged byte takes no timestamp sample; our own send time measures instead', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    const handshakeEcho = c.tsVal(0); // our SYN-ACK's TSval: before the data was sent
+    c.send(bytes('hello'), h.now); // sent at t=10
+    sentTs(h);
+    sendTs(h, { flags: 'A', seq: R(1), ack: L(6) }, [1030, handshakeEcho], 30);
+    // A sample of 30 ms (now - echo) would be a lie; Karn's timing of 'hello' says 20 ms.
+    expect(c.rtt.samples).toBe(2);
+    expect(c.rtt.srtt).toBeCloseTo(10 + (20 - 10) / 8, 6);
+  });
+
+  it('control: a proper echo still measures on every ACK (RFC 7323 §4.1)', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    c.send(bytes('hello'), h.now);
+    const [dataTs] = sentTs(h);
+    sendTs(h, { flags: 'A', seq: R(1), ack: L(6) }, [1050, dataTs!], 50);
+    expect(c.rtt.samples).toBe(2);
+    expect(c.rtt.srtt).toBeCloseTo(10 + (40 - 10) / 8, 6);
+  });
+});
