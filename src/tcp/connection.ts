@@ -61,6 +61,13 @@ export const TCP_MIN_MSS = 88;
  * (Linux ignores an MSS option of 0, so RFC 9293 §3.7.1's default applies), never below
  * TCP_MIN_MSS and never above what our own MTU carries.
  */
+/** The smallest path MTU ICMP may set (Linux ip_rt_min_pmtu, 512 + 20 + 20): MSS 512. */
+export const PMTU_MIN = 552;
+/** A lowered path MTU is forgotten after this (RFC 1191 §6.3; Linux ip_rt_mtu_expires). */
+export const PMTU_EXPIRES_MS = 10 * 60 * 1000;
+/** ICMP may lower a connection's MSS at most once per this (each decrease resends the flight). */
+export const PMTU_LOWER_INTERVAL_MS = 1000;
+
 export function peerSendMss(optionMss: number, mtuMss: number): number {
   const asked = optionMss > 0 ? optionMss : DEFAULT_PEER_MSS;
   return Math.max(TCP_MIN_MSS, Math.min(asked, mtuMss));
@@ -121,6 +128,11 @@ export class TcpConnection {
   rcvWscale = 0;
   /** Send MSS (the peer's, bounded by our MTU) and the MSS we advertised. */
   sndMss = DEFAULT_PEER_MSS;
+  /** The send MSS the peer's SYN allowed; a path MTU from ICMP may lower sndMss below it for a while. */
+  peerMss = DEFAULT_PEER_MSS;
+  /** When a path MTU lowered by ICMP is forgotten (-1: not lowered), and when ICMP last lowered it. */
+  pmtuExpiresAt = -1;
+  pmtuLoweredAt = -Infinity;
   rcvMss = DEFAULT_PEER_MSS;
   /** Offer window scaling in our SYN (always on active open; on passive open only if the peer did, RFC 7323 §2.2). */
   offerWscale = true;
@@ -510,6 +522,26 @@ export class TcpConnection {
     return seqGe(tsEcr, this.flightStartTs) && seqLe(tsEcr, this.tsVal(now));
   }
 
+  /**
+   * RFC 1191 §6: ICMP says the path carries datagrams of at most `pmtu` bytes. The MSS
+   * drops to fit, floored at PMTU_MIN's (a forged MTU of 68 cannot make us send 28-byte
+   * segments), at most once per PMTU_LOWER_INTERVAL_MS, and only until PMTU_EXPIRES_MS
+   * have passed. Returns what it did; a decrease resends from SND.UNA at once without
+   * counting it as congestion (Linux tcp_simple_retransmit).
+   */
+  lowerPathMtu(pmtu: number, headerLen: number, now: number): 'lowered' | 'unchanged' | 'rateLimited' {
+    const mss = Math.max(PMTU_MIN, pmtu) - headerLen;
+    if (mss >= this.sndMss) return 'unchanged';
+    if (now - this.pmtuLoweredAt < PMTU_LOWER_INTERVAL_MS) return 'rateLimited';
+    this.pmtuLoweredAt = now;
+    this.pmtuExpiresAt = now + PMTU_EXPIRES_MS;
+    this.sndMss = mss;
+    this.sndNxt = this.sndUna;
+    if (this.finSeq !== -1 && !seqLt(this.finSeq, this.sndUna)) this.finSeq = -1;
+    this.output(now);
+    return 'lowered';
+  }
+
   /** After an ACK: with SACK the queue's head tells when the oldest segment in flight went. */
   ackedUpTo(): void {
     if (this.sackOk && this.rtx.count > 0) this.flightStartTs = this.tsVal(this.rtx.xmitTs(0));
@@ -523,6 +555,11 @@ export class TcpConnection {
   /** Sends whatever the state, the windows, Nagle and pending ACKs allow. */
   output(now: number): void {
     this.out.touch(this);
+    if (this.pmtuExpiresAt >= 0 && now >= this.pmtuExpiresAt) {
+      // RFC 1191 §6.3: try the larger MSS again; a narrower path will say so again.
+      this.pmtuExpiresAt = -1;
+      this.sndMss = this.peerMss;
+    }
     switch (this.state) {
       case 'CLOSED':
       case 'LISTEN':

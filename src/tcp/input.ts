@@ -47,7 +47,7 @@ export function applySynOptions(c: TcpConnection, s: Segment, now: number): void
     c.sackOk = false;
     c.offerSack = false;
   }
-  c.sndMss = peerSendMss(s.opts.mss, c.mtuMss);
+  c.sndMss = c.peerMss = peerSendMss(s.opts.mss, c.mtuMss);
   c.cc = c.newCongestionControl(c.sndMss);
   if (s.opts.wscale >= 0) {
     c.sndWscale = s.opts.wscale;

@@ -41,7 +41,7 @@ const KEYS = [
   'segsIn', 'segsOut', 'activeOpens', 'passiveOpens', 'attemptFails', 'estabResets', 'currEstab',
   'resetsSent', 'resetsRateLimited', 'challengeAcksRateLimited', 'listenDrops', 'timeWaitReused',
   'truncated', 'badDataOffset', 'badChecksum', 'badOptions', 'noConnection', 'icmpErrors',
-  'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed', 'outErrors', 'pmtuUpdates', 'timeWaitFinAcked',
+  'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed', 'outErrors', 'pmtuUpdates', 'pmtuRateLimited', 'timeWaitFinAcked',
   // drops by reason (segments that reached a connection or listener and were not used)
   'notUnicast', 'listenRstIgnored', 'listenNoSyn', 'listenSynFin', 'dropOutOfWindow', 'dropNoAck', 'dropPaws', 'dropRstNotExact',
   'dropSynInWindow', 'dropAckUnacceptable', 'dropSynSent',
@@ -451,7 +451,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     const c = this.embryo(l, s, src, dst, sport, dport, now);
     c.irs = irs;
     c.rcvNxt = s.seq;
-    c.sndMss = peerSendMss(got.mss, c.mtuMss);
+    c.sndMss = c.peerMss = peerSendMss(got.mss, c.mtuMss);
     c.cc = c.newCongestionControl(c.sndMss);
     if (got.wscale >= 0) {
       c.sndWscale = got.wscale;
@@ -613,18 +613,11 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     if (c.state === 'SYN-SENT' && e.type === ICMP_DEST_UNREACHABLE && (e.code === UNREACH_PORT || e.code === UNREACH_PROTOCOL)) {
       c.closeNow('ICMP unreachable in SYN-SENT', 'ECONNREFUSED');
     } else if (e.type === ICMP_DEST_UNREACHABLE && e.code === UNREACH_FRAG_NEEDED) {
-      // RFC 1191 §6: the path is narrower than our segments. Lower the MSS to fit (a
-      // router that names no MTU gets RFC 1191's 576-byte minimum) and resend from
-      // SND.UNA at once, without counting it as congestion (as Linux's tcp_simple_retransmit).
-      const pmtu = e.nextHopMtu >= 68 ? e.nextHopMtu : 576;
-      const mss = Math.max(88, pmtu - IPV4_HEADER_LEN - TCP_HEADER_LEN);
-      if (mss < c.sndMss) {
-        c.sndMss = mss;
-        this.counters.pmtuUpdates++;
-        c.sndNxt = c.sndUna;
-        if (c.finSeq !== -1 && !seqLt(c.finSeq, c.sndUna)) c.finSeq = -1;
-        c.output(now);
-      }
+      // RFC 1191 §6: the path is narrower than our segments (a router that names no MTU
+      // gets RFC 1191's 576-byte minimum).
+      const r = c.lowerPathMtu(e.nextHopMtu >= 68 ? e.nextHopMtu : 576, IPV4_HEADER_LEN + TCP_HEADER_LEN, now);
+      if (r === 'lowered') this.counters.pmtuUpdates++;
+      else if (r === 'rateLimited') this.counters.pmtuRateLimited++;
     }
   }
 
