@@ -5,7 +5,7 @@
  */
 import { counters, type CounterSet } from '../core/counters.js';
 import { logger } from '../core/log.js';
-import { TokenBucket } from '../core/token-bucket.js';
+import { KeyedTokenBuckets, TokenBucket } from '../core/token-bucket.js';
 import { readU32, writeU16 } from '../core/bytes.js';
 import { formatIpv4, isMartianSource, isMulticast, type Ipv4Addr } from './address.js';
 import {
@@ -23,7 +23,7 @@ const MAX_ERROR_LEN = 576 - IPV4_HEADER_LEN - ICMP_HEADER_LEN;
 
 const COUNTER_KEYS = [
   'received', 'echoRequests', 'echoReplies', 'echoRequestsSent', 'echoRepliesReceived', 'errorsReceived', 'errorsDelivered', 'errorsSent',
-  'truncated', 'badChecksum', 'unhandledType', 'badQuote', 'rateLimited', 'broadcastEchoIgnored',
+  'truncated', 'badChecksum', 'unhandledType', 'badQuote', 'rateLimited', 'rateLimitedHost', 'broadcastEchoIgnored',
 ] as const;
 export type IcmpCounter = (typeof COUNTER_KEYS)[number];
 
@@ -31,11 +31,25 @@ export class Icmp implements TransportHandler {
   readonly counters: CounterSet<IcmpCounter> = counters(COUNTER_KEYS);
   // Linux: net.ipv4.icmp_msgs_per_sec = 1000, icmp_msgs_burst = 50; we match.
   readonly errorLimit = new TokenBucket(1000, 50);
+  /**
+   * Per destination as well (RFC 1812 §4.3.2.8): Linux's icmp_ratelimit gives each peer
+   * one error per 1000 ms with a burst of 6 (XRLIM_BURST_FACTOR) for the types in
+   * icmp_ratemask (unreachable, source quench, time exceeded, parameter problem: every
+   * error we send), so a flood from one host gets 6 answers, not the global 50, and one
+   * busy host cannot spend another's budget. At most `maxHosts` are remembered.
+   */
+  readonly limits = { perHostPerSecond: 1, perHostBurst: 6, maxHosts: 4096 };
+  private readonly hostLimit = new KeyedTokenBuckets(this.limits.perHostPerSecond, this.limits.perHostBurst, this.limits.maxHosts);
   private readonly pkt = new IcmpPacket();
   /** Echo replies to our own requests (a ping client listens here). */
   onEchoReply: ((src: Ipv4Addr, ident: number, seq: number, data: Uint8Array, now: number) => void) | null = null;
 
   constructor(private readonly ip: Ipv4Layer) {}
+
+  /** Destinations whose error budget is remembered (bounded by `limits.maxHosts`). */
+  get hostsTracked(): number {
+    return this.hostLimit.size;
+  }
 
   receive(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void {
     this.counters.received++;
@@ -164,6 +178,10 @@ export class Icmp implements TransportHandler {
     }
     if (this.ip.route.isBroadcast(origDst) || isMulticast(origDst)) return;
     if (isMartianSource(origSrc) || this.ip.route.isBroadcast(origSrc)) return;
+    if (!this.hostLimit.take(origSrc, now)) {
+      this.counters.rateLimitedHost++;
+      return;
+    }
     if (!this.errorLimit.take(now)) {
       this.counters.rateLimited++;
       return;

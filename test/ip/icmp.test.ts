@@ -177,7 +177,9 @@ describe('ICMP errors', () => {
 
   it('rate limits errors: a burst of 50 at one instant, then 1000 per second', () => {
     const h = harness();
-    const junk = (i: number): Uint8Array => ipv4({ src: PEER, dst: US, protocol: 253, ident: i }, pattern(8));
+    // From a different source each (11.0.x.y, via the gateway): one source alone would meet
+    // the per-destination limit first.
+    const junk = (i: number): Uint8Array => ipv4({ src: (0x0b000000 + i) >>> 0, dst: US, protocol: 253, ident: i }, pattern(8));
     h.inject(...Array.from({ length: 60 }, (_, i) => junk(i)));
     expect(h.sent()).toHaveLength(50);
     expect(h.stack.ip.icmp.counters).toMatchObject({ errorsSent: 50, rateLimited: 10 });
@@ -233,3 +235,63 @@ function readIpv4Quote(q: Uint8Array): { src: number; dst: number; protocol: num
     moreFrags: (w(6) & 0x2000) !== 0,
   };
 }
+
+/** A datagram of protocol 253 (no handler): each one asks for a protocol unreachable. */
+const junk = (src: number, i: number): Uint8Array => ipv4({ src, dst: US, protocol: 253, ident: i }, pattern(8));
+const errorsTo = (h: Harness): number[] => h.sent().map((f) => readIpv4(f)).filter((d) => readIcmp(d.payload).type === 3).map((d) => d.repr.dst);
+
+describe('ICMP errors: per-destination limit', () => {
+  // Linux icmpv4_xrlim_allow / inet_peer_xrlim_allow: per destination, one token per
+  // icmp_ratelimit (1000 ms), at most XRLIM_BURST_FACTOR (6) saved up; for the types in
+  // icmp_ratemask (0x1818: unreachable, source quench, time exceeded, parameter problem).
+  it('one destination gets a burst of 6, then one error per second; the rest are counted rateLimitedHost', () => {
+    const h = harness();
+    h.inject(...Array.from({ length: 20 }, (_, i) => junk(PEER, i)));
+    expect(errorsTo(h)).toEqual(Array(6).fill(PEER));
+    expect(h.stack.ip.icmp.counters).toMatchObject({ errorsSent: 6, rateLimitedHost: 14, rateLimited: 0 });
+    h.now = 999;
+    h.inject(junk(PEER, 100));
+    expect(errorsTo(h)).toEqual([]);
+    h.now = 1000;
+    h.inject(junk(PEER, 101), junk(PEER, 102));
+    expect(errorsTo(h)).toEqual([PEER]);
+  });
+
+  it('one busy destination does not use up another\'s budget (no shared-limit side channel)', () => {
+    const h = harness();
+    const other = ip('10.0.0.3');
+    h.inject(...Array.from({ length: 60 }, (_, i) => junk(PEER, i))); // more than the global burst of 50
+    h.sent();
+    h.inject(...Array.from({ length: 3 }, (_, i) => junk(other, 200 + i)));
+    expect(errorsTo(h)).toEqual([other, other, other]);
+  });
+
+  it('the global limit still holds across many destinations: a burst of 50, then 1000 per second', () => {
+    const h = harness();
+    const srcs = Array.from({ length: 60 }, (_, i) => ip(`10.0.0.${10 + i}`));
+    h.inject(...srcs.map((s, i) => junk(s, i)));
+    expect(errorsTo(h)).toHaveLength(50);
+    expect(h.stack.ip.icmp.counters).toMatchObject({ errorsSent: 50, rateLimited: 10, rateLimitedHost: 0 });
+  });
+
+  it('the per-destination table is bounded: 5000 spoofed sources leave at most maxHosts entries', () => {
+    const h = harness();
+    for (let i = 0; i < 5000; i++) {
+      h.now = i; // 1 ms apart: the global bucket refills, every source is new
+      h.inject(junk((0x0b000000 + i) >>> 0, i)); // 11.0.x.y: off-subnet sources, via the gateway
+    }
+    expect(h.stack.ip.icmp.hostsTracked).toBeLessThanOrEqual(h.stack.ip.icmp.limits.maxHosts);
+  });
+
+  it('echo replies are not limited per destination (not in the rate mask)', () => {
+    const h = harness();
+    for (let i = 0; i < 20; i++) {
+      const req = new Uint8Array([8, 0, 0, 0, 0, 1, 0, i]);
+      const sum = (~((req[0]! << 8) + req[7]! + 1) & 0xffff);
+      req[2] = sum >>> 8;
+      req[3] = sum & 0xff;
+      h.inject(ipv4({ src: PEER, dst: US, protocol: 1, ident: 300 + i }, req));
+    }
+    expect(h.sent()).toHaveLength(20);
+  });
+});
