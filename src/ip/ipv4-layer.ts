@@ -78,7 +78,7 @@ const COUNTER_KEYS = [
   // drops, by reason
   'truncated', 'badVersion', 'badHeaderLength', 'badTotalLength', 'badChecksum', 'notForUs',
   'martianSource', 'unknownProtocol', 'fragDuplicate', 'fragOverlap', 'fragOversized',
-  'fragInconsistent', 'fragMalformed', 'fragEvicted', 'fragTimeout',
+  'fragInconsistent', 'fragMalformed', 'fragEvicted', 'fragTimeout', 'fragTooMany',
   // send-side failures
   'outNoRoute', 'outTooBig',
 ] as const;

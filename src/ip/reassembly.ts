@@ -11,8 +11,13 @@
  *    length, is discarded;
  *  - a datagram not complete within `timeoutMs` (RFC 791 suggests 15 s; RFC 1122
  *    §3.3.2 recommends 60-120 s; Linux uses 30 s, as do we) is discarded;
- *  - at most `maxDatagrams` are in progress and at most `maxBytes` of fragment data
- *    are held; above either cap the oldest datagram in progress is evicted.
+ *  - at most `maxDatagrams` are in progress and at most `maxBytes` of memory are held,
+ *    counting what each fragment really costs (its payload plus FRAGMENT_OVERHEAD of
+ *    bookkeeping, as Linux counts an skb's truesize, so a flood of 8-byte fragments cannot
+ *    hold 30 times the cap); above either cap the oldest datagram in progress is evicted;
+ *  - a datagram of more than `maxFragments` fragments is discarded (BSD's
+ *    maxfragsperpacket): nothing legitimate needs more than a 64 KiB datagram cut for a
+ *    576-byte path (120), and the cap keeps inserting a fragment a bounded scan.
  * Every discard is counted by reason; none throws.
  */
 import type { Ipv4Addr } from './address.js';
@@ -21,14 +26,23 @@ import { IPV4_HEADER_LEN, Ipv4Packet } from './ipv4-packet.js';
 export interface ReassemblyLimits {
   timeoutMs: number;
   maxDatagrams: number;
+  /** Memory held, fragments' payload and bookkeeping together. */
   maxBytes: number;
+  /** Fragments per datagram. */
+  maxFragments: number;
 }
 
 export const DEFAULT_REASSEMBLY_LIMITS: ReassemblyLimits = {
   timeoutMs: 30_000, // Linux net.ipv4.ipfrag_time
   maxDatagrams: 64,
   maxBytes: 4 * 1024 * 1024, // Linux net.ipv4.ipfrag_high_thresh
+  maxFragments: 128, // > 120, a 65,535-byte datagram over a 576-byte path
 };
+
+/** What holding one fragment costs beyond its payload: the record, the copy's object, its slot. */
+export const FRAGMENT_OVERHEAD = 160;
+/** What one datagram in progress costs before any fragment: its record, key and header copy. */
+export const DATAGRAM_OVERHEAD = 256;
 
 const MAX_PAYLOAD = 65535 - IPV4_HEADER_LEN;
 
@@ -52,7 +66,9 @@ interface Pending {
   head: Uint8Array | null;
 }
 
-export type ReassemblyDrop = 'fragDuplicate' | 'fragOverlap' | 'fragOversized' | 'fragInconsistent' | 'fragMalformed' | 'fragEvicted' | 'fragTimeout';
+export type ReassemblyDrop =
+  | 'fragDuplicate' | 'fragOverlap' | 'fragOversized' | 'fragInconsistent' | 'fragMalformed' | 'fragEvicted' | 'fragTimeout'
+  | 'fragTooMany';
 
 export interface Reassembled {
   src: Ipv4Addr;
@@ -70,6 +86,8 @@ export interface Reassembled {
 export class Reassembler {
   private readonly pending = new Map<string, Pending>();
   private bytes = 0;
+  /** Memory held: payload plus bookkeeping (what `maxBytes` caps). */
+  private memory = 0;
   readonly limits: ReassemblyLimits;
 
   constructor(
@@ -84,8 +102,21 @@ export class Reassembler {
     return this.pending.size;
   }
 
+  /** Payload bytes held. */
   get bytesHeld(): number {
     return this.bytes;
+  }
+
+  /** Fragments held, over every datagram in progress. */
+  get fragmentsHeld(): number {
+    let n = 0;
+    for (const d of this.pending.values()) n += d.frags.length;
+    return n;
+  }
+
+  /** Memory held, payload and bookkeeping (at most `limits.maxBytes`). */
+  get memoryHeld(): number {
+    return this.memory;
   }
 
   /**
@@ -115,6 +146,7 @@ export class Reassembler {
       };
       while (this.pending.size >= this.limits.maxDatagrams) this.evictOldest();
       this.pending.set(key, d);
+      this.memory += DATAGRAM_OVERHEAD;
     }
     const end = off + len;
     if (!more) {
@@ -129,9 +161,9 @@ export class Reassembler {
       this.remove(d);
       return null;
     }
-    // Find the insertion point; reject overlaps.
-    let i = 0;
-    while (i < d.frags.length && d.frags[i]!.off < off) i++;
+    // Find the insertion point (from the end: fragments mostly arrive in order); reject overlaps.
+    let i = d.frags.length;
+    while (i > 0 && d.frags[i - 1]!.off >= off) i--;
     const prev = i > 0 ? d.frags[i - 1]! : null;
     const next = i < d.frags.length ? d.frags[i]! : null;
     if (next && next.off === off && next.data.length === len) {
@@ -143,9 +175,15 @@ export class Reassembler {
       this.remove(d);
       return null;
     }
-    // Make room under the byte cap (never by evicting this datagram itself).
-    while (this.bytes + len > this.limits.maxBytes && this.pending.size > 1) this.evictOldest(d);
-    if (this.bytes + len > this.limits.maxBytes) {
+    if (d.frags.length >= this.limits.maxFragments) {
+      this.onDrop('fragTooMany');
+      this.remove(d);
+      return null;
+    }
+    // Make room under the memory cap (never by evicting this datagram itself).
+    const cost = len + FRAGMENT_OVERHEAD;
+    while (this.memory + cost > this.limits.maxBytes && this.pending.size > 1) this.evictOldest(d);
+    if (this.memory + cost > this.limits.maxBytes) {
       this.onDrop('fragEvicted');
       this.remove(d);
       return null;
@@ -154,6 +192,7 @@ export class Reassembler {
     d.frags.splice(i, 0, { off, data });
     d.bytes += len;
     this.bytes += len;
+    this.memory += cost;
     if (off === 0 && d.head === null) {
       d.head = p.b.slice(p.o, p.o + Math.min(p.n, p.headerLen() + 8));
     }
@@ -216,6 +255,7 @@ export class Reassembler {
     if (this.pending.get(d.key) === d) {
       this.pending.delete(d.key);
       this.bytes -= d.bytes;
+      this.memory -= d.bytes + d.frags.length * FRAGMENT_OVERHEAD + DATAGRAM_OVERHEAD;
     }
   }
 }

@@ -1,7 +1,7 @@
 import { Ipv4Packet } from '../../src/ip/ipv4-packet.js';
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { Reassembler, type ReassemblyDrop, type ReassemblyLimits } from '../../src/ip/reassembly.js';
+import { DATAGRAM_OVERHEAD, FRAGMENT_OVERHEAD, Reassembler, type ReassemblyDrop, type ReassemblyLimits } from '../../src/ip/reassembly.js';
 import { IP_PROTO_UDP } from '../../src/ip/ipv4-packet.js';
 import {
   fragmentOf, ip, pattern, rawFragment, splitPieces, toHex, view, type DatagramOpts, type Piece,
@@ -121,7 +121,7 @@ describe('Reassembler: any order, any duplicates', () => {
   it('every permutation, with whole-fragment duplicates, reassembles exactly the original payload', () => {
     fc.assert(
       fc.property(scenario, ({ len, chunk, seed, order, dups }) => {
-        const { r, drops } = make();
+        const { r, drops } = make({ maxFragments: 1 << 16 }); // (the fragment cap has its own tests)
         const payload = pattern(len, seed);
         const pieces = splitPieces(len, chunk);
         const seq = [...order];
@@ -218,7 +218,7 @@ describe('Reassembler: overlaps discard the datagram', () => {
   it('a partial overlap with any held fragment discards the datagram and counts fragOverlap', () => {
     fc.assert(
       fc.property(overlapCase, ({ len, chunk, held, target, into, before, extra }) => {
-        const { r, drops } = make();
+        const { r, drops } = make({ maxFragments: 1 << 16 });
         const payload = pattern(len);
         const pieces = splitPieces(len, chunk);
         const hold = held.includes(target) ? held : [...held, target];
@@ -389,21 +389,26 @@ describe('Reassembler: caps', () => {
     expect(toHex(add(r, fragmentOf({ ...D, ident: 3 }, payload, b))!)).toBe(toHex(payload));
   });
 
+  // maxBytes caps memory: payload plus each fragment's and datagram's bookkeeping.
+  const held = (...payloads: number[]): number => DATAGRAM_OVERHEAD + payloads.reduce((a, n) => a + n + FRAGMENT_OVERHEAD, 0);
+
   it('a fragment larger than maxBytes on its own is dropped', () => {
-    const { r, drops } = make({ maxBytes: 64 });
+    const { r, drops } = make({ maxBytes: held(64) });
     add(r, rawFragment(D, 0, 72, true));
     expect(drops).toEqual({ fragEvicted: 1 });
     empty(r);
   });
 
   it('going over maxBytes evicts older datagrams, not the one being added to', () => {
-    const { r, drops } = make({ maxBytes: 64 });
+    const { r, drops } = make({ maxBytes: 2 * held(32) });
     add(r, rawFragment({ ...D, ident: 1 }, 0, 32, true));
     add(r, rawFragment({ ...D, ident: 2 }, 0, 32, true));
+    expect(r.memoryHeld).toBe(2 * held(32));
     add(r, rawFragment({ ...D, ident: 2 }, 32, 16, true));
     expect(drops).toEqual({ fragEvicted: 1 });
     expect(r.datagramsInProgress).toBe(1);
     expect(r.bytesHeld).toBe(48);
+    expect(r.memoryHeld).toBe(held(32, 16));
   });
 
   const floodFrag = fc.record({
@@ -443,5 +448,66 @@ describe('Reassembler: caps', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('Reassembler: the real cost of tiny fragments', () => {
+  // 64 datagrams (the cap) x 6000 fragments of 8 bytes, none ever complete: 384,000
+  // fragments, 3 MB of payload, under the 4 MiB payload cap today.
+  it('384,000 never-completing 8-byte fragments: what is held stays within the cap, bookkeeping included', () => {
+    const { r, drops } = make();
+    const frame = rawFragment({ ...D, ident: 0 }, 0, 8, true);
+    const p = view(frame);
+    // Reassembler.add reads the header fields, not the checksum (the IP layer checked it):
+    // one frame, rewritten in place. (Its RSS and CPU are measured by `npm run load --
+    // --fragments`, not here.)
+    let peakMemory = 0;
+    let peakFragments = 0;
+    for (let k = 0; k < 6000; k++) {
+      for (let ident = 0; ident < 64; ident++) {
+        frame[4] = ident >>> 8; frame[5] = ident & 255;
+        const off8 = k; // offsets 0, 8, 16, ...: MF set on every one, so none completes
+        frame[6] = 0x20 | (off8 >>> 8); frame[7] = off8 & 255;
+        r.add(p, 0);
+      }
+      peakMemory = Math.max(peakMemory, r.memoryHeld);
+      peakFragments = Math.max(peakFragments, r.fragmentsHeld);
+    }
+    // The cap bounds what is really held: payload plus the bookkeeping of each fragment,
+    // and so the number of fragments (8 KiB of them, not the 384,000 a payload cap allows).
+    expect(peakMemory).toBeLessThanOrEqual(r.limits.maxBytes);
+    expect(peakFragments).toBeLessThanOrEqual(r.limits.maxDatagrams * r.limits.maxFragments);
+    expect(r.datagramsInProgress).toBeLessThanOrEqual(64);
+    expect((drops.fragTooMany ?? 0) + (drops.fragEvicted ?? 0)).toBeGreaterThan(0);
+    r.poll(r.limits.timeoutMs);
+    expect([r.datagramsInProgress, r.bytesHeld, r.memoryHeld]).toEqual([0, 0, 0]);
+  });
+
+  // A per-datagram fragment cap (as BSD's net.inet.ip.maxfragsperpacket): a 64 KiB datagram
+  // over a 576-byte path is 120 fragments; nothing legitimate needs thousands.
+  it('a datagram with more than maxFragments fragments is discarded and counted fragTooMany', () => {
+    const { r, drops } = make({ maxFragments: 16 });
+    for (let i = 0; i < 16; i++) expect(r.add(view(rawFragment(D, i * 8, 8, true)), 0)).toBeNull();
+    expect(drops).toEqual({});
+    r.add(view(rawFragment(D, 16 * 8, 8, true)), 0);
+    expect(drops).toEqual({ fragTooMany: 1 });
+    expect([r.datagramsInProgress, r.bytesHeld, r.memoryHeld]).toEqual([0, 0, 0]);
+  });
+
+  it('the default fragment cap lets a 65,515-byte datagram in 552-byte fragments (a 576-byte path) through', () => {
+    const { r, drops } = make();
+    const payload = pattern(65_515);
+    const pieces = splitPieces(payload.length, 552);
+    let out = null;
+    for (const pc of pieces.reverse()) out = r.add(view(fragmentOf(D, payload, pc)), 0) ?? out;
+    expect(drops).toEqual({});
+    expect(toHex(out!.payload)).toBe(toHex(payload));
+  });
+
+  it('memoryHeld counts each fragment\'s bookkeeping on top of its payload', () => {
+    const { r } = make();
+    r.add(view(rawFragment(D, 0, 8, true)), 0);
+    expect(r.bytesHeld).toBe(8);
+    expect(r.memoryHeld).toBeGreaterThan(8);
   });
 });
