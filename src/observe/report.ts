@@ -13,6 +13,8 @@ export interface StackReport {
   uptimeMs: number;
   address: string;
   connections: (TcpInfo & { id: number })[];
+  /** Connections in TIME-WAIT (small records): how many, and the first REPORT_TIME_WAIT of them. */
+  timeWait: { count: number; shown: { id: number; local: string; remote: string; expiresInMs: number }[] };
   listeners: { local: string; backlog: number; synQueue: number; acceptQueue: number }[];
   udp: { local: string; remote: string | null; recvQueue: number }[];
   arp: { ip: string; mac: string | null; queued: number }[];
@@ -25,6 +27,7 @@ export function stackReport(stack: Stack, uptimeMs: number, extra: Record<string
     uptimeMs,
     address: `${formatIpv4(stack.route.addr)}/${stack.route.prefixLen}`,
     connections: [...stack.tcp.connections].map((c) => ({ id: c.id, ...tcpInfo(c) })),
+    timeWait: timeWaitReport(stack),
     listeners: stack.tcp.listenerList().map((l) => ({
       local: `${formatIpv4(l.localAddr)}:${l.localPort}`,
       backlog: l.backlog,
@@ -39,6 +42,24 @@ export function stackReport(stack: Stack, uptimeMs: number, extra: Record<string
     arp: stack.iface instanceof EthernetInterface ? stack.iface.entries().map(({ ip, mac, queued }) => ({ ip, mac, queued })) : [],
     counters: { ...stack.snapshot(), ...extra },
   };
+}
+
+/** At most this many TIME-WAIT records are listed (there may be tens of thousands). */
+const REPORT_TIME_WAIT = 1000;
+
+function timeWaitReport(stack: Stack): StackReport['timeWait'] {
+  const shown: StackReport['timeWait']['shown'] = [];
+  const now = stack.tcp.lastNow;
+  for (const t of stack.tcp.timeWait.records()) {
+    if (shown.length >= REPORT_TIME_WAIT) break;
+    shown.push({
+      id: t.id,
+      local: `${formatIpv4(t.localAddr)}:${t.localPort}`,
+      remote: `${formatIpv4(t.remoteAddr)}:${t.remotePort}`,
+      expiresInMs: Math.max(0, Math.round(t.expiresAt - now)),
+    });
+  }
+  return { count: stack.tcp.timeWait.size, shown };
 }
 
 function pad(s: string | number, n: number, right = false): string {
@@ -72,6 +93,10 @@ export function formatConnections(r: StackReport): string {
     ].filter(Boolean).join(' ');
     lines.push(`${pad(c.state, 12)} ${pad(c.recvQueue, 7, true)} ${pad(c.sendQueue, 7, true)} ${pad(c.local, 21)} ${pad(c.remote, 21)} ${details}`);
   }
+  for (const t of r.timeWait?.shown ?? []) {
+    lines.push(`${pad('TIME-WAIT', 12)} ${pad(0, 7, true)} ${pad(0, 7, true)} ${pad(t.local, 21)} ${pad(t.remote, 21)} #${t.id} timer:${(t.expiresInMs / 1000).toFixed(1)}s`);
+  }
+  if (r.timeWait && r.timeWait.count > r.timeWait.shown.length) lines.push(`(and ${r.timeWait.count - r.timeWait.shown.length} more in TIME-WAIT)`);
   for (const u of r.udp) {
     lines.push(`${pad('UDP', 12)} ${pad(u.recvQueue, 7, true)} ${pad(0, 7, true)} ${pad(u.local, 21)} ${pad(u.remote ?? '*:*', 21)}`);
   }

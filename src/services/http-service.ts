@@ -34,7 +34,7 @@ export function renderPage(r: StackReport): string {
 </head><body>
 <h1>tcpip-ts</h1>
 <p>This page is served by Node's <code>http</code> module over a TCP/IP stack written in TypeScript. It reloads every 2 seconds.</p>
-<h2>Connections (${r.connections.length})</h2>
+<h2>Connections (${r.connections.length}, and ${r.timeWait.count} in TIME-WAIT)</h2>
 <table><tr>${cols.map((k) => `<th>${k}</th>`).join('')}</tr>
 ${rows}
 </table>

@@ -34,6 +34,11 @@ export interface TcpConfig {
   timestamps: boolean;
   /** Offer and use selective acknowledgments (RFC 2018) with RFC 6675 loss recovery. */
   sack: boolean;
+  /**
+   * Connections held in TIME-WAIT (as small records); beyond it a connection closes at
+   * once instead and is counted timeWaitOverflow (Linux tcp_max_tw_buckets).
+   */
+  maxTimeWait: number;
 }
 
 export const DEFAULT_TCP_CONFIG: TcpConfig = {
@@ -54,4 +59,5 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   congestionControl: 'cubic',
   timestamps: true,
   sack: true,
+  maxTimeWait: 65_536,
 };

@@ -1053,6 +1053,22 @@ export class TcpConnection {
     if (this.synRetransmitted && this.rtt.samples === 0) this.rtt.reinitialize(3000);
   }
 
+  /**
+   * The layer keeps this connection's TIME-WAIT as a small record from now on: its
+   * timers are off, and an orphan's storage goes (an application's socket keeps its
+   * unread data).
+   */
+  leaveToRecord(): void {
+    this.rtoAt = this.persistAt = this.delackAt = this.keepaliveAt = this.timeWaitAt = this.finWait2At = this.rackAt = this.tlpAt = -1;
+    this.rtx.clear();
+    this.ooo.clear();
+    if (this.orphan) {
+      this.sndBuf.consume(this.sndBuf.length);
+      this.sndBuf.release();
+      this.rcvBuf.release();
+    }
+  }
+
   enterTimeWait(now: number, why: string): void {
     this.setState('TIME-WAIT', why);
     this.rtoAt = this.persistAt = this.delackAt = this.keepaliveAt = this.finWait2At = this.rackAt = this.tlpAt = -1;

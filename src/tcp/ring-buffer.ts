@@ -29,6 +29,13 @@ export class RingBuffer {
     return this.buf.length;
   }
 
+  /** Gives the storage back when nothing is held (it is allocated again on use). */
+  release(): void {
+    if (this.extent > 0) return;
+    this.buf = new Uint8Array(0);
+    this.head = 0;
+  }
+
   /** Makes room for `end` bytes from head, keeping what is there. */
   private ensure(end: number): void {
     const size = this.buf.length;

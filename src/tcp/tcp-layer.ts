@@ -18,6 +18,7 @@ import { IPV4_HEADER_LEN, IP_PROTO_TCP } from '../ip/ipv4-packet.js';
 import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from '../ip/icmp-packet.js';
 import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type SendOptions, type TransportHandler } from '../ip/ipv4-layer.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
+import { TimeWaitRecord, TimeWaitTable, timeWaitInput, type TimeWaitEnv } from './time-wait.js';
 import { TcpConnection, peerSendMss, wscaleFor, type SegmentWriter } from './connection.js';
 import { applySynOptions, segmentArrives, type InputDrop, type InputEnv } from './input.js';
 import { IsnGenerator } from './isn.js';
@@ -42,6 +43,8 @@ const KEYS = [
   'resetsSent', 'resetsRateLimited', 'challengeAcksRateLimited', 'listenDrops', 'timeWaitReused',
   'truncated', 'badDataOffset', 'badChecksum', 'badOptions', 'noConnection', 'icmpErrors',
   'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed', 'outErrors', 'pmtuUpdates', 'pmtuRateLimited', 'timeWaitFinAcked',
+  // TIME-WAIT records held now (a gauge, as currEstab), and connections closed at once because the table was full
+  'currTimeWait', 'timeWaitOverflow',
   // drops by reason (segments that reached a connection or listener and were not used)
   'notUnicast', 'listenRstIgnored', 'listenNoSyn', 'listenSynFin', 'dropOutOfWindow', 'dropNoAck', 'dropPaws', 'dropRstNotExact',
   'dropSynInWindow', 'dropAckUnacceptable', 'dropSynSent',
@@ -53,6 +56,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   readonly config: TcpConfig;
   private readonly byPorts = new Map<number, TcpConnection[]>();
   readonly connections = new Set<TcpConnection>();
+  /** Connections in TIME-WAIT, kept as small records (src/tcp/time-wait.ts). */
+  readonly timeWait = new TimeWaitTable();
   private readonly listeners = new Map<number, TcpListener>();
   private readonly isn: IsnGenerator;
   private readonly cookies: SynCookies;
@@ -205,9 +210,82 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       const c = p[i]!;
       c.ackPending = false;
       if (c.ackNow && !c.isClosed()) c.output(now);
+      if (c.state === 'TIME-WAIT') this.toTimeWaitRecord(c, now);
     }
     p.length = 0;
   }
+
+  // ------------------------------------------------------------ TIME-WAIT records
+
+  /**
+   * A plain SYN above RCV.NXT to a listening port may end TIME-WAIT early (RFC 9293
+   * §3.10.7.4, RFC 6191; Linux does). Not a SYN+FIN: the listener drops those, so a blind
+   * one with a random sequence number would end TIME-WAIT and open nothing.
+   */
+  private reopensTimeWait(s: Segment, rcvNxt: number, dport: number): boolean {
+    return s.has(SYN) && !s.has(ACK) && !s.has(RST) && !s.has(FIN) && seqGt(s.seq, rcvNxt) && this.listeners.has(dport);
+  }
+
+  /**
+   * The connection is in TIME-WAIT and its last ACK is out: from now on a small record
+   * answers its 4-tuple, and the connection itself is forgotten (an orphan's memory goes
+   * with it). Beyond maxTimeWait it closes at once instead, as Linux does past
+   * tcp_max_tw_buckets.
+   */
+  private toTimeWaitRecord(c: TcpConnection, now: number): void {
+    if (this.find(c.localAddr, c.localPort, c.remoteAddr, c.remotePort) !== c) return;
+    if (this.timeWait.size >= this.config.maxTimeWait) {
+      this.counters.timeWaitOverflow++;
+      c.closeNow('TIME-WAIT skipped: maxTimeWait records are held');
+      return;
+    }
+    const tw = new TimeWaitRecord(c, c.timeWaitAt >= 0 ? c.timeWaitAt : now + 2 * this.config.mslMs);
+    this.unregister(c);
+    c.leaveToRecord();
+    this.touch(c); // its timers are off: the heap must forget it
+    this.timeWait.add(tw);
+    this.counters.currTimeWait++;
+  }
+
+  /** A new SYN ends the record before its time: the 4-tuple is free. */
+  private dropTimeWaitRecord(tw: TimeWaitRecord, why: string): void {
+    if (this.timeWait.remove(tw)) this.timeWaitEnded(tw, why);
+  }
+
+  /** A record is out of the table: an application still holding the connection sees CLOSED. */
+  private timeWaitEnded(tw: TimeWaitRecord, why: string): void {
+    this.counters.currTimeWait--;
+    const c = tw.conn();
+    if (c && c.state === 'TIME-WAIT') c.closeNow(why);
+    else if (this.tracer) this.tracer({ t: this.lastNow, c: tw.id, ev: 'state', from: 'TIME-WAIT', to: 'CLOSED', why });
+  }
+
+  private readonly twEnv: TimeWaitEnv = {
+    drop: (reason) => void this.counters[reason]++,
+    restart: (tw, now) => {
+      tw.expiresAt = now + 2 * this.config.mslMs;
+      this.timeWait.enqueue(tw);
+    },
+    sendAck: (tw, now, limited) => {
+      if (limited) {
+        if (tw.lastAckAt >= 0 && now - tw.lastAckAt < CHALLENGE_ACK_INTERVAL_MS) {
+          this.counters.challengeAcksRateLimited++;
+          return;
+        }
+        tw.lastAckAt = now;
+      }
+      const opts = tw.tsOk ? this.twTsOpts : null;
+      if (opts) {
+        opts.timestamps!.tsVal = (Math.floor(now) + tw.tsOffset) >>> 0;
+        opts.timestamps!.tsEcr = tw.tsRecent;
+      }
+      const tx = this.ip.tx;
+      const len = writeTcpHeader(tx, TX_PAYLOAD_OFFSET, tw.localAddr, tw.remoteAddr, tw.localPort, tw.remotePort, tw.sndNxt, tw.rcvNxt, ACK, tw.wndField, opts, 0);
+      this.counters.segsOut++;
+      if (this.ip.send(IP_PROTO_TCP, tw.localAddr, tw.remoteAddr, len, now, { dontFrag: true }) !== null) this.counters.outErrors++;
+    },
+  };
+  private readonly twTsOpts: OptionsToSend = { timestamps: { tsVal: 0, tsEcr: 0 } };
 
   /** Every listener (for `tcpip stat`). */
   listenerList(): TcpListener[] {
@@ -218,11 +296,21 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     return this.listeners.has(port);
   }
 
-  /** Is a local port taken (by a listener, or a connection)? */
+  /** Is a local port taken (by a listener, a connection, or one in TIME-WAIT)? */
   portInUse(port: number): boolean {
     if (this.listeners.has(port)) return true;
     for (const c of this.connections) if (c.localPort === port) return true;
-    return false;
+    return this.timeWait.portInUse(port);
+  }
+
+  /** Connections in TIME-WAIT now. */
+  get timeWaitCount(): number {
+    return this.timeWait.size;
+  }
+
+  /** Is this 4-tuple taken by a connection or a TIME-WAIT record? */
+  private taken(localAddr: Ipv4Addr, localPort: number, remoteAddr: Ipv4Addr, remotePort: number): boolean {
+    return this.find(localAddr, localPort, remoteAddr, remotePort) !== undefined || this.timeWait.find(localAddr, localPort, remoteAddr, remotePort) !== undefined;
   }
 
   /** Active open from (localAddr, localPort or ephemeral) to (remote). */
@@ -231,9 +319,9 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     c.remoteAddr = remoteAddr;
     c.remotePort = remotePort;
     if (localPort === 0) {
-      localPort = pickEphemeralPort(this.rand, (p) => this.listeners.has(p) || this.find(c.localAddr, p, remoteAddr, remotePort) !== undefined);
+      localPort = pickEphemeralPort(this.rand, (p) => this.listeners.has(p) || this.taken(c.localAddr, p, remoteAddr, remotePort));
       if (localPort === -1) return 'EADDRNOTAVAIL';
-    } else if (this.find(c.localAddr, localPort, remoteAddr, remotePort)) {
+    } else if (this.taken(c.localAddr, localPort, remoteAddr, remotePort)) {
       return 'EADDRINUSE';
     }
     c.localPort = localPort;
@@ -320,7 +408,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
 
     let c = this.find(dst, dport, src, sport);
-    if (c && c.state === 'TIME-WAIT' && s.has(SYN) && !s.has(ACK) && !s.has(RST) && seqGt(s.seq, c.rcvNxt) && this.listeners.has(dport)) {
+    if (c && c.state === 'TIME-WAIT' && this.reopensTimeWait(s, c.rcvNxt, dport)) {
       // A new incarnation of the connection: RFC 9293 §3.10.7.4 (and RFC 6191) allow a
       // SYN with a higher sequence number to end TIME-WAIT early; Linux does.
       this.counters.timeWaitReused++;
@@ -331,7 +419,19 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       if (this.tracer) this.traceSegment(c, 'in', s.seq, s.ack, s.flags, s.len, s.wnd << c.sndWscale, p.toString(src, dst));
       segmentArrives(c, s, now, this);
       this.touch(c);
+      if (c.state === 'TIME-WAIT' && !c.ackPending) this.toTimeWaitRecord(c, now);
       return;
+    }
+    const tw = this.timeWait.size > 0 ? this.timeWait.find(dst, dport, src, sport) : undefined;
+    if (tw) {
+      if (this.reopensTimeWait(s, tw.rcvNxt, dport)) {
+        // A new incarnation of the connection (RFC 9293 §3.10.7.4, RFC 6191; Linux does).
+        this.counters.timeWaitReused++;
+        this.dropTimeWaitRecord(tw, 'TIME-WAIT ended by a new SYN');
+      } else {
+        timeWaitInput(tw, s, now, this.twEnv);
+        return;
+      }
     }
     const l = this.listeners.get(dport);
     if (l && !l.closed && (l.localAddr === 0 || l.localAddr === dst)) {
@@ -576,6 +676,11 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     if (wasEst && to === 'CLOSED' && c.error === 'ECONNRESET') this.counters.estabResets++;
     if ((from === 'SYN-SENT' || from === 'SYN-RECEIVED') && to === 'CLOSED') this.counters.attemptFails++;
     if (to === 'CLOSED') this.unregister(c);
+    if (from === 'TIME-WAIT' && to === 'CLOSED' && this.timeWait.size > 0) {
+      // An application's socket in TIME-WAIT was aborted: its record goes too.
+      const tw = this.timeWait.find(c.localAddr, c.localPort, c.remoteAddr, c.remotePort);
+      if (tw && tw.conn() === c && this.timeWait.remove(tw)) this.counters.currTimeWait--;
+    }
   }
 
   private traceSegment(c: TcpConnection, dir: 'in' | 'out', seq: number, ack: number, flags: number, len: number, wnd: number, line: string): void {
@@ -625,6 +730,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   poll(now: number): void {
     this.lastNow = now;
+    if (this.timeWait.size > 0) this.timeWait.expire(now, this.onTimeWaitExpired);
     this.settleTimers();
     for (let c = this.timers.popDue(now); c !== undefined; c = this.timers.popDue(now)) {
       try {
@@ -639,6 +745,11 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   pollAt(): number | undefined {
     this.settleTimers();
-    return this.timers.peek();
+    const t = this.timers.peek();
+    const w = this.timeWait.size > 0 ? this.timeWait.pollAt() : undefined;
+    return w === undefined || (t !== undefined && t < w) ? t : w;
   }
+
+  /** A record's 2*MSL is over (already out of the table). */
+  private readonly onTimeWaitExpired = (tw: TimeWaitRecord): void => this.timeWaitEnded(tw, 'TIME-WAIT expired (2*MSL)');
 }

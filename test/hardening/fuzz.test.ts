@@ -418,7 +418,13 @@ async function drive(env: Env, active: boolean, acts: Act[]): Promise<void> {
   const irs = 0x9000_0000;
   let sock: StreamSocket | null = null;
   const ignore = (p: Promise<unknown>): void => void p.catch(() => {});
-  const find = () => [...env.b.stack.tcp.connections].find((x) => x.remoteAddr === STRANGER && x.remotePort === peerPort);
+  // The connection, or once it is in TIME-WAIT the small record the layer keeps instead.
+  const find = (): { state: string; rcvNxt: number; sndNxt: number; sndUna: number; localPort: number } | undefined => {
+    const c = [...env.b.stack.tcp.connections].find((x) => x.remoteAddr === STRANGER && x.remotePort === peerPort);
+    if (c) return c;
+    const tw = [...env.b.stack.tcp.timeWait.records()].find((x) => x.remoteAddr === STRANGER && x.remotePort === peerPort);
+    return tw && { state: 'TIME-WAIT', rcvNxt: tw.rcvNxt, sndNxt: tw.sndNxt, sndUna: tw.sndNxt, localPort: tw.localPort };
+  };
   if (active) {
     sock = env.b.api.socket(AF_INET, SOCK_STREAM);
     ignore(sock.connect(['10.7.0.77', peerPort]));
@@ -506,6 +512,7 @@ describe('(b) random segment sequences against one connection, through every sta
         await env.net.runFor(3 * 3600_000);
         const left = [...env.b.stack.tcp.connections].filter((x) => x.remoteAddr === STRANGER);
         expect(left.map((x) => `${x.describe()} ${x.state} timers ${x.nextTimer()}`)).toEqual([]);
+        expect([...env.b.stack.tcp.timeWait.records()].filter((x) => x.remoteAddr === STRANGER)).toEqual([]);
         await assertServing(env);
       }),
       { numRuns: RUNS / 2, examples: active ? ACTIVE_WALKS : PASSIVE_WALKS },

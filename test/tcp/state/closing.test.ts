@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  L, LOCAL_SYN_ACK, LOCAL_WIN, R, RTO_AFTER_HANDSHAKE, bytes, recv, recvNothing, send,
-  socketCloseWait, socketClosing, socketEstablished, socketFinWait1, socketFinWait2, socketLastAck, socketTimeWait, text,
+  ANY_WIN, L, LOCAL_SYN_ACK, LOCAL_WIN, R, REMOTE_SYN, RTO_AFTER_HANDSHAKE, type TcpHarness, bytes, recv, recvNothing, send, socketCloseWait, socketClosing, socketEstablished, socketFinWait1, socketFinWait2, socketLastAck, socketListen, socketTimeWait, text,
 } from './harness.js';
 
 describe('FIN-WAIT-1', () => {
@@ -389,5 +388,90 @@ describe('TIME-WAIT', () => {
     h.conn.abort(h.now);
     recvNothing(h);
     expect(h.conn.state).toBe('CLOSED');
+  });
+});
+
+/** Passive open from `port`, accepted, closed by us (orphaned), the peer's FIN: TIME-WAIT (or not). */
+function closeToTimeWait(h: TcpHarness, port: number): void {
+  h.remotePort = port;
+  send(h, REMOTE_SYN);
+  recv(h, [LOCAL_SYN_ACK]);
+  send(h, { flags: 'A', seq: R(1), ack: L(1) });
+  const c = h.listener!.accept()!;
+  h.conn = c;
+  c.closeOrphan(h.now);
+  recv(h, [{ flags: 'FA', seq: L(1), ack: R(1) }]);
+  send(h, { flags: 'FA', seq: R(1), ack: L(2) });
+  recv(h, [{ flags: 'A', seq: L(2), ack: R(2), win: LOCAL_WIN - 1 }]);
+}
+
+describe('TIME-WAIT as a compact record', () => {
+  it('the full connection leaves the layer: counted as one TIME-WAIT, none after 2*MSL', () => {
+    const h = socketTimeWait({ tcp: { mslMs: 1000 } });
+    expect(h.stack.tcp.connections.size).toBe(0);
+    expect(h.stack.tcp.timeWaitCount).toBe(1);
+    expect(h.stack.tcp.counters.currTimeWait).toBe(1);
+    // It still answers as TIME-WAIT: the peer's retransmitted FIN is acknowledged.
+    send(h, { flags: 'FA', seq: R(1), ack: L(2) }, { time: 500 });
+    recv(h, [{ flags: 'A', seq: L(2), ack: R(2), win: LOCAL_WIN - 1 }]);
+    recvNothing(h, { time: 2500 });
+    expect(h.conn.state).toBe('CLOSED'); // the application still holds it: it sees CLOSED
+    expect(h.stack.tcp.timeWaitCount).toBe(0);
+    expect(h.stack.tcp.counters.currTimeWait).toBe(0);
+    expect(h.pollAt()).toBeUndefined();
+  });
+
+  it('an orphan\'s buffers and retransmission queue are released when it enters TIME-WAIT', () => {
+    const h = socketEstablished();
+    const c = h.conn;
+    c.send(bytes('hello'), h.now);
+    recv(h, [{ flags: 'PA', seq: L(1), ack: R(1), payload: 'hello' }]);
+    send(h, { flags: 'PA', seq: R(1), ack: L(6), payload: 'world' });
+    expect(new TextDecoder().decode(c.read(100, h.now)!)).toBe('world');
+    expect(c.sndBuf.allocated + c.rcvBuf.allocated).toBeGreaterThan(0); // they grew on use
+    c.closeOrphan(h.now);
+    h.takeLines();
+    send(h, { flags: 'FA', seq: R(6), ack: L(7) }, { time: 100 });
+    recv(h, [{ flags: 'A', seq: L(7), ack: R(7), win: ANY_WIN }]);
+    expect(c.state).toBe('TIME-WAIT');
+    expect(h.stack.tcp.timeWaitCount).toBe(1);
+    expect(c.sndBuf.allocated + c.rcvBuf.allocated).toBe(0);
+    expect(c.rtx.count).toBe(0);
+  });
+
+  // Linux tcp_time_wait: beyond tcp_max_tw_buckets "Sorry, if we're out of memory, just
+  // CLOSE this socket up" (LINUX_MIB_TCPTIMEWAITOVERFLOW).
+  it('beyond maxTimeWait a connection skips TIME-WAIT (CLOSED at once) and is counted timeWaitOverflow', () => {
+    const h = socketListen({ tcp: { maxTimeWait: 2 } });
+    for (const port of [40_001, 40_002]) closeToTimeWait(h, port);
+    expect(h.stack.tcp.timeWaitCount).toBe(2);
+    closeToTimeWait(h, 40_003);
+    expect(h.conn.state).toBe('CLOSED');
+    expect(h.stack.tcp.timeWaitCount).toBe(2);
+    expect(h.stack.tcp.counters.timeWaitOverflow).toBe(1);
+    // The overflowed 4-tuple is free at once: its retransmitted FIN now finds no connection.
+    send(h, { flags: 'FA', seq: R(1), ack: L(2), remotePort: 40_003 });
+    recv(h, [{ flags: 'R', seq: L(2), remotePort: 40_003 }]);
+  });
+
+  // The SYN that may end TIME-WAIT early (RFC 6191 / Linux) is a plain SYN: a SYN+FIN, which
+  // the listener then drops (tcp.listenSynFin), must not end it on the way (a blind
+  // attacker's guess of "any sequence number above RCV.NXT" is right half the time).
+  it('a SYN+FIN above RCV.NXT neither reopens the four-tuple nor ends TIME-WAIT', () => {
+    const h = socketTimeWait({ tcp: { mslMs: 1000 } });
+    send(h, { flags: 'SF', seq: R(100_000), mss: 1460, wscale: 0 }, { time: 100 });
+    expect(h.conn.state).toBe('TIME-WAIT');
+    expect(h.stack.tcp.counters.timeWaitReused).toBe(0);
+    expect(h.listener!.synQueue.size).toBe(0);
+  });
+
+  it('regression: an out-of-window segment gets an ACK, at most one per 500 ms (RFC 5961 §7, as before)', () => {
+    const h = socketTimeWait();
+    send(h, { flags: 'A', seq: R(50_000), ack: L(2) }, { time: 100 });
+    recv(h, [{ flags: 'A', seq: L(2), ack: R(2), win: LOCAL_WIN - 1 }]);
+    send(h, { flags: 'A', seq: R(50_000), ack: L(2) }, { time: 200 });
+    recvNothing(h);
+    send(h, { flags: 'A', seq: R(50_000), ack: L(2) }, { time: 600 });
+    recv(h, [{ flags: 'A', seq: L(2), ack: R(2), win: LOCAL_WIN - 1 }]);
   });
 });

@@ -1,0 +1,235 @@
+/**
+ * TIME-WAIT as a small record (Linux's inet_timewait_sock, gVisor's TIME-WAIT handling):
+ * once a connection has entered TIME-WAIT and its last ACK is out, the layer forgets the
+ * whole connection (buffers, retransmission queue, congestion state, socket) and keeps
+ * only what RFC 9293 §3.10.7.4 needs to answer the 4-tuple for 2*MSL: the addresses,
+ * SND.NXT and RCV.NXT, the window we advertised, the timestamp state for PAWS (RFC 7323),
+ * when the last unprompted ACK went (RFC 5961 §7) and the deadline. About 200 bytes
+ * instead of 10-20 KiB; `maxTimeWait` caps how many there are (Linux tcp_max_tw_buckets).
+ */
+import type { TcpConnection } from './connection.js';
+import { FIN, RST, SYN, ACK } from './tcp-packet.js';
+import type { Segment } from './segment.js';
+import { seqAdd, seqGe, seqLe, seqLt } from './seq.js';
+
+/** RFC 7323 §5.5: TS.Recent older than 24 days no longer protects (the clock may have wrapped). */
+const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+
+export class TimeWaitRecord {
+  readonly localAddr: number;
+  readonly localPort: number;
+  readonly remoteAddr: number;
+  readonly remotePort: number;
+  /** SND.NXT (after our FIN) and RCV.NXT (after theirs). */
+  readonly sndNxt: number;
+  readonly rcvNxt: number;
+  /** The window we last advertised: bytes (for acceptability) and the header field. */
+  readonly rcvWnd: number;
+  readonly wndField: number;
+  readonly tsOk: boolean;
+  readonly tsOffset: number;
+  tsRecent: number;
+  tsRecentAt: number;
+  lastAckAt: number;
+  expiresAt: number;
+  /** The trace's connection id. */
+  readonly id: number;
+  /**
+   * The connection, weakly: whoever still holds it (an application's socket) sees it
+   * CLOSED at the end, and nobody's holding it keeps its memory alive.
+   */
+  private readonly ref: WeakRef<TcpConnection>;
+
+  constructor(c: TcpConnection, expiresAt: number) {
+    this.localAddr = c.localAddr;
+    this.localPort = c.localPort;
+    this.remoteAddr = c.remoteAddr;
+    this.remotePort = c.remotePort;
+    this.sndNxt = c.sndNxt;
+    this.rcvNxt = c.rcvNxt;
+    this.rcvWnd = c.advertisedWindow();
+    this.wndField = c.windowField(false);
+    this.tsOk = c.tsOk;
+    this.tsOffset = c.tsOffset;
+    this.tsRecent = c.tsRecent;
+    this.tsRecentAt = c.tsRecentAt;
+    this.lastAckAt = c.lastChallengeAckAt;
+    this.expiresAt = expiresAt;
+    this.id = c.id;
+    this.ref = new WeakRef(c);
+  }
+
+  /** The connection, if something still holds it. */
+  conn(): TcpConnection | undefined {
+    return this.ref.deref();
+  }
+}
+
+/** What the record's input needs from the layer. */
+export interface TimeWaitEnv {
+  drop(reason: 'dropOutOfWindow' | 'dropPaws' | 'dropRstNotExact' | 'dropSynInWindow' | 'dropNoAck' | 'timeWaitFinAcked'): void;
+  /** An ACK for the record: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. `limited`: an unprompted one (RFC 5961 §7). */
+  sendAck(tw: TimeWaitRecord, now: number, limited: boolean): void;
+  /** The peer's FIN came again: 2*MSL starts over. */
+  restart(tw: TimeWaitRecord, now: number): void;
+}
+
+/**
+ * A segment for a connection in TIME-WAIT (RFC 9293 §3.10.7.4, RFC 7323 §5.3, RFC 5961,
+ * RFC 1337), as the full state machine would answer it.
+ */
+export function timeWaitInput(tw: TimeWaitRecord, s: Segment, now: number, env: TimeWaitEnv): void {
+  const rst = s.has(RST);
+  // PAWS (RFC 7323 §5.3 R1): an old duplicate from an earlier incarnation.
+  if (tw.tsOk && s.opts.hasTimestamps && !rst && seqLt(s.opts.tsVal, tw.tsRecent) && now - tw.tsRecentAt < PAWS_IDLE_MS) {
+    env.drop('dropPaws');
+    env.sendAck(tw, now, true);
+    return;
+  }
+  const len = s.segLen();
+  const wnd = tw.rcvWnd;
+  const inWin = (x: number): boolean => seqLe(tw.rcvNxt, x) && seqLt(x, seqAdd(tw.rcvNxt, wnd));
+  const ok = len === 0 ? (wnd === 0 ? s.seq === tw.rcvNxt : inWin(s.seq)) : wnd > 0 && (inWin(s.seq) || inWin(seqAdd(s.seq, len - 1)));
+  if (!ok) {
+    if (s.has(FIN) && !rst) {
+      // The peer resends its FIN: our last ACK was lost. Acknowledge it and restart the
+      // 2*MSL timeout (not a drop, and not rate limited).
+      env.drop('timeWaitFinAcked');
+      env.restart(tw, now);
+      env.sendAck(tw, now, false);
+      return;
+    }
+    env.drop('dropOutOfWindow');
+    if (!rst) env.sendAck(tw, now, true);
+    return;
+  }
+  // RFC 7323 §4.3 (R3): the newest timestamp of a segment not ahead of what we acknowledged.
+  if (tw.tsOk && s.opts.hasTimestamps && seqLe(s.seq, tw.rcvNxt) && seqGe(s.opts.tsVal, tw.tsRecent)) {
+    tw.tsRecent = s.opts.tsVal;
+    tw.tsRecentAt = now;
+  }
+  if (rst) {
+    // RFC 5961 §3.2: a near miss gets a challenge ACK; an exact RST is ignored (RFC 1337).
+    if (s.seq !== tw.rcvNxt) {
+      env.drop('dropRstNotExact');
+      env.sendAck(tw, now, true);
+    }
+    return;
+  }
+  if (s.has(SYN)) {
+    env.drop('dropSynInWindow'); // RFC 5961 §4: a challenge ACK
+    env.sendAck(tw, now, true);
+    return;
+  }
+  if (!s.has(ACK)) {
+    env.drop('dropNoAck');
+    return;
+  }
+  if (s.has(FIN)) {
+    env.restart(tw, now);
+    env.sendAck(tw, now, false);
+    return;
+  }
+  // Text in TIME-WAIT "should not occur"; it is ignored, and a bare ACK changes nothing.
+  if (s.len > 0) env.sendAck(tw, now, true);
+}
+
+/**
+ * The records, found by 4-tuple, expiring in order: every deadline is set to now + 2*MSL,
+ * so a FIFO of (record, deadline) is sorted; a restarted record is queued again and its
+ * old entry skipped when it comes up.
+ */
+export class TimeWaitTable {
+  private readonly byPorts = new Map<number, TimeWaitRecord[]>();
+  private qRec: (TimeWaitRecord | null)[] = [];
+  private qAt: number[] = [];
+  private qHead = 0;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** 14 bits of the local port and the remote port: a small integer, as the layer's own key. */
+  private key(localPort: number, remotePort: number): number {
+    return ((localPort & 0x3fff) << 16) | remotePort;
+  }
+
+  find(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): TimeWaitRecord | undefined {
+    const list = this.byPorts.get(this.key(localPort, remotePort));
+    if (!list) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i]!;
+      if (t.remotePort === remotePort && t.localPort === localPort && t.remoteAddr === remoteAddr && t.localAddr === localAddr) return t;
+    }
+    return undefined;
+  }
+
+  add(t: TimeWaitRecord): void {
+    const k = this.key(t.localPort, t.remotePort);
+    let list = this.byPorts.get(k);
+    if (!list) this.byPorts.set(k, (list = []));
+    list.push(t);
+    this.count++;
+    this.enqueue(t);
+  }
+
+  /** Forgets `t` (expired, reused by a new SYN, or its connection aborted). */
+  remove(t: TimeWaitRecord): boolean {
+    const k = this.key(t.localPort, t.remotePort);
+    const list = this.byPorts.get(k);
+    const i = list ? list.indexOf(t) : -1;
+    if (i < 0) return false;
+    list!.splice(i, 1);
+    if (list!.length === 0) this.byPorts.delete(k);
+    this.count--;
+    return true;
+  }
+
+  /** `t`'s deadline moved (later): queue it again. */
+  enqueue(t: TimeWaitRecord): void {
+    this.qRec.push(t);
+    this.qAt.push(t.expiresAt);
+  }
+
+  /** Is a local port used by a connection in TIME-WAIT? */
+  portInUse(port: number): boolean {
+    for (const list of this.byPorts.values()) for (const t of list) if (t.localPort === port) return true;
+    return false;
+  }
+
+  /** Every record (for reports). */
+  *records(): IterableIterator<TimeWaitRecord> {
+    for (const list of this.byPorts.values()) yield* list;
+  }
+
+  pollAt(): number | undefined {
+    this.skipStale();
+    return this.qHead < this.qRec.length ? this.qAt[this.qHead] : undefined;
+  }
+
+  /** Removes and hands over every record whose deadline has come. */
+  expire(now: number, onExpired: (t: TimeWaitRecord) => void): void {
+    for (;;) {
+      this.skipStale();
+      if (this.qHead >= this.qRec.length || this.qAt[this.qHead]! > now) break;
+      const t = this.qRec[this.qHead]!;
+      this.qRec[this.qHead++] = null;
+      if (this.remove(t)) onExpired(t);
+    }
+    if (this.qHead > 1024 && this.qHead * 2 > this.qRec.length) {
+      this.qRec = this.qRec.slice(this.qHead);
+      this.qAt = this.qAt.slice(this.qHead);
+      this.qHead = 0;
+    }
+  }
+
+  /** Drops queue entries of records gone or re-queued with a later deadline. */
+  private skipStale(): void {
+    while (this.qHead < this.qRec.length) {
+      const t = this.qRec[this.qHead]!;
+      if (t !== null && t.expiresAt === this.qAt[this.qHead] && this.find(t.localAddr, t.localPort, t.remoteAddr, t.remotePort) === t) return;
+      this.qRec[this.qHead++] = null;
+    }
+  }
+}
