@@ -2,7 +2,9 @@
  * IPv4 fragment reassembly (RFC 791 §3.2, with the bookkeeping idea of RFC 815).
  *
  * Each datagram in progress is keyed by (source, destination, protocol, identification)
- * and keeps its fragments as sorted, copied ranges. Rules:
+ * and keeps its fragments' payload in one arena, in arrival order, with a sorted list of
+ * the ranges held: memory is allocated per datagram (doubling), not per fragment, so a
+ * flood of tiny fragments makes no garbage, and inserting one is a binary search. Rules:
  *  - a fragment identical in offset and length to one already held is a duplicate and
  *    is ignored (retransmitted or duplicated by the network);
  *  - any other overlap discards the whole datagram: overlapping fragments are how
@@ -12,12 +14,11 @@
  *  - a datagram not complete within `timeoutMs` (RFC 791 suggests 15 s; RFC 1122
  *    §3.3.2 recommends 60-120 s; Linux uses 30 s, as do we) is discarded;
  *  - at most `maxDatagrams` are in progress and at most `maxBytes` of memory are held,
- *    counting what each fragment really costs (its payload plus FRAGMENT_OVERHEAD of
- *    bookkeeping, as Linux counts an skb's truesize, so a flood of 8-byte fragments cannot
- *    hold 30 times the cap); above either cap the oldest datagram in progress is evicted;
+ *    counting what is really allocated (arena, range list and DATAGRAM_OVERHEAD each, as
+ *    Linux charges an skb's truesize rather than its payload); above either cap the
+ *    oldest datagram in progress is evicted;
  *  - a datagram of more than `maxFragments` fragments is discarded (BSD's
- *    maxfragsperpacket): nothing legitimate needs more than a 64 KiB datagram cut for a
- *    576-byte path (120), and the cap keeps inserting a fragment a bounded scan.
+ *    maxfragsperpacket): a 64 KiB datagram cut for a 576-byte path needs 120.
  * Every discard is counted by reason; none throws.
  */
 import type { Ipv4Addr } from './address.js';
@@ -26,30 +27,25 @@ import { IPV4_HEADER_LEN, Ipv4Packet } from './ipv4-packet.js';
 export interface ReassemblyLimits {
   timeoutMs: number;
   maxDatagrams: number;
-  /** Memory held, fragments' payload and bookkeeping together. */
+  /** Memory datagrams in progress may hold: their buffers and range lists plus DATAGRAM_OVERHEAD each. */
   maxBytes: number;
-  /** Fragments per datagram. */
+  /** Fragments one datagram may have (as BSD's net.inet.ip.maxfragsperpacket); 64 KiB over a 576-byte path is 119. */
   maxFragments: number;
 }
 
 export const DEFAULT_REASSEMBLY_LIMITS: ReassemblyLimits = {
   timeoutMs: 30_000, // Linux net.ipv4.ipfrag_time
   maxDatagrams: 64,
-  maxBytes: 4 * 1024 * 1024, // Linux net.ipv4.ipfrag_high_thresh
-  maxFragments: 128, // > 120, a 65,535-byte datagram over a 576-byte path
+  maxBytes: 4 * 1024 * 1024, // Linux net.ipv4.ipfrag_high_thresh (Linux charges each fragment's skb truesize, not its payload)
+  maxFragments: 128,
 };
 
-/** What holding one fragment costs beyond its payload: the record, the copy's object, its slot. */
-export const FRAGMENT_OVERHEAD = 160;
-/** What one datagram in progress costs before any fragment: its record, key and header copy. */
-export const DATAGRAM_OVERHEAD = 256;
+/** What a datagram in progress costs beyond its buffer and ranges: its record, key string, map entry, fragment-zero header. */
+export const DATAGRAM_OVERHEAD = 512;
+const INITIAL_BUFFER = 1024;
+const INITIAL_RANGES = 8;
 
 const MAX_PAYLOAD = 65535 - IPV4_HEADER_LEN;
-
-interface Fragment {
-  off: number;
-  data: Uint8Array;
-}
 
 interface Pending {
   key: string;
@@ -57,18 +53,24 @@ interface Pending {
   dst: Ipv4Addr;
   protocol: number;
   ident: number;
-  frags: Fragment[];
+  /** The fragments' payload bytes in arrival order (an arena), grown by doubling: allocation is per datagram, not per fragment. */
+  buf: Uint8Array;
+  used: number;
+  /** The fragments held: [start0, end0, at0, start1, end1, at1, ...] (at: where in `buf`), sorted by start and disjoint. */
+  ranges: Int32Array;
+  count: number;
   /** Payload length once the last fragment (MF=0) has arrived, else -1. */
   total: number;
+  /** Payload bytes held: the ranges are disjoint, so the datagram is complete when this reaches `total`. */
   bytes: number;
+  /** buf and ranges, in bytes, plus DATAGRAM_OVERHEAD: what counts against maxBytes. */
+  cost: number;
   expiresAt: number;
   /** The first fragment's IP header and 8 payload bytes, for an ICMP Time Exceeded. */
   head: Uint8Array | null;
 }
 
-export type ReassemblyDrop =
-  | 'fragDuplicate' | 'fragOverlap' | 'fragOversized' | 'fragInconsistent' | 'fragMalformed' | 'fragEvicted' | 'fragTimeout'
-  | 'fragTooMany';
+export type ReassemblyDrop = 'fragDuplicate' | 'fragOverlap' | 'fragOversized' | 'fragInconsistent' | 'fragMalformed' | 'fragEvicted' | 'fragTimeout' | 'fragTooMany';
 
 export interface Reassembled {
   src: Ipv4Addr;
@@ -86,7 +88,6 @@ export interface Reassembled {
 export class Reassembler {
   private readonly pending = new Map<string, Pending>();
   private bytes = 0;
-  /** Memory held: payload plus bookkeeping (what `maxBytes` caps). */
   private memory = 0;
   readonly limits: ReassemblyLimits;
 
@@ -107,16 +108,16 @@ export class Reassembler {
     return this.bytes;
   }
 
+  /** Memory held (buffers, range lists, per-datagram overhead): what maxBytes caps. */
+  get memoryHeld(): number {
+    return this.memory;
+  }
+
   /** Fragments held, over every datagram in progress. */
   get fragmentsHeld(): number {
     let n = 0;
-    for (const d of this.pending.values()) n += d.frags.length;
+    for (const d of this.pending.values()) n += d.count;
     return n;
-  }
-
-  /** Memory held, payload and bookkeeping (at most `limits.maxBytes`). */
-  get memoryHeld(): number {
-    return this.memory;
   }
 
   /**
@@ -140,17 +141,20 @@ export class Reassembler {
       return null;
     }
     if (!d) {
-      d = {
-        key, src: p.src(), dst: p.dst(), protocol: p.protocol(), ident: p.ident(),
-        frags: [], total: -1, bytes: 0, expiresAt: now + this.limits.timeoutMs, head: null,
-      };
       while (this.pending.size >= this.limits.maxDatagrams) this.evictOldest();
+      d = {
+        key, src: p.src(), dst: p.dst(), protocol: p.protocol(), ident: p.ident(), buf: new Uint8Array(0), used: 0, ranges: new Int32Array(0),
+        count: 0, total: -1, bytes: 0, cost: DATAGRAM_OVERHEAD, expiresAt: now + this.limits.timeoutMs, head: null,
+      };
       this.pending.set(key, d);
-      this.memory += DATAGRAM_OVERHEAD;
+      this.memory += d.cost;
     }
     const end = off + len;
+    const r = d.ranges;
+    const n = d.count;
+    const maxEnd = n > 0 ? r[3 * n - 2]! : 0;
     if (!more) {
-      if ((d.total !== -1 && d.total !== end) || d.frags.some((f) => f.off + f.data.length > end)) {
+      if ((d.total !== -1 && d.total !== end) || maxEnd > end) {
         this.onDrop('fragInconsistent');
         this.remove(d);
         return null;
@@ -161,59 +165,77 @@ export class Reassembler {
       this.remove(d);
       return null;
     }
-    // Find the insertion point (from the end: fragments mostly arrive in order); reject overlaps.
-    let i = d.frags.length;
-    while (i > 0 && d.frags[i - 1]!.off >= off) i--;
-    const prev = i > 0 ? d.frags[i - 1]! : null;
-    const next = i < d.frags.length ? d.frags[i]! : null;
-    if (next && next.off === off && next.data.length === len) {
+    // Binary search: i is the first fragment starting at or after `off`.
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (r[3 * mid]! < off) lo = mid + 1;
+      else hi = mid;
+    }
+    const i = lo;
+    if (i < n && r[3 * i] === off && r[3 * i + 1] === end) {
       this.onDrop('fragDuplicate');
       return null;
     }
-    if ((prev && prev.off + prev.data.length > off) || (next && end > next.off)) {
+    if ((i > 0 && r[3 * i - 2]! > off) || (i < n && end > r[3 * i]!)) {
       this.onDrop('fragOverlap');
       this.remove(d);
       return null;
     }
-    if (d.frags.length >= this.limits.maxFragments) {
+    if (n >= this.limits.maxFragments) {
       this.onDrop('fragTooMany');
       this.remove(d);
       return null;
     }
-    // Make room under the memory cap (never by evicting this datagram itself).
-    const cost = len + FRAGMENT_OVERHEAD;
-    while (this.memory + cost > this.limits.maxBytes && this.pending.size > 1) this.evictOldest(d);
-    if (this.memory + cost > this.limits.maxBytes) {
+    // Room: a bigger arena or range list, under the memory cap (evicting older datagrams, never this one).
+    const need = d.used + len;
+    const bufSize = need > d.buf.length ? grow(d.buf.length, INITIAL_BUFFER, need, MAX_PAYLOAD) : d.buf.length;
+    const rangeSize = 3 * (n + 1) > r.length ? grow(r.length, 3 * INITIAL_RANGES, 3 * (n + 1), 3 * this.limits.maxFragments) : r.length;
+    const cost = bufSize + 4 * rangeSize + DATAGRAM_OVERHEAD;
+    const extra = cost - d.cost;
+    while (this.memory + extra > this.limits.maxBytes && this.pending.size > 1) this.evictOldest(d);
+    if (this.memory + extra > this.limits.maxBytes) {
       this.onDrop('fragEvicted');
       this.remove(d);
       return null;
     }
-    const data = p.b.slice(p.payloadOffset(), p.payloadOffset() + len);
-    d.frags.splice(i, 0, { off, data });
+    if (bufSize !== d.buf.length) {
+      const b = new Uint8Array(bufSize);
+      b.set(d.buf.subarray(0, d.used));
+      d.buf = b;
+    }
+    if (rangeSize !== r.length) {
+      const nr = new Int32Array(rangeSize);
+      nr.set(r.subarray(0, 3 * n));
+      d.ranges = nr;
+    }
+    const rr = d.ranges;
+    rr.copyWithin(3 * i + 3, 3 * i, 3 * n);
+    rr[3 * i] = off;
+    rr[3 * i + 1] = end;
+    rr[3 * i + 2] = d.used;
+    d.count = n + 1;
+    d.buf.set(p.b.subarray(p.payloadOffset(), p.payloadOffset() + len), d.used);
+    d.used += len;
     d.bytes += len;
     this.bytes += len;
-    this.memory += cost;
-    if (off === 0 && d.head === null) {
-      d.head = p.b.slice(p.o, p.o + Math.min(p.n, p.headerLen() + 8));
-    }
-    if (d.total === -1) return null;
-    // Complete when the sorted fragments tile [0, total) without a gap.
-    let at = 0;
-    for (const f of d.frags) {
-      if (f.off !== at) return null;
-      at += f.data.length;
-    }
-    if (at !== d.total) return null;
+    this.memory += extra;
+    d.cost = cost;
+    if (off === 0 && d.head === null) d.head = p.b.slice(p.o, p.o + Math.min(p.n, p.headerLen() + 8));
+    // The ranges are disjoint: complete when they add up to the total.
+    if (d.total === -1 || d.bytes !== d.total) return null;
     const head = d.head!; // fragment zero is present: the datagram is complete
     this.remove(d);
-    // The whole datagram, header included, must fit in 65,535 bytes: a first fragment with
-    // IP options leaves less room for the payload than MAX_PAYLOAD assumes.
     if ((head[0]! & 15) * 4 + d.total > 65535) {
       this.onDrop('fragOversized');
       return null;
     }
     const payload = new Uint8Array(d.total);
-    for (const f of d.frags) payload.set(f.data, f.off);
+    for (let k = 0; k < d.count; k++) {
+      const at = d.ranges[3 * k + 2]!;
+      payload.set(d.buf.subarray(at, at + d.ranges[3 * k + 1]! - d.ranges[3 * k]!), d.ranges[3 * k]!);
+    }
     const hv = new Ipv4Packet().reset(head.slice(0, (head[0]! & 15) * 4), 0, (head[0]! & 15) * 4);
     hv.setFragment(hv.dontFrag(), false, 0);
     hv.setTotalLen(hv.headerLen() + d.total);
@@ -255,7 +277,14 @@ export class Reassembler {
     if (this.pending.get(d.key) === d) {
       this.pending.delete(d.key);
       this.bytes -= d.bytes;
-      this.memory -= d.bytes + d.frags.length * FRAGMENT_OVERHEAD + DATAGRAM_OVERHEAD;
+      this.memory -= d.cost;
     }
   }
+}
+
+/** Doubles `size` (from `initial`) until it holds `need`, at most `max`. */
+function grow(size: number, initial: number, need: number, max: number): number {
+  let n = Math.max(size * 2, initial);
+  while (n < need) n *= 2;
+  return Math.min(n, Math.max(max, need));
 }

@@ -1,7 +1,7 @@
 import { Ipv4Packet } from '../../src/ip/ipv4-packet.js';
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { DATAGRAM_OVERHEAD, FRAGMENT_OVERHEAD, Reassembler, type ReassemblyDrop, type ReassemblyLimits } from '../../src/ip/reassembly.js';
+import { DATAGRAM_OVERHEAD, Reassembler, type ReassemblyDrop, type ReassemblyLimits } from '../../src/ip/reassembly.js';
 import { IP_PROTO_UDP } from '../../src/ip/ipv4-packet.js';
 import {
   fragmentOf, ip, pattern, rawFragment, splitPieces, toHex, view, type DatagramOpts, type Piece,
@@ -389,26 +389,29 @@ describe('Reassembler: caps', () => {
     expect(toHex(add(r, fragmentOf({ ...D, ident: 3 }, payload, b))!)).toBe(toHex(payload));
   });
 
-  // maxBytes caps memory: payload plus each fragment's and datagram's bookkeeping.
-  const held = (...payloads: number[]): number => DATAGRAM_OVERHEAD + payloads.reduce((a, n) => a + n + FRAGMENT_OVERHEAD, 0);
-
+  // maxBytes caps memory as allocated: each datagram's arena and range list, and its overhead.
   it('a fragment larger than maxBytes on its own is dropped', () => {
-    const { r, drops } = make({ maxBytes: held(64) });
+    const { r, drops } = make({ maxBytes: DATAGRAM_OVERHEAD + 64 });
     add(r, rawFragment(D, 0, 72, true));
     expect(drops).toEqual({ fragEvicted: 1 });
     empty(r);
   });
 
   it('going over maxBytes evicts older datagrams, not the one being added to', () => {
-    const { r, drops } = make({ maxBytes: 2 * held(32) });
+    const probe = make();
+    add(probe.r, rawFragment(D, 0, 32, true));
+    const one = probe.r.memoryHeld; // what a datagram with one small fragment costs
+    expect(one).toBeGreaterThan(DATAGRAM_OVERHEAD + 32);
+    const { r, drops } = make({ maxBytes: 2 * one + 100 });
     add(r, rawFragment({ ...D, ident: 1 }, 0, 32, true));
     add(r, rawFragment({ ...D, ident: 2 }, 0, 32, true));
-    expect(r.memoryHeld).toBe(2 * held(32));
-    add(r, rawFragment({ ...D, ident: 2 }, 32, 16, true));
+    expect(r.memoryHeld).toBe(2 * one);
+    expect(drops).toEqual({});
+    // ident 2's arena must grow past its first 1 KiB: ident 1 goes to make room.
+    add(r, rawFragment({ ...D, ident: 2 }, 32, 1200, true));
     expect(drops).toEqual({ fragEvicted: 1 });
     expect(r.datagramsInProgress).toBe(1);
-    expect(r.bytesHeld).toBe(48);
-    expect(r.memoryHeld).toBe(held(32, 16));
+    expect(r.bytesHeld).toBe(1232);
   });
 
   const floodFrag = fc.record({
