@@ -544,7 +544,12 @@ export class TcpConnection {
 
   /** After an ACK: with SACK the queue's head tells when the oldest segment in flight went. */
   ackedUpTo(): void {
-    if (this.sackOk && this.rtx.count > 0) this.flightStartTs = this.tsVal(this.rtx.xmitTs(0));
+    if (this.sackOk && this.rtx.count > 0) this.raiseEchoFloor(this.tsVal(this.rtx.xmitTs(0)));
+  }
+
+  /** Nothing sent before TSval `ts` is in flight any more. */
+  raiseEchoFloor(ts: number): void {
+    if (seqGt(ts, this.flightStartTs)) this.flightStartTs = ts;
   }
 
   /** Payload bytes per segment: the MSS less the options every segment carries. */

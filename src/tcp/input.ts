@@ -359,15 +359,22 @@ function ackInner(c: TcpConnection, s: Segment, now: number): void {
     c.sndBuf.consume(dataAcked);
     c.sndUna = a;
     if (seqLt(c.sndNxt, c.sndUna)) c.sndNxt = c.sndUna;
+    // The segment timed by our own clock (Karn) is acknowledged: it measures if the echo
+    // cannot, and it moves the floor for echoes up to when it was sent (nothing sent
+    // before it is still in flight), so that in a transfer whose flight never drains an
+    // old echo is still refused.
+    const timedAcked = c.rttSeq !== -1 && seqGe(a, c.rttSeq);
     if (c.tsOk && s.opts.hasTimestamps && c.tsEchoTimes(s.opts.tsEcr, now)) {
       // RFC 7323 §4.1: every ACK of new data measures the RTT, retransmissions included
       // (the echo says which transmission it answers, so Karn's rule is not needed);
       // Appendix G: weighted by the samples a window yields (one per two segments).
       c.rttSample(tsRtt(c, s, now), c.inFlight() / (2 * c.sndMss));
-      c.rttSeq = -1;
-    } else if (c.rttSeq !== -1 && seqGe(a, c.rttSeq)) {
+    } else if (timedAcked) {
       c.rttSample(now - c.rttStart);
+    }
+    if (timedAcked) {
       c.rttSeq = -1;
+      if (c.tsOk) c.raiseEchoFloor(c.tsVal(c.rttStart));
     }
     c.ackedUpTo();
     c.retries = 0;

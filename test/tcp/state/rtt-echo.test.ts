@@ -92,3 +92,35 @@ describe('RTT from echoed timestamps is bounded by what we sent', () => {
     expect(c.rtt.srtt).toBeCloseTo(10 + (40 - 10) / 8, 6);
   });
 });
+
+describe('the floor for echoes moves while the flight never drains', () => {
+  // Without SACK the floor was only "when the flight began": in a transfer that never
+  // drains, an echo from long ago but after that start still timed segments. Each ACK of
+  // the segment our own clock times (Karn) now raises it to when that segment was sent.
+  it('an echo older than the last Karn-timed segment acknowledged takes no sample, though newer than the flight start', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    c.nodelay = true;
+    expect(c.sackOk).toBe(false);
+    c.send(bytes('aaaa'), h.now); // t=10: the flight starts; timed
+    const [ts1] = sentTs(h);
+    h.now = 100;
+    c.send(bytes('bbbb'), h.now); // t=100: not timed (one at a time)
+    sentTs(h);
+    sendTs(h, { flags: 'A', seq: R(1), ack: L(5) }, [1110, ts1!], 110); // the timed segment: floor -> 10
+    h.now = 120;
+    c.send(bytes('cccc'), h.now); // t=120: timed now
+    sentTs(h);
+    h.now = 125;
+    c.send(bytes('dddd'), h.now); // t=125
+    sentTs(h);
+    sendTs(h, { flags: 'A', seq: R(1), ack: L(13) }, [1130, c.tsVal(120)], 130); // bbbb and cccc: floor -> 120
+    const samples = c.rtt.samples;
+    const srtt = c.rtt.srtt;
+    // An echo of t=50: after the flight began (t=10), long before anything still in flight.
+    sendTs(h, { flags: 'A', seq: R(1), ack: L(17) }, [1500, c.tsVal(50)], 500);
+    expect(c.sndUna).toBe(L(17));
+    expect(c.rtt.samples).toBe(samples);
+    expect(c.rtt.srtt).toBe(srtt);
+  });
+});
