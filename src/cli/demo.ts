@@ -32,10 +32,16 @@ export async function runDemo(argv: string[]): Promise<number> {
   const started = Date.now();
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  // `npm run load -- --churn` measures memory per connection: it runs the demo with
+  // --expose-gc and asks for a collection before each report, so garbage is not counted.
+  const gcFirst = process.env.TCPIP_GC_BEFORE_REPORT === '1' ? (globalThis as { gc?: () => void }).gc : undefined;
   const report = () => {
+    gcFirst?.();
     const mem = process.memoryUsage();
+    const cpu = process.cpuUsage();
     const proc = {
       rssKiB: Math.round(mem.rss / 1024),
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       heapUsedKiB: Math.round(mem.heapUsed / 1024),
       externalKiB: Math.round(mem.external / 1024),
       eventLoopDelayP50Ms: Math.round(lag.percentile(50) / 1e4) / 100,

@@ -33,7 +33,7 @@ export async function runInNetns(name: string, argv: string[], onCreated?: () =>
   }
   ip(['-n', name, 'link', 'set', 'lo', 'up']);
   try {
-    const child = spawn('ip', ['netns', 'exec', name, process.execPath, ...argv], {
+    const child = spawn('ip', ['netns', 'exec', name, process.execPath, ...process.execArgv, ...argv], {
       stdio: 'inherit',
       env: { ...process.env, [IN_NETNS_ENV]: name },
     });

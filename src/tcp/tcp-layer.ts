@@ -171,7 +171,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       this.timers.schedule(c, c.isClosed() ? -1 : c.nextTimer());
     }
     t.length = 0;
-    if (this.timers.size > 2 * this.connections.size + 1024) this.timers.compact();
+    // Dead entries keep their connections alive: compact once they outnumber the live ones.
+    if (this.timers.size > 2 * this.connections.size + 64) this.timers.compact();
   }
 
   // ------------------------------------------------------------ ACK coalescing
