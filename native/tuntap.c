@@ -143,13 +143,13 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* configure(name, addr: u32 | 0, prefixLen, mtu, up) */
+/* configure(name, addr: u32 | 0, prefixLen, mtu, up[, txqueuelen]) */
 static napi_value Configure(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char name[IFNAMSIZ] = {0};
-  uint32_t addr = 0, prefix = 0, mtu = 0;
+  uint32_t addr = 0, prefix = 0, mtu = 0, txqlen = 0;
   bool up = false;
   if (argc < 5 || get_string(env, argv[0], name, sizeof name) < 0) {
     napi_throw_type_error(env, "EINVAL", "configure(name, addr, prefixLen, mtu, up)");
@@ -159,6 +159,7 @@ static napi_value Configure(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_uint32(env, argv[2], &prefix));
   CHECK(napi_get_value_uint32(env, argv[3], &mtu));
   CHECK(napi_get_value_bool(env, argv[4], &up));
+  if (argc > 5) CHECK(napi_get_value_uint32(env, argv[5], &txqlen));
   if (prefix > 32 || (mtu != 0 && (mtu < 68 || mtu > 65535))) {
     napi_throw_range_error(env, "EINVAL", "configure: prefix length must be 0..32 and MTU 68..65535");
     return NULL;
@@ -184,6 +185,12 @@ static napi_value Configure(napi_env env, napi_callback_info info) {
     sin->sin_family = AF_INET;
     sin->sin_addr.s_addr = htonl(prefix == 0 ? 0 : (uint32_t)(0xffffffffu << (32 - prefix)));
     if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "set netmask of", name); }
+  }
+  if (txqlen) {
+    /* The kernel's queue of packets for us (default 500 for TUN/TAP): a longer one rides
+     * out bursts, such as floods, that arrive faster than one read batch. */
+    ifr.ifr_qlen = (int)txqlen;
+    if (ioctl(s, SIOCSIFTXQLEN, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "set txqueuelen of", name); }
   }
   if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "get flags of", name); }
   if (up) ifr.ifr_flags |= IFF_UP | IFF_RUNNING;

@@ -54,6 +54,9 @@ export interface StackOptions {
   trace?: string;
 }
 
+/** The device's txqueuelen when openTun configures it (the kernel's own default is 500). */
+export const DEFAULT_TX_QUEUE_LEN = 500;
+
 /** Options of `openTun`. */
 export interface OpenTunOptions extends StackOptions {
   /** The device's name; default `tcpip0`. */
@@ -69,6 +72,12 @@ export interface OpenTunOptions extends StackOptions {
    * the device belongs to this user (`ip tuntap add dev tcpip0 mode tun user $USER`).
    */
   configure?: boolean;
+  /**
+   * The kernel's queue of packets waiting for the stack (txqueuelen), when configuring
+   * the device. Default DEFAULT_TX_QUEUE_LEN; a longer queue rides out floods and bursts
+   * that arrive faster than the stack reads.
+   */
+  txQueueLen?: number;
   /** TUN checksum and segmentation offload (virtio-net headers); default on for TUN, off with `pcap`/`fault`. */
   offload?: boolean;
   /** Record every frame in and out to this pcap file. */
@@ -256,7 +265,9 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
   // Offload makes the kernel hand us 64 KiB TCP segments; a pcap or fault injector wants
   // the wire's own packets, so either turns it off.
   const offload = (options.offload ?? true) && mode === 'tun' && !options.pcap && !fault;
-  const tun = TunDevice.open({ name: dev, medium, mtu, kernelAddr: gateway, prefixLen, offload, configure: options.configure });
+  const txQueueLen = options.txQueueLen ?? DEFAULT_TX_QUEUE_LEN;
+  if (!Number.isInteger(txQueueLen) || txQueueLen < 1 || txQueueLen > 1_000_000) throw new RangeError(`txQueueLen must be an integer from 1 to 1000000, not ${String(txQueueLen)}`);
+  const tun = TunDevice.open({ name: dev, medium, mtu, kernelAddr: gateway, prefixLen, offload, configure: options.configure, txQueueLen });
   let device: LinkDevice = tun;
   if (fault) device = new FaultLink(device, fault, new SeededRand(fault.seed), realClock);
   let pcapClose: (() => void) | undefined;

@@ -16,6 +16,7 @@ export async function openHost(o: DeviceOptions): Promise<TunHost> {
     gateway: formatIpv4(o.gateway),
     mtu: o.mtu,
     configure: o.configure,
+    txQueueLen: o.txQueueLen,
     offload: o.offload,
     pcap: o.pcap,
     trace: o.trace,

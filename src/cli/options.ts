@@ -24,6 +24,8 @@ export interface DeviceOptions {
   offload: boolean;
   /** Configure the device (needs CAP_NET_ADMIN), or attach to a persistent one as it is. */
   configure: boolean;
+  /** The device's txqueuelen (the kernel's queue of packets waiting for the stack). */
+  txQueueLen?: number;
 }
 
 export const DEVICE_OPTION_SPEC = {
@@ -40,6 +42,7 @@ export const DEVICE_OPTION_SPEC = {
   msl: { type: 'string' },
   offload: { type: 'string', default: 'on' },
   configure: { type: 'string', default: 'on' },
+  txqueuelen: { type: 'string' },
 } as const;
 
 export function deviceOptions(
@@ -69,10 +72,16 @@ export function deviceOptions(
   }
   const offload = v.offload ?? 'on';
   if (offload !== 'on' && offload !== 'off') throw new Error(`--offload must be on or off, not "${offload}"`);
+  let txQueueLen: number | undefined;
+  if (v.txqueuelen !== undefined) {
+    txQueueLen = Number(v.txqueuelen);
+    if (!Number.isInteger(txQueueLen) || txQueueLen < 1 || txQueueLen > 1_000_000) throw new Error('--txqueuelen must be an integer from 1 to 1000000');
+  }
   const configure = v.configure ?? 'on';
   if (configure !== 'on' && configure !== 'off') throw new Error(`--configure must be on or off, not "${configure}"`);
   return {
     configure: configure === 'on',
+    txQueueLen,
     offload: offload === 'on' && mode === 'tun',
     mslMs,
     netns: v.netns,

@@ -42,6 +42,8 @@ export interface TunOptions {
    * from the device.
    */
   configure?: boolean;
+  /** The kernel's queue of packets waiting for us (txqueuelen; the kernel's default is 500). */
+  txQueueLen?: number;
 }
 
 /** Reads an interface attribute from sysfs (null if the interface does not exist). */
@@ -155,7 +157,7 @@ export class TunDevice implements LinkDevice {
     opts = { ...opts, offload };
     try {
       try {
-        if (configure) addon.configure(name, opts.kernelAddr ?? 0, opts.prefixLen ?? 24, opts.mtu, true);
+        if (configure) addon.configure(name, opts.kernelAddr ?? 0, opts.prefixLen ?? 24, opts.mtu, true, opts.txQueueLen ?? 0);
       } catch (e) {
         throw explainPermission(e, name, 'configure');
       }

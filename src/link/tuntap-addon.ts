@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export interface TunTapAddon {
   /** `offload` (TUN): virtio-net headers with checksum and TCP segmentation offload. */
   open(name: string, tap: boolean, offload?: boolean): [number, string];
-  configure(name: string, addr: number, prefixLen: number, mtu: number, up: boolean): void;
+  configure(name: string, addr: number, prefixLen: number, mtu: number, up: boolean, txQueueLen?: number): void;
   hwaddr(name: string): Buffer;
   /**
    * meta holds 3 numbers per frame: offset, length, and 1 if the kernel vouches for the

@@ -32,6 +32,8 @@ export class TimeWaitRecord {
   tsRecentAt: number;
   lastAckAt: number;
   expiresAt: number;
+  /** Its slot in the table's deadline queue (-1: none), cleared when it leaves early. */
+  qIndex = -1;
   /** The trace's connection id. */
   readonly id: number;
   /**
@@ -136,8 +138,9 @@ export function timeWaitInput(tw: TimeWaitRecord, s: Segment, now: number, env: 
 
 /**
  * The records, found by 4-tuple, expiring in order: every deadline is set to now + 2*MSL,
- * so a FIFO of (record, deadline) is sorted; a restarted record is queued again and its
- * old entry skipped when it comes up.
+ * so a FIFO of (record, deadline) is sorted; a restarted record is queued again, and a
+ * record that leaves early (reused by a new SYN, aborted) clears its slot, so that the
+ * queue never keeps a gone record alive.
  */
 export class TimeWaitTable {
   private readonly byPorts = new Map<number, TimeWaitRecord[]>();
@@ -183,13 +186,21 @@ export class TimeWaitTable {
     list!.splice(i, 1);
     if (list!.length === 0) this.byPorts.delete(k);
     this.count--;
+    this.unqueue(t);
     return true;
   }
 
   /** `t`'s deadline moved (later): queue it again. */
   enqueue(t: TimeWaitRecord): void {
+    this.unqueue(t);
+    t.qIndex = this.qRec.length;
     this.qRec.push(t);
     this.qAt.push(t.expiresAt);
+  }
+
+  private unqueue(t: TimeWaitRecord): void {
+    if (t.qIndex >= 0 && this.qRec[t.qIndex] === t) this.qRec[t.qIndex] = null;
+    t.qIndex = -1;
   }
 
   /** Is a local port used by a connection in TIME-WAIT? */
@@ -214,22 +225,21 @@ export class TimeWaitTable {
       this.skipStale();
       if (this.qHead >= this.qRec.length || this.qAt[this.qHead]! > now) break;
       const t = this.qRec[this.qHead]!;
-      this.qRec[this.qHead++] = null;
       if (this.remove(t)) onExpired(t);
     }
     if (this.qHead > 1024 && this.qHead * 2 > this.qRec.length) {
       this.qRec = this.qRec.slice(this.qHead);
       this.qAt = this.qAt.slice(this.qHead);
       this.qHead = 0;
+      for (let i = 0; i < this.qRec.length; i++) {
+        const t = this.qRec[i];
+        if (t) t.qIndex = i;
+      }
     }
   }
 
-  /** Drops queue entries of records gone or re-queued with a later deadline. */
+  /** Steps past slots cleared by records that left early or were queued again. */
   private skipStale(): void {
-    while (this.qHead < this.qRec.length) {
-      const t = this.qRec[this.qHead]!;
-      if (t !== null && t.expiresAt === this.qAt[this.qHead] && this.find(t.localAddr, t.localPort, t.remoteAddr, t.remotePort) === t) return;
-      this.qRec[this.qHead++] = null;
-    }
+    while (this.qHead < this.qRec.length && this.qRec[this.qHead] === null) this.qHead++;
   }
 }
