@@ -751,6 +751,49 @@ describe('ICMP errors quoting garbage', () => {
     expect(c.state).toBe('ESTABLISHED');
     await assertServing(env);
   });
+  it('a forged "fragmentation needed" with MTU 68 quoting SND.UNA: the MSS falls no lower than 512', async () => {
+    const env = await makeEnv();
+    const c = victim(env);
+    const tcpHead = new Uint8Array(8);
+    u16(tcpHead, 0, ECHO_PORT);
+    u16(tcpHead, 2, cliPort(env));
+    u32(tcpHead, 4, c.sndUna);
+    const forged = icmpPacket(3, 4, 68, quote({}, tcpHead)); // next-hop MTU 68 (RFC 1191 puts it in the low 16 bits)
+    const d = await measure(env, () => inject(env, forged, forged, forged));
+    expect(c.sndMss).toBe(512); // path MTU floored at 552 (Linux min_pmtu), not 68
+    expect(d['tcp.pmtuUpdates']).toBe(1);
+    assertNoInternalErrors(env);
+    await assertServing(env);
+  });
+});
+
+describe('floods that ask for ICMP errors', () => {
+  it('200 UDP datagrams to a closed port from one host get 6 port unreachables back (per destination), not 50', async () => {
+    const env = await makeEnv();
+    const flood = Array.from({ length: 200 }, (_, i) => udpPacket({ src: STRANGER, sport: 40_000 + i, dport: 9999 }, pattern(16, i)));
+    const d = await measure(env, () => inject(env, ...flood));
+    expect(d['icmp.errorsSent']).toBe(6);
+    expect(d['icmp.rateLimitedHost']).toBe(194);
+    assertNoInternalErrors(env);
+    await assertServing(env);
+  });
+});
+
+describe('a stale timestamp echo on an acceptable ACK', () => {
+  it('does not pin the RTO: an echo 30 minutes old takes no RTT sample (our own send times may)', async () => {
+    const env = await makeEnv();
+    const c = victim(env);
+    expect(c.tsOk).toBe(true);
+    // TSopt: NOP NOP kind 8 len 10, TSval newer than TS.Recent (passes PAWS), TSecr 30 minutes old.
+    const ts = new Uint8Array([1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0]);
+    u32(ts, 4, (c.tsRecent + 1000) >>> 0);
+    u32(ts, 8, (c.tsVal(env.net.clock.now()) - 30 * 60 * 1000) >>> 0);
+    await inject(env, spoofed(env, { seq: c.rcvNxt, ack: c.sndNxt, flags: ACK, win: 65535, options: ts }));
+    expect(c.rtt.srtt).toBeLessThan(1000); // a 30-minute sample would make it ~225 s
+    expect(c.rtt.rto).toBeLessThanOrEqual(1000);
+    assertNoInternalErrors(env);
+    await assertServing(env);
+  });
 });
 
 // ================================================================== ARP and Ethernet (TAP)
