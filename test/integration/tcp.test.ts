@@ -97,7 +97,7 @@ for (const mode of ['tun', 'tap'] as const) {
       const r = await nsRun(demo.netns, ['curl', '-sS', '-o', '/dev/null', '-o', '/dev/null', '-w', '%{http_code} %{num_connects}\\n', 'http://10.7.0.2/', 'http://10.7.0.2/'], 15_000);
       expect(r.stdout).toBe('200 1\n200 0\n');
       const page = await nsRun(demo.netns, ['curl', '-sS', 'http://10.7.0.2/'], 15_000);
-      expect(page.stdout).toMatch(/<h2>Connections \(\d+\)<\/h2>/);
+      expect(page.stdout).toMatch(/<h2>Connections \(\d+, and \d+ in TIME-WAIT\)<\/h2>/);
       expect(page.stdout).toMatch(/ESTABLISHED/);
       const json = await nsRun(demo.netns, ['curl', '-sS', 'http://10.7.0.2/stats.json'], 15_000);
       expect(JSON.parse(json.stdout).counters.tcp.passiveOpens).toBeGreaterThan(0);
