@@ -35,6 +35,7 @@ import { formatIpv4 } from '../ip/address.js';
 const log = logger('tcp');
 /** One challenge ACK per connection per this many ms (Linux net.ipv4.tcp_invalid_ratelimit). */
 export const CHALLENGE_ACK_INTERVAL_MS = 500;
+const TIME_WAIT_SEND_OPTS = { dontFrag: true };
 /** The most data one offloaded segment carries: an IPv4 datagram's 64 KiB less the largest headers. */
 const MAX_TSO_BYTES = 65535 - IPV4_HEADER_LEN - 60;
 
@@ -42,7 +43,7 @@ const KEYS = [
   'segsIn', 'segsOut', 'activeOpens', 'passiveOpens', 'attemptFails', 'estabResets', 'currEstab',
   'resetsSent', 'resetsRateLimited', 'challengeAcksRateLimited', 'listenDrops', 'timeWaitReused',
   'truncated', 'badDataOffset', 'badChecksum', 'badOptions', 'noConnection', 'icmpErrors',
-  'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed', 'outErrors', 'pmtuUpdates', 'pmtuRateLimited', 'timeWaitFinAcked',
+  'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed', 'syncookiesRateLimited', 'outErrors', 'pmtuUpdates', 'pmtuRateLimited', 'timeWaitFinAcked',
   // TIME-WAIT records held now (a gauge, as currEstab), and connections closed at once because the table was full
   'currTimeWait', 'timeWaitOverflow',
   // drops by reason (segments that reached a connection or listener and were not used)
@@ -63,9 +64,14 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   private readonly cookies: SynCookies;
   private readonly pkt = new TcpPacket();
   private readonly seg = new Segment();
-  // A limit on RSTs to closed ports (and SYN cookies). Challenge ACKs are limited per
-  // connection instead (allowChallengeAck).
+  // A limit on RSTs to closed ports. Challenge ACKs are limited per connection instead
+  // (allowChallengeAck).
   readonly resetLimit = new TokenBucket(1000, 200);
+  // SYN cookies have a budget of their own, far larger: under a SYN flood every
+  // legitimate client's SYN needs one (a SYN-ACK per SYN reflects nothing larger than it
+  // came; Linux does not limit them at all), and sharing the RST budget made clients
+  // wait a second for a resent SYN.
+  readonly cookieLimit = new TokenBucket(20_000, 2_000);
   /** Trace events of every connection go here (null: tracing off; see trace.ts). */
   tracer: Tracer | null = null;
   /** The time of the event being handled (for trace records). */
@@ -283,7 +289,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       const tx = this.ip.tx;
       const len = writeTcpHeader(tx, TX_PAYLOAD_OFFSET, tw.localAddr, tw.remoteAddr, tw.localPort, tw.remotePort, tw.sndNxt, tw.rcvNxt, ACK, tw.wndField, opts, 0);
       this.counters.segsOut++;
-      if (this.ip.send(IP_PROTO_TCP, tw.localAddr, tw.remoteAddr, len, now, { dontFrag: true }) !== null) this.counters.outErrors++;
+      if (this.ip.send(IP_PROTO_TCP, tw.localAddr, tw.remoteAddr, len, now, TIME_WAIT_SEND_OPTS) !== null) this.counters.outErrors++;
     },
   };
   private readonly twTsOpts: OptionsToSend = { timestamps: { tsVal: 0, tsEcr: 0 } };
@@ -409,10 +415,13 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
 
     let c = this.find(dst, dport, src, sport);
+    // A SYN that reopens a 4-tuple in TIME-WAIT: the new ISS must lie beyond the old SND.NXT.
+    let issAbove = -1;
     if (c && c.state === 'TIME-WAIT' && this.reopensTimeWait(s, c.rcvNxt, dport)) {
       // A new incarnation of the connection: RFC 9293 §3.10.7.4 (and RFC 6191) allow a
       // SYN with a higher sequence number to end TIME-WAIT early; Linux does.
       this.counters.timeWaitReused++;
+      issAbove = c.sndNxt;
       c.closeNow('TIME-WAIT ended by a new SYN');
       c = undefined;
     }
@@ -428,6 +437,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       if (this.reopensTimeWait(s, tw.rcvNxt, dport)) {
         // A new incarnation of the connection (RFC 9293 §3.10.7.4, RFC 6191; Linux does).
         this.counters.timeWaitReused++;
+        issAbove = tw.sndNxt;
         this.dropTimeWaitRecord(tw, 'TIME-WAIT ended by a new SYN');
       } else {
         timeWaitInput(tw, s, now, this.twEnv);
@@ -436,7 +446,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
     const l = this.listeners.get(dport);
     if (l && !l.closed && (l.localAddr === 0 || l.localAddr === dst)) {
-      this.listenInput(l, s, src, dst, sport, dport, now);
+      this.listenInput(l, s, src, dst, sport, dport, now, issAbove);
       return;
     }
     this.counters.noConnection++;
@@ -444,7 +454,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   }
 
   /** RFC 9293 §3.10.7.2: a segment for a listener. */
-  private listenInput(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): void {
+  private listenInput(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number, issAbove = -1): void {
     if (s.has(RST)) {
       this.counters.listenRstIgnored++; // RFC 9293 §3.10.7.2: "An incoming RST should be ignored"
       return;
@@ -478,6 +488,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
     const c = this.embryo(l, s, src, dst, sport, dport, now);
     c.iss = this.iss(c, now);
+    // Reopening a 4-tuple in TIME-WAIT: start past anything the old incarnation sent
+    // (RFC 1122 §4.2.2.13; Linux uses the old SND.NXT + 65535 + 2), or its duplicates
+    // could land in the new sequence space.
+    if (issAbove !== -1 && !seqGt(c.iss, seqAdd(issAbove, 65537))) c.iss = seqAdd(issAbove, 65537);
     c.sndUna = c.iss;
     c.sndNxt = c.iss;
     c.sndMax = c.iss;
@@ -516,8 +530,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   /** SYN queue full: answer with a SYN-ACK whose ISS is a cookie, and keep nothing (RFC 4987). */
   private sendCookie(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): void {
-    if (!this.resetLimit.take(now)) {
-      this.counters.resetsRateLimited++; // the same budget as other unprompted replies
+    if (!this.cookieLimit.take(now)) {
+      this.counters.syncookiesRateLimited++;
       return;
     }
     const o = s.opts;
@@ -677,11 +691,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     if (wasEst && to === 'CLOSED' && c.error === 'ECONNRESET') this.counters.estabResets++;
     if ((from === 'SYN-SENT' || from === 'SYN-RECEIVED') && to === 'CLOSED') this.counters.attemptFails++;
     if (to === 'CLOSED') this.unregister(c);
-    if (from === 'TIME-WAIT' && to === 'CLOSED' && this.timeWait.size > 0) {
-      // An application's socket in TIME-WAIT was aborted: its record goes too.
-      const tw = this.timeWait.find(c.localAddr, c.localPort, c.remoteAddr, c.remotePort);
-      if (tw && tw.conn() === c && this.timeWait.remove(tw)) this.counters.currTimeWait--;
-    }
+    // (An application that aborts its socket in TIME-WAIT closes the connection object;
+    // the record goes on protecting the 4-tuple for its 2*MSL, as Linux's does.)
   }
 
   private traceSegment(c: TcpConnection, dir: 'in' | 'out', seq: number, ack: number, flags: number, len: number, wnd: number, line: string): void {

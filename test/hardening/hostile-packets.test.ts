@@ -1021,7 +1021,7 @@ describe('SYN floods', () => {
     const d = await measure(env, () => flood(env, 1000));
     assertNoInternalErrors(env);
     expect(embryos(env).length).toBeLessThanOrEqual(256);
-    expect((d['tcp.syncookiesSent'] ?? 0) + (d['tcp.resetsRateLimited'] ?? 0) + (d['tcp.listenDrops'] ?? 0), JSON.stringify(d))
+    expect((d['tcp.syncookiesSent'] ?? 0) + (d['tcp.syncookiesRateLimited'] ?? 0) + (d['tcp.listenDrops'] ?? 0), JSON.stringify(d))
       .toBe(1000 - embryos(env).length);
     await assertServing(env); // a's connect goes through on a cookie
     // Unanswered SYN-ACKs are retried 5 times (1+2+4+8+16+32 s), then the embryos are dropped.

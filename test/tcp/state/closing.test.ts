@@ -376,11 +376,25 @@ describe('TIME-WAIT', () => {
   it('a new SYN above RCV.NXT (listener present) ends TIME-WAIT and opens a new connection', () => {
     const h = socketTimeWait();
     send(h, { flags: 'S', seq: R(100_000), mss: 1460, wscale: 0 }, { time: 100 });
-    recv(h, [{ ...LOCAL_SYN_ACK, ack: R(100_001) }]);
+    // The new ISS lies beyond the old incarnation's SND.NXT (RFC 1122 §4.2.2.13), not at the generator's L(0).
+    recv(h, [{ ...LOCAL_SYN_ACK, seq: L(2 + 65537), ack: R(100_001) }]);
     expect(h.conn.state).toBe('CLOSED');
     const [fresh] = [...h.listener!.synQueue];
     expect(fresh?.state).toBe('SYN-RECEIVED');
     expect(h.stack.tcp.counters.timeWaitReused).toBe(1);
+  });
+
+  it('a FIN that is not the peer\'s FIN again (out of the window, or beyond RCV.NXT) gets a rate-limited ACK and does not restart 2*MSL', () => {
+    const h = socketTimeWait({ tcp: { mslMs: 1000 } });
+    send(h, { flags: 'FA', seq: R(-5000), ack: L(2) }, { time: 100 });
+    recv(h, [{ flags: 'A', seq: L(2), ack: R(2), win: LOCAL_WIN - 1 }]);
+    send(h, { flags: 'FA', seq: R(100), ack: L(2) }, { time: 200 });
+    recvNothing(h); // within 500 ms of the last unprompted ACK
+    send(h, { flags: 'FA', seq: R(100), ack: L(2) }, { time: 700 });
+    recv(h, [{ flags: 'A', seq: L(2), ack: R(2), win: LOCAL_WIN - 1 }]);
+    expect(h.pollAt()).toBe(2000); // not restarted
+    recvNothing(h, { time: 2000 });
+    expect(h.conn.state).toBe('CLOSED');
   });
 
   it('abort in TIME-WAIT sends nothing', () => {
