@@ -27,12 +27,13 @@ export {
 export { httpAgent, httpsAgent, undiciConnector, type UndiciConnector, type UndiciConnectOptions } from './socket/http-agents.js';
 
 // The node:net and node:dgram faces.
+// (Build them for any SocketApi with netFace/dgramFace; a StackHost and a SimHost carry them.)
 export {
-  TcpStream, TcpServer, netFace, createServer, connect,
+  TcpStream, TcpServer, netFace,
   type NetFace, type TcpConnectOptions, type ListenOptions, type ServerOptions, type SocketOptions,
 } from './socket/net.js';
 export {
-  UdpSocket, dgramFace, createSocket,
+  UdpSocket, dgramFace,
   type DgramFace, type RemoteInfo, type BindOptions, type UdpSocketOptions, type SendCallback,
 } from './socket/dgram.js';
 

@@ -36,9 +36,9 @@ export class Icmp implements TransportHandler {
    * one error per 1000 ms with a burst of 6 (XRLIM_BURST_FACTOR) for the types in
    * icmp_ratemask (unreachable, source quench, time exceeded, parameter problem: every
    * error we send), so a flood from one host gets 6 answers, not the global 50, and one
-   * busy host cannot spend another's budget. At most `maxHosts` are remembered.
+   * busy host cannot spend another's budget. The table has `maxHosts` slots.
    */
-  readonly limits = { perHostPerSecond: 1, perHostBurst: 6, maxHosts: 4096 };
+  readonly limits: Readonly<{ perHostPerSecond: number; perHostBurst: number; maxHosts: number }> = Object.freeze({ perHostPerSecond: 1, perHostBurst: 6, maxHosts: 4096 });
   private readonly hostLimit = new KeyedTokenBuckets(this.limits.perHostPerSecond, this.limits.perHostBurst, this.limits.maxHosts);
   private readonly pkt = new IcmpPacket();
   /** Echo replies to our own requests (a ping client listens here). */

@@ -48,7 +48,7 @@ const INITIAL_RANGES = 8;
 const MAX_PAYLOAD = 65535 - IPV4_HEADER_LEN;
 
 interface Pending {
-  key: string;
+  key: number;
   src: Ipv4Addr;
   dst: Ipv4Addr;
   protocol: number;
@@ -86,7 +86,13 @@ export interface Reassembled {
 }
 
 export class Reassembler {
-  private readonly pending = new Map<string, Pending>();
+  /**
+   * Datagrams in progress by a small-integer key (the identification and 15 bits of the
+   * source: no string built per fragment); datagrams sharing a key are told apart by
+   * comparing every field (see find).
+   */
+  private readonly pending = new Map<number, Pending[]>();
+  private count = 0;
   private bytes = 0;
   private memory = 0;
   readonly limits: ReassemblyLimits;
@@ -100,7 +106,22 @@ export class Reassembler {
   }
 
   get datagramsInProgress(): number {
-    return this.pending.size;
+    return this.count;
+  }
+
+  private find(key: number, src: Ipv4Addr, dst: Ipv4Addr, protocol: number, ident: number): Pending | undefined {
+    const list = this.pending.get(key);
+    if (!list) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const d = list[i]!;
+      if (d.ident === ident && d.src === src && d.dst === dst && d.protocol === protocol) return d;
+    }
+    return undefined;
+  }
+
+  /** Every datagram in progress, oldest first (the order they were started in). */
+  private *all(): IterableIterator<Pending> {
+    for (const list of this.pending.values()) yield* list;
   }
 
   /** Payload bytes held. */
@@ -116,7 +137,7 @@ export class Reassembler {
   /** Fragments held, over every datagram in progress. */
   get fragmentsHeld(): number {
     let n = 0;
-    for (const d of this.pending.values()) n += d.count;
+    for (const d of this.all()) n += d.count;
     return n;
   }
 
@@ -133,20 +154,25 @@ export class Reassembler {
       this.onDrop('fragMalformed');
       return null;
     }
-    const key = `${p.src()}/${p.dst()}/${p.protocol()}/${p.ident()}`;
-    let d = this.pending.get(key);
+    const src = p.src();
+    const ident = p.ident();
+    const key = ((src & 0x7fff) << 16) | ident;
+    let d = this.find(key, src, p.dst(), p.protocol(), ident);
     if (off + len > MAX_PAYLOAD) {
       this.onDrop('fragOversized');
       if (d) this.remove(d);
       return null;
     }
     if (!d) {
-      while (this.pending.size >= this.limits.maxDatagrams) this.evictOldest();
+      while (this.count >= this.limits.maxDatagrams) this.evictOldest();
       d = {
-        key, src: p.src(), dst: p.dst(), protocol: p.protocol(), ident: p.ident(), buf: new Uint8Array(0), used: 0, ranges: new Int32Array(0),
+        key, src, dst: p.dst(), protocol: p.protocol(), ident, buf: new Uint8Array(0), used: 0, ranges: new Int32Array(0),
         count: 0, total: -1, bytes: 0, cost: DATAGRAM_OVERHEAD, expiresAt: now + this.limits.timeoutMs, head: null,
       };
-      this.pending.set(key, d);
+      let list = this.pending.get(key);
+      if (!list) this.pending.set(key, (list = []));
+      list.push(d);
+      this.count++;
       this.memory += d.cost;
     }
     const end = off + len;
@@ -194,7 +220,7 @@ export class Reassembler {
     const rangeSize = 3 * (n + 1) > r.length ? grow(r.length, 3 * INITIAL_RANGES, 3 * (n + 1), 3 * this.limits.maxFragments) : r.length;
     const cost = bufSize + 4 * rangeSize + DATAGRAM_OVERHEAD;
     const extra = cost - d.cost;
-    while (this.memory + extra > this.limits.maxBytes && this.pending.size > 1) this.evictOldest(d);
+    while (this.memory + extra > this.limits.maxBytes && this.count > 1) this.evictOldest(d);
     if (this.memory + extra > this.limits.maxBytes) {
       this.onDrop('fragEvicted');
       this.remove(d);
@@ -216,7 +242,13 @@ export class Reassembler {
     rr[3 * i + 1] = end;
     rr[3 * i + 2] = d.used;
     d.count = n + 1;
-    d.buf.set(p.b.subarray(p.payloadOffset(), p.payloadOffset() + len), d.used);
+    const from = p.payloadOffset();
+    if (len <= 64) {
+      // Small fragments (a flood's) are copied by hand: no view object per fragment.
+      for (let k = 0; k < len; k++) d.buf[d.used + k] = p.b[from + k]!;
+    } else {
+      d.buf.set(p.b.subarray(from, from + len), d.used);
+    }
     d.used += len;
     d.bytes += len;
     this.bytes += len;
@@ -246,7 +278,7 @@ export class Reassembler {
   /** The earliest time a datagram in progress expires, or undefined. */
   pollAt(): number | undefined {
     let t: number | undefined;
-    for (const d of this.pending.values()) if (t === undefined || d.expiresAt < t) t = d.expiresAt;
+    for (const list of this.pending.values()) for (const d of list) if (t === undefined || d.expiresAt < t) t = d.expiresAt;
     return t;
   }
 
@@ -255,7 +287,7 @@ export class Reassembler {
    * (for ICMP Time Exceeded, RFC 792) where fragment zero had arrived.
    */
   poll(now: number, onExpired?: (head: Uint8Array) => void): void {
-    for (const d of this.pending.values()) {
+    for (const d of [...this.all()]) {
       if (d.expiresAt <= now) {
         this.onDrop('fragTimeout');
         this.remove(d);
@@ -264,21 +296,24 @@ export class Reassembler {
     }
   }
 
+  /** Evicts the datagram in progress that started first (but `keep`). */
   private evictOldest(keep?: Pending): void {
-    for (const d of this.pending.values()) {
-      if (d === keep) continue;
-      this.onDrop('fragEvicted');
-      this.remove(d);
-      return;
-    }
+    let oldest: Pending | undefined;
+    for (const d of this.all()) if (d !== keep && (oldest === undefined || d.expiresAt < oldest.expiresAt)) oldest = d;
+    if (!oldest) return;
+    this.onDrop('fragEvicted');
+    this.remove(oldest);
   }
 
   private remove(d: Pending): void {
-    if (this.pending.get(d.key) === d) {
-      this.pending.delete(d.key);
-      this.bytes -= d.bytes;
-      this.memory -= d.cost;
-    }
+    const list = this.pending.get(d.key);
+    const i = list ? list.indexOf(d) : -1;
+    if (i < 0) return;
+    list!.splice(i, 1);
+    if (list!.length === 0) this.pending.delete(d.key);
+    this.count--;
+    this.bytes -= d.bytes;
+    this.memory -= d.cost;
   }
 }
 

@@ -71,7 +71,7 @@ export class UdpSocket extends EventEmitter {
 
   /** The socket now has a port: it keeps the process alive and receives. */
   private opened(): void {
-    if (this.bound) return;
+    if (this.bound || this.closed) return;
     this.bound = true;
     this.hold = this.api.host.keepAlive();
     if (this.wantUnref) this.hold.unref();
@@ -144,13 +144,7 @@ export class UdpSocket extends EventEmitter {
   /** Dissolves the association made by `connect`. */
   disconnect(): void {
     this.check();
-    let connected = true;
-    try {
-      this.sock.getpeername();
-    } catch {
-      connected = false;
-    }
-    if (!connected) throw Object.assign(new Error('Not connected'), { code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' });
+    if (!this.sock.ep.connected) throw Object.assign(new Error('Not connected'), { code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' });
     void this.sock.connect(['0.0.0.0', 0]);
   }
 
@@ -168,20 +162,19 @@ export class UdpSocket extends EventEmitter {
   send(msg: string | Uint8Array | DataView, offset: number, length: number, callback?: SendCallback): void;
   send(msg: Message, ...args: unknown[]): void {
     this.check();
-    let connected = true;
-    try {
-      this.sock.getpeername();
-    } catch {
-      connected = false;
-    }
+    const connected = this.sock.ep.connected;
     let a = args;
     let cb: SendCallback | undefined;
-    const lastIdx = a.findIndex((x) => typeof x === 'function');
-    if (lastIdx !== -1) {
-      cb = a[lastIdx] as SendCallback;
-      a = a.slice(0, lastIdx);
+    let n = a.length;
+    for (let i = 0; i < a.length; i++) {
+      if (typeof a[i] === 'function') {
+        cb = a[i] as SendCallback;
+        n = i;
+        break;
+      }
     }
-    while (a.length > 0 && a[a.length - 1] === undefined) a = a.slice(0, -1);
+    while (n > 0 && a[n - 1] === undefined) n--;
+    if (n !== a.length) a = a.slice(0, n);
     let data: Uint8Array;
     if (Array.isArray(msg)) {
       const parts = msg.map((m) => bytesOf(m as string | Uint8Array | DataView));

@@ -13,7 +13,7 @@ import * as https from 'node:https';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import type { NetFace } from './net.js';
+import type { NetFace, TcpConnectOptions, TcpStream } from './net.js';
 
 /** The options undici passes to a `connect` function. */
 export interface UndiciConnectOptions {
@@ -47,11 +47,34 @@ function serverName(host: string): string | undefined {
   return /^[\d.]+$/.test(host) || host.includes(':') ? undefined : host;
 }
 
+/** The agent's connection options Node's own agents pass on: no Nagle by default (Node 20's agents set noDelay), keep-alive, timeout. */
+function dialOptions(o: http.ClientRequestArgs & { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelay?: number }, dflt: number): TcpConnectOptions {
+  return {
+    port: Number(o.port ?? o.defaultPort ?? dflt),
+    host: hostOf(o),
+    noDelay: o.noDelay ?? true,
+    keepAlive: o.keepAlive,
+    keepAliveInitialDelay: o.keepAliveInitialDelay,
+    timeout: o.timeout,
+  };
+}
+
+/**
+ * A TLS socket over one of our streams is a JS stream wrapper: its ref/unref (which
+ * agents call on idle keep-alive sockets) must reach the stream, or an idle connection
+ * would keep the process alive.
+ */
+function forwardRef(t: tls.TLSSocket, under: TcpStream): tls.TLSSocket {
+  t.ref = () => (under.ref(), t);
+  t.unref = () => (under.unref(), t);
+  return t;
+}
+
 /** An `http.Agent` class whose connections go through the stack behind `face`. */
 export function httpAgent(face: NetFace): new (options?: http.AgentOptions) => http.Agent {
   return class StackHttpAgent extends http.Agent {
     override createConnection(o: http.ClientRequestArgs): Duplex {
-      return face.connect({ port: Number(o.port ?? o.defaultPort ?? 80), host: hostOf(o) });
+      return face.connect(dialOptions(o, 80));
     }
   };
 }
@@ -60,8 +83,8 @@ export function httpAgent(face: NetFace): new (options?: http.AgentOptions) => h
 export function httpsAgent(face: NetFace): new (options?: https.AgentOptions) => https.Agent {
   return class StackHttpsAgent extends https.Agent {
     override createConnection(o: https.RequestOptions): Duplex {
-      const socket = face.connect({ port: Number(o.port ?? o.defaultPort ?? 443), host: hostOf(o) });
-      return tls.connect({ ...(o as tls.ConnectionOptions), socket, host: hostOf(o), servername: o.servername || serverName(hostOf(o)) });
+      const socket = face.connect(dialOptions(o, 443));
+      return forwardRef(tls.connect({ ...(o as tls.ConnectionOptions), socket, host: hostOf(o), servername: o.servername || serverName(hostOf(o)) }), socket);
     }
   };
 }
@@ -80,7 +103,7 @@ export function undiciConnector(face: NetFace, tlsOptions: tls.ConnectionOptions
     };
     const secure = o.protocol === 'https:';
     const port = Number(o.port) || (secure ? 443 : 80);
-    const sock = face.connect({ port, host: o.hostname });
+    const sock = face.connect({ port, host: o.hostname, noDelay: true }); // as undici sets on its own sockets
     if (!secure) {
       sock.once('connect', () => finish(null, sock));
       sock.once('error', (e) => finish(e, null));
@@ -88,6 +111,7 @@ export function undiciConnector(face: NetFace, tlsOptions: tls.ConnectionOptions
     }
     // `host` is what the certificate is checked against (tls defaults it to localhost).
     const t = tls.connect({ ALPNProtocols: ['http/1.1'], ...tlsOptions, socket: sock, host: o.hostname, servername: o.servername || serverName(o.hostname) });
+    forwardRef(t, sock);
     t.once('secureConnect', () => finish(null, t));
     t.once('error', (e) => finish(e, null));
   };

@@ -24,6 +24,13 @@ import type { SocketApi } from './socket-api.js';
 import type { StreamSocket } from './stream-socket.js';
 
 const READ_CHUNK = 64 * 1024;
+/** How long a closed socket's connection may keep the process up to deliver its data. */
+const DRAIN_LIMIT_MS = 30_000;
+
+/** Nothing of ours is left to deliver: all data and the FIN acknowledged, or the connection over. */
+function drained(c: NonNullable<StreamSocket['conn']>): boolean {
+  return c.state === 'CLOSED' || c.state === 'TIME-WAIT' || c.state === 'FIN-WAIT-2' || c.state === 'LISTEN' || (c.sndBuf.length === 0 && c.sndUna === c.sndMax && !c.finQueued);
+}
 
 /** Node's error for an argument of the wrong type (`ERR_INVALID_ARG_TYPE`). */
 export function invalidArg(name: string, expected: string, got: unknown): TypeError {
@@ -117,8 +124,7 @@ type ReadyState = 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed';
  * 'close' with `hadError`, `setTimeout` on the stack's clock, `ref`/`unref`.
  */
 export class TcpStream extends Duplex {
-  /** The stack's socket underneath (null until `connect()` for a `new Socket()`). */
-  sock: StreamSocket | null;
+  private socket: StreamSocket | null;
   /** True while the handshake is under way. */
   connecting = false;
   /** Idle timeout in ms as set by `setTimeout` (undefined when off), as Node's `socket.timeout`. */
@@ -131,25 +137,42 @@ export class TcpStream extends Duplex {
   private reading = false;
   private idleTimer: { cancel(): void } | null = null;
   private hold: KeepAlive | null = null;
+  private wantUnref = false;
   private started = false;
+  private pauseOnConnect = false;
+  /** setNoDelay/setKeepAlive before the socket exists: applied when it does (as Node). */
+  private pendingNoDelay: boolean | null = null;
+  private pendingKeepAlive: [boolean, number] | null = null;
 
   /** @internal Use `host.net.Socket` / `host.net.connect()` (or `new TcpStream(api)`). */
-  constructor(api: SocketApi, opts: SocketOptions = {}, sock: StreamSocket | null = null) {
+  constructor(api: SocketApi, opts: SocketOptions = {}, sock: StreamSocket | null = null, pauseOnConnect = false) {
     super({ allowHalfOpen: opts.allowHalfOpen ?? false, emitClose: false, signal: opts.signal });
     this.api = api;
-    this.sock = sock;
+    this.socket = sock;
+    this.pauseOnConnect = pauseOnConnect;
     if (sock) this.established(false);
   }
 
   /** @internal An accepted connection: established already. */
-  static accepted(api: SocketApi, sock: StreamSocket, allowHalfOpen: boolean): TcpStream {
-    return new TcpStream(api, { allowHalfOpen }, sock);
+  static accepted(api: SocketApi, sock: StreamSocket, allowHalfOpen: boolean, pauseOnConnect = false): TcpStream {
+    return new TcpStream(api, { allowHalfOpen }, sock, pauseOnConnect);
+  }
+
+  /** The stack's socket underneath (null until `connect()` for a `new Socket()`). */
+  get sock(): StreamSocket | null {
+    return this.socket;
+  }
+
+  private takeHold(): void {
+    if (this.hold) return;
+    this.hold = this.api.host.keepAlive();
+    if (this.wantUnref) this.hold.unref();
   }
 
   private established(emit: boolean): void {
     this.started = true;
     this.connecting = false;
-    this.hold ??= this.api.host.keepAlive();
+    this.takeHold();
     if (emit) {
       this.emit('connect');
       this.emit('ready');
@@ -161,7 +184,7 @@ export class TcpStream extends Duplex {
     if (this.reading) {
       this.reading = false;
       this._read();
-    } else if (!this.isPaused() || this.readableFlowing === null) {
+    } else if (!this.pauseOnConnect && (!this.isPaused() || this.readableFlowing === null)) {
       this.read(0);
     }
   }
@@ -180,19 +203,26 @@ export class TcpStream extends Duplex {
   connect(path: string, connectListener?: () => void): this;
   connect(...args: unknown[]): this {
     const [opts, cb] = normalizeConnectArgs(args);
-    if (this.sock || this.started) throw Object.assign(new Error('Socket is already connecting or connected'), { code: 'ERR_SOCKET_CONNECTING' });
+    if (this.destroyed) {
+      throw Object.assign(new Error('Socket is closed: make a new one to connect again'), { code: 'ERR_SOCKET_CLOSED' });
+    }
+    if (this.socket || this.started) throw Object.assign(new Error('Socket is already connecting or connected'), { code: 'ERR_SOCKET_CONNECTING' });
     const port = toPort(opts.port);
     const host = hostArg(opts.host, 'options.host', 'localhost');
     if (cb) this.once('connect', cb);
-    if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
     const s = this.api.socket(AF_INET, SOCK_STREAM);
-    this.sock = s;
+    this.socket = s;
     this.connecting = true;
     this.started = true;
-    this.hold = this.api.host.keepAlive();
+    this.takeHold();
+    // The idle timeout runs through the handshake too, as Node's does.
+    if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
+    else this.touch();
     try {
-      if (opts.noDelay) s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+      if (opts.noDelay || this.pendingNoDelay) s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
       if (opts.keepAlive) this.setKeepAlive(true, opts.keepAliveInitialDelay ?? 0);
+      else if (this.pendingKeepAlive) this.setKeepAlive(...this.pendingKeepAlive);
+      this.pendingNoDelay = this.pendingKeepAlive = null;
       if (opts.localAddress !== undefined || opts.localPort !== undefined) {
         s.bind([hostArg(opts.localAddress, 'options.localAddress', ''), toPort(opts.localPort ?? 0, 'localPort')]);
       }
@@ -243,7 +273,7 @@ export class TcpStream extends Duplex {
   private peer(): [string, number] | undefined {
     if (this.peerName) return this.peerName;
     try {
-      this.peerName = this.sock?.getpeername();
+      this.peerName = this.socket?.getpeername();
     } catch {
       // not connected (yet)
     }
@@ -252,8 +282,8 @@ export class TcpStream extends Duplex {
   private local(): [string, number] | undefined {
     if (this.localName) return this.localName;
     try {
-      const a = this.sock?.getsockname();
-      if (a && a[1] !== 0 && this.sock?.conn && this.sock.conn.state !== 'SYN-SENT') this.localName = a;
+      const a = this.socket?.getsockname();
+      if (a && a[1] !== 0 && this.socket?.conn && this.socket.conn.state !== 'SYN-SENT') this.localName = a;
       return a && a[1] !== 0 ? a : undefined;
     } catch {
       return undefined;
@@ -276,7 +306,7 @@ export class TcpStream extends Duplex {
   }
   /** True until connected: before `connect()` and while connecting. */
   get pending(): boolean {
-    return this.sock === null || this.connecting;
+    return this.socket === null || this.connecting;
   }
   /** `'opening'` while connecting, then `'open'`, `'readOnly'`/`'writeOnly'` after a half-close, `'closed'`. */
   get readyState(): ReadyState {
@@ -297,7 +327,7 @@ export class TcpStream extends Duplex {
   override _read(): void {
     if (this.reading) return;
     this.reading = true;
-    const s = this.sock;
+    const s = this.socket;
     if (!s || this.connecting) return; // established() starts it
     s.recv(READ_CHUNK).then(
       (data) => {
@@ -323,7 +353,7 @@ export class TcpStream extends Duplex {
   /** @internal The stream's write hook: `sendall`, after the handshake. */
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.whenConnected(cb, () => {
-      const s = this.sock!;
+      const s = this.socket!;
       this.touch();
       s.sendall(chunk).then(() => {
         this.writtenBytes += chunk.length;
@@ -337,7 +367,7 @@ export class TcpStream extends Duplex {
     // As node:net: the FIN goes once connected, after the data written before end().
     this.whenConnected(cb, () => {
       try {
-        this.sock!.shutdown(SHUT_WR);
+        this.socket!.shutdown(SHUT_WR);
         cb();
       } catch (e) {
         cb(e as Error);
@@ -353,12 +383,14 @@ export class TcpStream extends Duplex {
       };
       const onClose = (): void => {
         this.off('connect', onConnect);
+        // As Node: what was written while connecting fails once the connect does.
+        cb(Object.assign(new Error('Socket closed before the connection was established'), { code: 'ERR_SOCKET_CLOSED_BEFORE_CONNECTION' }));
       };
       this.once('connect', onConnect);
       this.once('close', onClose);
       return;
     }
-    if (!this.sock) {
+    if (!this.socket) {
       cb(Object.assign(new Error('Socket is closed'), { code: 'ERR_SOCKET_CLOSED' }));
       return;
     }
@@ -374,10 +406,16 @@ export class TcpStream extends Duplex {
     this.connecting = false;
     this.peer();
     this.local();
-    this.sock?.close();
+    const conn = this.socket?.conn ?? null;
+    this.socket?.close();
     this.onDestroy?.();
-    this.hold?.release();
+    const hold = this.hold;
     this.hold = null;
+    // Like a kernel socket, a closed connection still delivers what it was given: the
+    // process stays up (unless unref'ed) until its data and FIN are acknowledged, the
+    // connection ends, or DRAIN_LIMIT_MS pass.
+    if (hold && conn && !drained(conn)) this.drainThenRelease(conn, hold);
+    else hold?.release();
     cb(err);
     process.nextTick(() => this.emit('close', err !== null && err !== undefined));
   }
@@ -386,15 +424,19 @@ export class TcpStream extends Duplex {
 
   /** TCP_NODELAY: turn Nagle's algorithm off (the default argument) or on. */
   setNoDelay(noDelay = true): this {
-    this.sock?.setsockopt(IPPROTO_TCP, TCP_NODELAY, noDelay);
+    if (this.socket) this.socket.setsockopt(IPPROTO_TCP, TCP_NODELAY, noDelay);
+    else this.pendingNoDelay = noDelay;
     return this;
   }
 
   /** SO_KEEPALIVE, and TCP_KEEPIDLE from `initialDelay` ms (whole seconds, at least 1). */
   setKeepAlive(enable = false, initialDelay = 0): this {
-    if (!this.sock) return this;
-    this.sock.setsockopt(SOL_SOCKET, SO_KEEPALIVE, enable);
-    if (enable && initialDelay >= 1000) this.sock.setsockopt(IPPROTO_TCP, TCP_KEEPIDLE, Math.floor(initialDelay / 1000));
+    if (!this.socket) {
+      this.pendingKeepAlive = [enable, initialDelay];
+      return this;
+    }
+    this.socket.setsockopt(SOL_SOCKET, SO_KEEPALIVE, enable);
+    if (enable && initialDelay >= 1000) this.socket.setsockopt(IPPROTO_TCP, TCP_KEEPIDLE, Math.floor(initialDelay / 1000));
     return this;
   }
 
@@ -413,9 +455,9 @@ export class TcpStream extends Duplex {
   private touch(): void {
     this.clearIdle();
     const ms = this.timeout;
-    if (ms !== undefined && !this.destroyed && this.sock) {
+    if (ms !== undefined && !this.destroyed && this.socket) {
       // On the stack's clock, not a real timer: deterministic under the simulator.
-      this.idleTimer = this.sock.timer(ms, () => {
+      this.idleTimer = this.socket.timer(ms, () => {
         this.idleTimer = null;
         this.emit('timeout');
       });
@@ -429,14 +471,29 @@ export class TcpStream extends Duplex {
 
   /** Lets the process exit while this socket is open (as Node's `unref`). */
   unref(): this {
+    this.wantUnref = true;
     this.hold?.unref();
     return this;
   }
 
   /** Keeps the process alive while this socket is open again (the default). */
   ref(): this {
+    this.wantUnref = false;
     this.hold?.ref();
     return this;
+  }
+
+  private drainThenRelease(conn: NonNullable<StreamSocket['conn']>, hold: KeepAlive): void {
+    let timer: { cancel(): void } | null = null;
+    const done = (): void => {
+      conn.onEvent = () => {};
+      timer?.cancel();
+      hold.release();
+    };
+    conn.onEvent = () => {
+      if (drained(conn)) done();
+    };
+    timer = this.api.host.timers.add(this.api.host.now() + DRAIN_LIMIT_MS, done);
   }
 
   /** Ends the writing side and destroys the socket once everything is written. */
@@ -448,9 +505,9 @@ export class TcpStream extends Duplex {
 
   /** Aborts the connection with a RST (SO_LINGER 0) and destroys the stream. */
   resetAndDestroy(): this {
-    if (this.sock && !this.destroyed) {
+    if (this.socket && !this.destroyed) {
       try {
-        this.sock.setsockopt(SOL_SOCKET, SO_LINGER, { onoff: true, linger: 0 });
+        this.socket.setsockopt(SOL_SOCKET, SO_LINGER, { onoff: true, linger: 0 });
       } catch {
         // a closed socket: nothing to reset
       }
@@ -461,7 +518,7 @@ export class TcpStream extends Duplex {
 
   /** The TCP_INFO-like snapshot of this connection (null before it exists). */
   info() {
-    return this.sock?.tcpInfo() ?? null;
+    return this.socket?.tcpInfo() ?? null;
   }
 }
 
@@ -558,6 +615,10 @@ export class TcpServer extends EventEmitter {
       port = o.port === undefined ? 0 : toPort(o.port);
       host = hostArg(o.host, 'options.host', '0.0.0.0');
       if (o.backlog !== undefined) backlog = this.backlogArg(o.backlog);
+      if (o.signal) {
+        if (o.signal.aborted) return this;
+        o.signal.addEventListener('abort', () => this.close(), { once: true });
+      }
     } else if (first !== undefined && first !== null) {
       if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) throw invalidArg('port', 'a port number (UNIX-domain paths are not supported)', first);
       port = toPort(first);
@@ -604,6 +665,10 @@ export class TcpServer extends EventEmitter {
         this.emit('error', e);
         return;
       }
+      if (this.sock !== s) {
+        conn.close(); // closed while the accept was on its way
+        return;
+      }
       if (this.open.size >= this.maxConnections) {
         // As Node: over the limit the connection is closed at once (a FIN), and 'drop' says so.
         const [localAddress, localPort] = conn.getsockname();
@@ -612,7 +677,7 @@ export class TcpServer extends EventEmitter {
         this.emit('drop', { localAddress, localPort, localFamily: 'IPv4', remoteAddress, remotePort, remoteFamily: 'IPv4' });
         continue;
       }
-      const stream = TcpStream.accepted(this.api, conn, this.opts.allowHalfOpen ?? false);
+      const stream = TcpStream.accepted(this.api, conn, this.opts.allowHalfOpen ?? false, this.opts.pauseOnConnect ?? false);
       if (this.opts.keepAlive) stream.setKeepAlive(true, this.opts.keepAliveInitialDelay ?? 0);
       if (this.opts.pauseOnConnect) stream.pause();
       this.open.add(stream);

@@ -41,7 +41,7 @@ export interface TcpConfig {
   maxTimeWait: number;
 }
 
-export const DEFAULT_TCP_CONFIG: TcpConfig = {
+export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   mslMs: 30_000,
   synRetries: 6,
   synAckRetries: 5,
@@ -60,4 +60,4 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   timestamps: true,
   sack: true,
   maxTimeWait: 65_536,
-};
+});

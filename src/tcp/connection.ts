@@ -56,11 +56,6 @@ export const DEFAULT_PEER_MSS = 536;
  */
 export const TCP_MIN_MSS = 88;
 
-/**
- * The send MSS a peer's SYN asks for: its MSS option, or 536 when it has none or says 0
- * (Linux ignores an MSS option of 0, so RFC 9293 §3.7.1's default applies), never below
- * TCP_MIN_MSS and never above what our own MTU carries.
- */
 /** The smallest path MTU ICMP may set (Linux ip_rt_min_pmtu, 512 + 20 + 20): MSS 512. */
 export const PMTU_MIN = 552;
 /** A lowered path MTU is forgotten after this (RFC 1191 §6.3; Linux ip_rt_mtu_expires). */
@@ -68,6 +63,11 @@ export const PMTU_EXPIRES_MS = 10 * 60 * 1000;
 /** ICMP may lower a connection's MSS at most once per this (each decrease resends the flight). */
 export const PMTU_LOWER_INTERVAL_MS = 1000;
 
+/**
+ * The send MSS a peer's SYN asks for: its MSS option, or 536 when it has none or says 0
+ * (Linux ignores an MSS option of 0, so RFC 9293 §3.7.1's default applies), never below
+ * TCP_MIN_MSS and never above what our own MTU carries.
+ */
 export function peerSendMss(optionMss: number, mtuMss: number): number {
   const asked = optionMss > 0 ? optionMss : DEFAULT_PEER_MSS;
   return Math.max(TCP_MIN_MSS, Math.min(asked, mtuMss));

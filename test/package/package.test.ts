@@ -125,13 +125,13 @@ console.log(text.split('\\r\\n').pop());
     writeFileSync(
       join(consumer, 'plain.mjs'),
       `import { SimNetwork } from 'tcpip-ts/sim';
-import { createSocket } from 'tcpip-ts';
+import { dgramFace } from 'tcpip-ts';
 const { net, a, b } = SimNetwork.pair();
 b.dgram.createSocket('udp4', function (m, r) { this.send(m, r.port, r.address); }).bind(7);
 const u = a.dgram.createSocket('udp4');
 const got = new Promise((r) => u.on('message', (m) => r(m.toString())));
 u.send('ping over udp', 7, '10.7.0.2');
-console.log(await net.until(got), typeof createSocket);
+console.log(await net.until(got), typeof dgramFace);
 `,
     );
     expect(ok(sh(process.execPath, ['plain.mjs'], consumer), 'node plain.mjs')).toBe('ping over udp function\n');

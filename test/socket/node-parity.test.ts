@@ -386,9 +386,14 @@ describe('ref/unref: what keeps the process alive', () => {
     expect(a.alive.alive).toBe(false);
     c.ref();
     await net.until(new Promise((r) => c.once('connect', r)));
+    c.destroy();
+    // Closed, but its FIN is not acknowledged yet: like a kernel socket, the connection
+    // still holds the process until what it was given is delivered.
+    expect(a.alive.alive).toBe(true);
+    await net.runFor(10);
+    expect(a.alive.alive).toBe(false);
     const u = a.dgram.createSocket('udp4');
     u.bind(0);
-    c.destroy();
     expect(a.alive.alive).toBe(true); // the UDP socket
     u.unref();
     expect(a.alive.alive).toBe(false);
@@ -396,6 +401,53 @@ describe('ref/unref: what keeps the process alive', () => {
     srv.close();
     await net.runFor(10);
     expect(b.alive.alive).toBe(false);
+  });
+
+  it('unref() before connect() holds; a UDP socket closed right after send() or connect() lets go', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    b.net.createServer((s) => s.pipe(s)).listen(7).unref();
+    const c = new a.net.Socket();
+    c.unref();
+    c.connect(7, '10.7.0.2');
+    expect(a.alive.alive).toBe(false);
+    await net.until(new Promise((r) => c.once('connect', r)));
+    expect(a.alive.alive).toBe(false);
+    c.destroy();
+    const u = a.dgram.createSocket('udp4');
+    u.send('x', 9, '10.7.0.2');
+    u.close();
+    const v = a.dgram.createSocket('udp4');
+    v.connect(9, '10.7.0.2');
+    v.close();
+    await net.runFor(100);
+    expect(a.alive.alive).toBe(false);
+  });
+
+  it('a closed socket with data still in flight holds the process until it is delivered, then lets go', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    let got = 0;
+    b.net.createServer((s) => s.on('data', (d: Buffer) => (got += d.length))).listen(9);
+    const c = a.net.connect(9, '10.7.0.2');
+    await net.until(new Promise((r) => c.once('connect', r)));
+    c.end(Buffer.alloc(200_000, 1));
+    await net.until(new Promise((r) => c.once('finish', r)));
+    c.destroy();
+    expect(a.alive.alive).toBe(true); // 200,000 bytes queued, not yet acknowledged
+    await net.runFor(5000);
+    expect(got).toBe(200_000);
+    expect(a.alive.alive).toBe(false);
+  });
+
+  it('writes and end() while connecting fail with ERR_SOCKET_CLOSED_BEFORE_CONNECTION when the connect does; connect() after destroy() is refused', async () => {
+    const { net, a } = SimNetwork.pair();
+    const c = a.net.connect(4444, '10.7.0.2'); // nothing listens
+    const results: string[] = [];
+    c.on('error', () => {});
+    c.write('a', (e) => results.push(`write: ${(e as NodeJS.ErrnoException | null)?.code}`));
+    await net.until(new Promise((r) => c.on('close', r)));
+    expect(results).toEqual(['write: ERR_SOCKET_CLOSED_BEFORE_CONNECTION']);
+    expect(() => c.connect(4444, '10.7.0.2')).toThrow(/Socket is closed/);
+    expect(a.alive.alive).toBe(false);
   });
 
   it('the faces are typed as net.Socket and net.Server (no casts for ws, http, tls)', () => {

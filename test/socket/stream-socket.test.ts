@@ -63,6 +63,7 @@ describe('SOCK_STREAM sockets', () => {
     expect(a.stack.tcp.timeWaitCount).toBe(1);
     await net.runFor(60_000); // 2*MSL
     expect(a.stack.tcp.connections.size).toBe(0);
+    expect(a.stack.tcp.timeWaitCount).toBe(0);
   });
 
   it('moves 2 MiB each way at once with ISS near 2^32', async () => {
