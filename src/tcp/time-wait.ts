@@ -91,8 +91,9 @@ export function timeWaitInput(tw: TimeWaitRecord, s: Segment, now: number, env: 
   }
   const len = s.segLen();
   const wnd = tw.rcvWnd;
-  const inWin = (x: number): boolean => seqLe(tw.rcvNxt, x) && seqLt(x, seqAdd(tw.rcvNxt, wnd));
-  const ok = len === 0 ? (wnd === 0 ? s.seq === tw.rcvNxt : inWin(s.seq)) : wnd > 0 && (inWin(s.seq) || inWin(seqAdd(s.seq, len - 1)));
+  const ok = len === 0
+    ? (wnd === 0 ? s.seq === tw.rcvNxt : inWindow(tw.rcvNxt, wnd, s.seq))
+    : wnd > 0 && (inWindow(tw.rcvNxt, wnd, s.seq) || inWindow(tw.rcvNxt, wnd, seqAdd(s.seq, len - 1)));
   if (!ok) {
     if (s.has(FIN) && !rst && seqAdd(s.seq, len) === tw.rcvNxt) {
       // The peer resends its FIN (exactly: ending at RCV.NXT): our last ACK was lost.
@@ -134,6 +135,11 @@ export function timeWaitInput(tw: TimeWaitRecord, s: Segment, now: number, env: 
   // again, so no restart of 2*MSL; a rate-limited ACK says where we are. A bare ACK
   // changes nothing.
   if (s.has(FIN) || s.len > 0) env.sendAck(tw, now, true);
+}
+
+/** RCV.NXT =< x < RCV.NXT+RCV.WND */
+function inWindow(rcvNxt: number, wnd: number, x: number): boolean {
+  return seqLe(rcvNxt, x) && seqLt(x, seqAdd(rcvNxt, wnd));
 }
 
 /**
