@@ -8,7 +8,7 @@ import type { LinkDevice, LinkReceiver, Medium } from './link-device.js';
 export class MemoryLink implements LinkDevice {
   peer: MemoryLink | null = null;
   readonly inbox: Uint8Array[] = [];
-  /** Every frame this end sent, in order (tests read it; `clearSent()` empties it). */
+  /** Every frame this end sent, in order (tests read it; `takeSent()` empties it). */
   readonly sent: Uint8Array[] = [];
   recordSent = true;
   private receiver: LinkReceiver | null = null;

@@ -248,3 +248,67 @@ describe('LISTEN: SYN+FIN', () => {
     expect(h.stack.tcp.counters.listenSynFin).toBe(1);
   });
 });
+
+describe('LISTEN: SYN cookies (SYN queue full)', () => {
+  // A connection made from a cookie carries what the cookie encoded and nothing else: the
+  // SYN-ACK offers window scaling only if the SYN did (RFC 7323 §2.2), and the window it
+  // then advertises is the one the SYN-ACK promised, scaled as agreed.
+  function cookieSynAck(h: ReturnType<typeof socketListen>, port: number, wscale: number | undefined): string {
+    send(h, { flags: 'S', seq: R(0), mss: 1460, ...(wscale !== undefined ? { wscale } : {}), remotePort: port });
+    const lines = h.takeLines().map(strip);
+    expect(lines).toHaveLength(1);
+    return lines[0]!;
+  }
+
+  /** Segments of another 4-tuple print behind "[local > remote] ". */
+  const strip = (l: string): string => l.replace(/^\[[^\]]*\] /, '');
+
+  function full(): ReturnType<typeof socketListen> {
+    const h = socketListen({ backlog: 1, tcp: { maxSynBacklog: 1 } });
+    send(h, { flags: 'S', seq: R(0), mss: 1460, wscale: 0, remotePort: 40_001 });
+    h.takeLines(); // the one embryo the queue holds
+    return h;
+  }
+
+  it('a SYN without window scale gets a cookie SYN-ACK without it; with it, with ours', () => {
+    const h = full();
+    const plain = cookieSynAck(h, 40_002, undefined);
+    expect(plain).toMatch(/^SA /);
+    expect(plain).not.toMatch(/wscale/);
+    const scaled = cookieSynAck(h, 40_003, 7);
+    expect(scaled).toMatch(/wscale \d+/);
+    expect(h.stack.tcp.counters.syncookiesSent).toBe(2);
+  });
+
+  it('the connection a cookie makes advertises the window its SYN-ACK promised, scaled as agreed', () => {
+    const h = full();
+    const synack = cookieSynAck(h, 40_004, 7);
+    const ourScale = Number(/wscale (\d+)/.exec(synack)![1]);
+    const synWin = Number(/ win=(\d+)/.exec(synack)![1]);
+    const seq = /seq=(\S+)/.exec(synack)![1]!;
+    // The final ACK: the cookie comes back as ACK-1.
+    const cookieSeq = seq.startsWith('L+') ? L(Number(seq.slice(2))) : Number(seq);
+    send(h, { flags: 'A', seq: R(1), ack: (cookieSeq + 1) >>> 0, remotePort: 40_004 });
+    const c = h.listener!.accept();
+    expect(c?.state).toBe('ESTABLISHED');
+    expect(h.stack.tcp.counters.syncookiesRecv).toBe(1);
+    expect(synWin).toBe(Math.min(65535, c!.rcvBuf.capacity));
+    // The peer may fill the whole window the SYN-ACK promised at once: all of it is taken,
+    // even the last segment of it arriving first.
+    const lastLen = 1000;
+    send(h, { flags: 'A', seq: R(1 + synWin - lastLen), ack: (cookieSeq + 1) >>> 0, payload: 'y'.repeat(lastLen), remotePort: 40_004 });
+    expect(h.stack.tcp.counters.dropOutOfWindow).toBe(0);
+    let at = 1;
+    while (at <= synWin - lastLen) {
+      const n = Math.min(1460, synWin - lastLen - at + 1);
+      send(h, { flags: 'A', seq: R(at), ack: (cookieSeq + 1) >>> 0, payload: 'x'.repeat(n), remotePort: 40_004 });
+      at += n;
+    }
+    expect(h.stack.tcp.counters.dropOutOfWindow).toBe(0);
+    expect(c!.rcvBuf.length).toBe(synWin);
+    // Our ACK then advertises the free buffer in units of 2^ourScale (zero here: it is full).
+    h.advance(h.now + 200);
+    const ack = h.takeLines().map(strip).filter((l) => /^A /.test(l)).pop()!;
+    expect(Number(/ win=(\d+)/.exec(ack)![1])).toBe(Math.floor((c!.rcvBuf.capacity - synWin) / 2 ** ourScale));
+  });
+});
