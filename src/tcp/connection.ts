@@ -603,6 +603,16 @@ export class TcpConnection {
     if (this.rtoAt < 0) this.rtoAt = now + this.rtt.rto;
   }
 
+  /**
+   * RFC 3042 / RFC 5681 §3.2 step 1, Limited Transmit: on the first and second duplicate
+   * ACK, one new segment each may go beyond cwnd (FlightSize <= cwnd + 2*SMSS), so that
+   * a small window still produces the third duplicate ACK instead of waiting for the RTO.
+   * With SACK, RACK and the RFC 6675 pipe do this job.
+   */
+  private limitedTransmit(): number {
+    return !this.sackOk && !this.inRecovery && !this.rtoRecovery && this.dupAcks > 0 && this.dupAcks < 3 ? this.dupAcks * this.dataMss() : 0;
+  }
+
   /** Unsent data bytes queued behind SND.NXT. */
   private unsent(): number {
     const sentData = Math.min(this.inFlight(), this.sndBuf.length);
@@ -621,7 +631,7 @@ export class TcpConnection {
       }
       const available = this.unsent();
       if (available === 0) break;
-      const window = Math.min(this.sndWnd, this.cc.cwnd);
+      const window = Math.min(this.sndWnd, this.cc.cwnd + this.limitedTransmit());
       // With SACK the congestion window limits what is in the network (RFC 6675 pipe):
       // SACKed bytes and those judged lost have left it.
       const inNet = this.sackOk && this.sndNxt === this.sndMax ? this.rtx.pipe(this.inFlight()) : this.inFlight();

@@ -203,12 +203,6 @@ function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv):
     s.flags &= ~FIN;
     c.ackNow = true;
   }
-  // RFC 7323 §4.3 (R3): remember the newest timestamp of a segment that is not ahead of
-  // what we have acknowledged.
-  if (c.tsOk && s.opts.hasTimestamps && seqLe(s.seq, c.lastAckSent) && seqGe(s.opts.tsVal, c.tsRecent)) {
-    c.tsRecent = s.opts.tsVal;
-    c.tsRecentAt = now;
-  }
   // RST and SYN are judged on the segment as it arrived: trimming moves SEG.SEQ (and can
   // drop a SYN bit), which must not turn a near miss into an exact match (RFC 5961).
   const origSeq = s.seq;
@@ -279,6 +273,15 @@ function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv):
     env.drop('dropAckUnacceptable');
     sendChallengeAck(c, now, env);
     return;
+  }
+  // RFC 7323 §4.3 (R3): remember the newest timestamp of a segment that is not ahead of
+  // what we have acknowledged. Only now, with the segment accepted (its sequence number,
+  // RST, SYN and ACK checked): a segment that is then dropped must not move TS.Recent,
+  // or one spoofed segment would make the next legitimate one fail PAWS (RFC 7323 §5.3,
+  // RFC 5961 §5.2).
+  if (c.tsOk && s.opts.hasTimestamps && seqLe(origSeq, c.lastAckSent) && seqGe(s.opts.tsVal, c.tsRecent)) {
+    c.tsRecent = s.opts.tsVal;
+    c.tsRecentAt = now;
   }
   ack(c, s, now);
   switch (c.state) {

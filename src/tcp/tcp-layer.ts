@@ -657,6 +657,12 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
         }
       }
       if (flags & ACK) c.lastAckSent = c.rcvNxt;
+    } else if (c.tsOk && opts === null) {
+      // RFC 7323 §3.2: a RST on a connection using timestamps SHOULD carry TSopt too.
+      const ts = this.tsOpts.timestamps!;
+      ts.tsVal = c.tsVal(now);
+      ts.tsEcr = c.tsRecent;
+      opts = this.tsOpts;
     }
     const hl = tcpHeaderLen(opts);
     if (dataLen > 0) c.sndBuf.peek(dataOff, tx, o + hl, dataLen);

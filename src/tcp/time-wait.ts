@@ -109,11 +109,6 @@ export function timeWaitInput(tw: TimeWaitRecord, s: Segment, now: number, env: 
     if (!rst) env.sendAck(tw, now, true);
     return;
   }
-  // RFC 7323 §4.3 (R3): the newest timestamp of a segment not ahead of what we acknowledged.
-  if (tw.tsOk && s.opts.hasTimestamps && seqLe(s.seq, tw.rcvNxt) && seqGe(s.opts.tsVal, tw.tsRecent)) {
-    tw.tsRecent = s.opts.tsVal;
-    tw.tsRecentAt = now;
-  }
   if (rst) {
     // RFC 5961 §3.2: a near miss gets a challenge ACK; an exact RST is ignored (RFC 1337).
     if (s.seq !== tw.rcvNxt) {
@@ -130,6 +125,12 @@ export function timeWaitInput(tw: TimeWaitRecord, s: Segment, now: number, env: 
   if (!s.has(ACK)) {
     env.drop('dropNoAck');
     return;
+  }
+  // RFC 7323 §4.3 (R3): the newest timestamp of an accepted segment not ahead of what we
+  // acknowledged (only now: a segment dropped above must not move it).
+  if (tw.tsOk && s.opts.hasTimestamps && seqLe(s.seq, tw.rcvNxt) && seqGe(s.opts.tsVal, tw.tsRecent)) {
+    tw.tsRecent = s.opts.tsVal;
+    tw.tsRecentAt = now;
   }
   // A FIN or text beyond RCV.NXT "should not occur" after the peer's FIN: not the FIN
   // again, so no restart of 2*MSL; a rate-limited ACK says where we are. A bare ACK

@@ -484,3 +484,28 @@ describe('ESTABLISHED: sending', () => {
     recvNothing(h, { time: 10_000 });
   });
 });
+
+describe('Limited Transmit without SACK (RFC 3042, RFC 5681 §3.2 step 1)', () => {
+  // With all of cwnd in flight, the first and second duplicate ACKs each let one new
+  // segment go, so a small window still yields the third duplicate ACK (and a fast
+  // retransmit) instead of waiting for the retransmission timeout.
+  it('the first and second duplicate ACK each send one new segment; cwnd is not changed', () => {
+    const h = socketEstablished();
+    const c = h.conn;
+    expect(c.sackOk).toBe(false);
+    const mss = c.sndMss;
+    c.send(pattern(14 * mss), h.now);
+    const first = h.takeLines();
+    const cwndSegs = Math.floor(c.cc.cwnd / mss);
+    expect(first).toHaveLength(cwndSegs);
+    const cwnd = c.cc.cwnd;
+    send(h, { flags: 'A', seq: R(1), ack: L(1) }, { time: 10 });
+    expect(h.takeLines()).toEqual([expect.stringMatching(new RegExp(`^A seq=L\\+${1 + cwndSegs * mss} ack=R\\+1 .*len=${mss} `))]);
+    send(h, { flags: 'A', seq: R(1), ack: L(1) }, { time: 11 });
+    expect(h.takeLines()).toEqual([expect.stringMatching(new RegExp(`^A seq=L\\+${1 + (cwndSegs + 1) * mss} ack=R\\+1 .*len=${mss} `))]);
+    expect(c.cc.cwnd).toBe(cwnd);
+    // The third duplicate ACK: fast retransmit of the first segment.
+    send(h, { flags: 'A', seq: R(1), ack: L(1) }, { time: 12 });
+    expect(h.takeLines()[0]).toMatch(new RegExp(`^A seq=L\\+1 ack=R\\+1 .*len=${mss} `));
+  });
+});

@@ -1,7 +1,10 @@
 /**
- * RTT samples from echoed timestamps (RFC 7323 §4.1, RFC 6298 §3) are bounded by what we
- * actually sent: a stale or forged echo on an acceptable ACK must not pin the RTO at its
- * 120 s maximum (Linux resends after ~200 ms in the same case).
+ * Timestamps (RFC 7323) on a connection that negotiated them:
+ *  - RTT samples from echoes are bounded by what we actually sent (RFC 7323 §4.1, RFC
+ *    6298 §3): a stale or forged echo on an acceptable ACK must not pin the RTO at its
+ *    120 s maximum (Linux resends after ~200 ms in the same case);
+ *  - TS.Recent moves only for a segment that is accepted (§4.3 R3, §5.3);
+ *  - a RST carries TSopt (§3.2).
  */
 import { describe, expect, it } from 'vitest';
 import { IPV4_HEADER_LEN, IP_PROTO_TCP, Ipv4Packet, writeIpv4Header } from '../../../src/ip/ipv4-packet.js';
@@ -122,5 +125,43 @@ describe('the floor for echoes moves while the flight never drains', () => {
     expect(c.sndUna).toBe(L(17));
     expect(c.rtt.samples).toBe(samples);
     expect(c.rtt.srtt).toBe(srtt);
+  });
+});
+
+describe('TS.Recent and RST', () => {
+  // RFC 7323 §4.3 (R3) with §5.3 and RFC 5961 §5.2: TS.Recent is taken from a segment only
+  // once it is accepted. One spoofed in-window segment with a huge TSval and an ACK for
+  // data never sent is dropped; were its TSval kept, the next real segment would fail PAWS.
+  it('a segment dropped for an unacceptable ACK does not move TS.Recent; the next real segment is accepted', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    const recent = c.tsRecent;
+    sendTs(h, { flags: 'PA', seq: R(1), ack: L(1) + 100_000, payload: 'spoof' }, [(recent + 0x1000_0000) >>> 0, 0], 20);
+    expect(c.tsRecent).toBe(recent);
+    expect(h.stack.tcp.counters.dropAckUnacceptable).toBe(1);
+    sentTs(h); // (its challenge ACK)
+    sendTs(h, { flags: 'PA', seq: R(1), ack: L(1), payload: 'hello' }, [(recent + 20) >>> 0, 0], 30);
+    expect(h.stack.tcp.counters.dropPaws).toBe(0);
+    expect(new TextDecoder().decode(c.read(100, h.now)!)).toBe('hello');
+    expect(c.tsRecent).toBe((recent + 20) >>> 0);
+  });
+
+  it('a segment without ACK does not move TS.Recent either', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    const recent = c.tsRecent;
+    sendTs(h, { flags: 'P', seq: R(1), payload: 'noack' }, [(recent + 0x1000_0000) >>> 0, 0], 20);
+    expect(c.tsRecent).toBe(recent);
+  });
+
+  // RFC 7323 §3.2: TSopt "SHOULD be sent in an <RST> segment".
+  it('close with unread data resets the connection, and the RST carries timestamps', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    sendTs(h, { flags: 'PA', seq: R(1), ack: L(1), payload: 'unread' }, [1020, c.tsVal(10)], 20);
+    sentTs(h); // the ACK
+    c.abort(h.now, 'close with unread data');
+    const [tsval] = sentTs(h); // throws if the RST has no timestamps
+    expect(tsval).toBe(c.tsVal(h.now));
   });
 });
