@@ -27,15 +27,16 @@ export class TokenBucket {
 
 /**
  * Token buckets per key (a destination address), as Linux's inet_peer rate limits, in a
- * fixed table of `slots` entries indexed by a hash of the key: no allocation per key, so
- * a flood from spoofed sources costs nothing but the table. A key whose slot another key
- * took starts again with a full burst (as a forgotten inet_peer does).
+ * fixed table of `slots` buckets (a power of two) indexed by a hash of the key: no
+ * allocation per key, so a flood from spoofed sources costs nothing but the table. Keys
+ * that hash alike share a bucket: a collision can only make the limit stricter, never
+ * reset it (so spoofing a neighbour of the victim's address cannot refill its budget).
  */
 export class KeyedTokenBuckets {
-  private readonly keys: Int32Array;
   private readonly used: Uint8Array;
   private readonly tokens: Float64Array;
   private readonly last: Float64Array;
+  private readonly shift: number;
   private n = 0;
 
   constructor(
@@ -43,32 +44,30 @@ export class KeyedTokenBuckets {
     readonly burst: number,
     readonly slots: number,
   ) {
-    this.keys = new Int32Array(slots);
+    if (!Number.isInteger(Math.log2(slots)) || slots < 2) throw new RangeError(`slots must be a power of two, not ${slots}`);
+    this.shift = 32 - Math.log2(slots);
     this.used = new Uint8Array(slots);
     this.tokens = new Float64Array(slots);
     this.last = new Float64Array(slots);
   }
 
-  /** How many slots hold a key. */
+  /** How many buckets are in use. */
   get size(): number {
     return this.n;
   }
 
   /** Takes one token from `key`'s bucket if there is one. */
   take(key: number, now: number): boolean {
-    const k = key | 0;
-    // A multiplicative hash (Knuth), so that neighbouring addresses spread over the table.
-    const i = (Math.imul(k, 0x9e3779b1) >>> 0) % this.slots;
-    if (!this.used[i] || this.keys[i] !== k) {
-      if (!this.used[i]) this.n++;
+    // Fibonacci hashing (Knuth): the high bits of the product depend on every bit of the key.
+    const i = Math.imul(key | 0, 0x9e3779b1) >>> this.shift;
+    if (!this.used[i]) {
       this.used[i] = 1;
-      this.keys[i] = k;
+      this.n++;
       this.tokens[i] = this.burst;
-      this.last[i] = now;
     } else {
       this.tokens[i] = Math.min(this.burst, this.tokens[i]! + ((now - this.last[i]!) * this.perSecond) / 1000);
-      this.last[i] = now;
     }
+    this.last[i] = now;
     if (this.tokens[i]! < 1) return false;
     this.tokens[i]! -= 1;
     return true;

@@ -119,7 +119,7 @@ export class Reassembler {
     return undefined;
   }
 
-  /** Every datagram in progress, oldest first (the order they were started in). */
+  /** Every datagram in progress (in no particular order: evictOldest compares deadlines). */
   private *all(): IterableIterator<Pending> {
     for (const list of this.pending.values()) yield* list;
   }

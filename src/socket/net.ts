@@ -409,13 +409,14 @@ export class TcpStream extends Duplex {
     const conn = this.socket?.conn ?? null;
     this.socket?.close();
     this.onDestroy?.();
-    const hold = this.hold;
-    this.hold = null;
     // Like a kernel socket, a closed connection still delivers what it was given: the
     // process stays up (unless unref'ed) until its data and FIN are acknowledged, the
-    // connection ends, or DRAIN_LIMIT_MS pass.
-    if (hold && conn && !drained(conn)) this.drainThenRelease(conn, hold);
-    else hold?.release();
+    // connection ends, or DRAIN_LIMIT_MS pass. ref()/unref() still act on that hold.
+    if (this.hold && conn && !drained(conn)) this.drainThenRelease(conn, this.hold);
+    else {
+      this.hold?.release();
+      this.hold = null;
+    }
     cb(err);
     process.nextTick(() => this.emit('close', err !== null && err !== undefined));
   }
@@ -489,6 +490,7 @@ export class TcpStream extends Duplex {
       conn.onEvent = () => {};
       timer?.cancel();
       hold.release();
+      if (this.hold === hold) this.hold = null;
     };
     conn.onEvent = () => {
       if (drained(conn)) done();
@@ -606,6 +608,7 @@ export class TcpServer extends EventEmitter {
     let port = 0;
     let host = '0.0.0.0';
     let backlog = 511;
+    let signal: AbortSignal | undefined;
     const first = rest[0];
     if (first !== null && typeof first === 'object') {
       const o = first as ListenOptions & { path?: unknown; fd?: unknown; handle?: unknown };
@@ -615,10 +618,7 @@ export class TcpServer extends EventEmitter {
       port = o.port === undefined ? 0 : toPort(o.port);
       host = hostArg(o.host, 'options.host', '0.0.0.0');
       if (o.backlog !== undefined) backlog = this.backlogArg(o.backlog);
-      if (o.signal) {
-        if (o.signal.aborted) return this;
-        o.signal.addEventListener('abort', () => this.close(), { once: true });
-      }
+      signal = o.signal;
     } else if (first !== undefined && first !== null) {
       if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) throw invalidArg('port', 'a port number (UNIX-domain paths are not supported)', first);
       port = toPort(first);
@@ -647,6 +647,15 @@ export class TcpServer extends EventEmitter {
     if (this.wantUnref) this.hold.unref();
     queueMicrotask(() => this.emit('listening'));
     void this.acceptLoop(s);
+    if (signal) {
+      // As Node: an aborted signal closes the server (already aborted: right after listening).
+      if (signal.aborted) process.nextTick(() => this.sock === s && this.close());
+      else {
+        const onAbort = (): void => void (this.sock === s && this.close());
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
+    }
     return this;
   }
 

@@ -270,7 +270,11 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   private readonly twEnv: TimeWaitEnv = {
     drop: (reason) => void this.counters[reason]++,
     restart: (tw, now) => {
-      tw.expiresAt = now + 2 * this.config.mslMs;
+      // Queued again only when the deadline moves by 100 ms or more, so that a flood of
+      // exact FINs cannot grow the queue by an entry each.
+      const at = now + 2 * this.config.mslMs;
+      if (at - tw.expiresAt < 100) return;
+      tw.expiresAt = at;
       this.timeWait.enqueue(tw);
     },
     sendAck: (tw, now, limited) => {

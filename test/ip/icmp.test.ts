@@ -295,3 +295,20 @@ describe('ICMP errors: per-destination limit', () => {
     expect(h.sent()).toHaveLength(20);
   });
 });
+
+describe('ICMP errors: the per-destination table cannot be gamed', () => {
+  it("spoofing sources that share the victim's table slot does not refill the victim's budget", () => {
+    const h = harness();
+    // Addresses alike in their low bits, alternating with the victim's: whatever slots they
+    // land in, the victim's own bucket is never reset, so it still gets a burst of 6.
+    const victim = ip('10.0.0.2');
+    const others = Array.from({ length: 8 }, (_, k) => (victim ^ ((k + 1) << 12)) >>> 0);
+    const flood: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      flood.push(junk(victim, 2 * i));
+      flood.push(junk(others[i % others.length]!, 2 * i + 1));
+    }
+    h.inject(...flood);
+    expect(errorsTo(h).filter((d) => d === victim).length).toBeLessThanOrEqual(6);
+  });
+});

@@ -423,6 +423,50 @@ describe('ref/unref: what keeps the process alive', () => {
     expect(a.alive.alive).toBe(false);
   });
 
+  it('a closed socket whose peer went silent holds the process 30 s at most; unref() lets go at once', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    b.net.createServer((s) => s.resume()).listen(9);
+    const c = a.net.connect(9, '10.7.0.2');
+    await net.until(new Promise((r) => c.once('connect', r)));
+    a.link.peer = null; // the wire is cut: nothing a sends arrives any more
+    c.end('never acknowledged');
+    c.destroy();
+    const t0 = net.clock.now();
+    await net.runFor(29_000);
+    expect(a.alive.alive).toBe(true);
+    await net.runFor(2_000);
+    expect(net.clock.now() - t0).toBeGreaterThanOrEqual(31_000);
+    expect(a.alive.alive).toBe(false);
+    const d = a.net.connect(9, '10.7.0.2'); // (its SYN goes nowhere either)
+    d.on('error', () => {});
+    await net.runFor(1);
+    d.destroy();
+    d.unref();
+    expect(a.alive.alive).toBe(false);
+  });
+
+  it('listen({ signal }): aborting closes the server; a later listen is not affected', async () => {
+    const { net, b } = SimNetwork.pair();
+    const ac = new AbortController();
+    const srv = b.net.createServer();
+    srv.listen({ port: 7000, signal: ac.signal });
+    await net.runFor(1);
+    expect(srv.listening).toBe(true);
+    ac.abort();
+    await net.runFor(1);
+    expect(srv.listening).toBe(false);
+    srv.listen(7001);
+    ac.abort();
+    await net.runFor(1);
+    expect(srv.listening).toBe(true);
+    srv.close();
+    const early = b.net.createServer();
+    const closed = new Promise((r) => early.on('close', r));
+    early.listen({ port: 7002, signal: AbortSignal.abort() });
+    await net.until(closed);
+    expect(early.listening).toBe(false);
+  });
+
   it('a closed socket with data still in flight holds the process until it is delivered, then lets go', async () => {
     const { net, a, b } = SimNetwork.pair();
     let got = 0;
@@ -446,6 +490,14 @@ describe('ref/unref: what keeps the process alive', () => {
     c.write('a', (e) => results.push(`write: ${(e as NodeJS.ErrnoException | null)?.code}`));
     await net.until(new Promise((r) => c.on('close', r)));
     expect(results).toEqual(['write: ERR_SOCKET_CLOSED_BEFORE_CONNECTION']);
+    const d = a.net.connect(4444, '10.7.0.2');
+    d.on('error', () => {});
+    const ended: string[] = [];
+    d.end('b', () => ended.push('end callback'));
+    d.on('finish', () => ended.push('finish'));
+    await net.until(new Promise((r) => d.on('close', r)));
+    expect(ended).toEqual(['end callback']); // called (as Node's), but the FIN never went: no 'finish'
+    expect(d.writableFinished).toBe(false);
     expect(() => c.connect(4444, '10.7.0.2')).toThrow(/Socket is closed/);
     expect(a.alive.alive).toBe(false);
   });

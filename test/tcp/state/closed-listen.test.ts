@@ -287,7 +287,8 @@ describe('LISTEN: SYN cookies (SYN queue full)', () => {
     const synWin = Number(/ win=(\d+)/.exec(synack)![1]);
     const seq = /seq=(\S+)/.exec(synack)![1]!;
     // The final ACK: the cookie comes back as ACK-1.
-    const cookieSeq = seq.startsWith('L+') ? L(Number(seq.slice(2))) : Number(seq);
+    // (Printed relative to our ISS when near it: L+n or L-n.)
+    const cookieSeq = seq.startsWith('L+') ? L(Number(seq.slice(2))) : seq.startsWith('L-') ? L(-Number(seq.slice(2))) : Number(seq);
     send(h, { flags: 'A', seq: R(1), ack: (cookieSeq + 1) >>> 0, remotePort: 40_004 });
     const c = h.listener!.accept();
     expect(c?.state).toBe('ESTABLISHED');
