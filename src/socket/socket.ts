@@ -82,10 +82,16 @@ export abstract class Socket {
     queueMicrotask(this.runWaiters);
   }
 
+  /** The waiters of one run, copied here (a waiter may remove itself): reused, not allocated per notify. */
+  private readonly running: (() => void)[] = [];
+
   /** Prebound (no closure per notify, which is per received segment). */
   private readonly runWaiters = (): void => {
     this.notifyQueued = false;
-    for (const w of [...this.waiters]) w();
+    const run = this.running;
+    for (const w of this.waiters) run.push(w);
+    for (let i = 0; i < run.length; i++) run[i]!();
+    run.length = 0;
   };
 
   /**
