@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { SOCK_DGRAM, AF_INET, SOL_SOCKET, SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR } from './constants.js';
 import type { DgramSocket } from './dgram-socket.js';
-import type { KeepAlive } from './host.js';
+import { ProcessHold } from './host.js';
 import { invalidArg, toPort } from './net.js';
 import type { SocketApi } from './socket-api.js';
 
@@ -52,12 +52,12 @@ export class UdpSocket extends EventEmitter {
   private receiving = false;
   private closed = false;
   private bound = false;
-  private hold: KeepAlive | null = null;
-  private wantUnref = false;
+  private readonly keep: ProcessHold;
 
   /** @internal Use `host.dgram.createSocket()`. */
   constructor(private readonly api: SocketApi, opts: Omit<UdpSocketOptions, 'type'> = {}) {
     super();
+    this.keep = new ProcessHold(() => api.host.keepAlive());
     this.sock = api.socket(AF_INET, SOCK_DGRAM);
     if (opts.reuseAddr) this.sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     if (opts.recvBufferSize !== undefined) this.setRecvBufferSize(opts.recvBufferSize);
@@ -73,8 +73,7 @@ export class UdpSocket extends EventEmitter {
   private opened(): void {
     if (this.bound || this.closed) return;
     this.bound = true;
-    this.hold = this.api.host.keepAlive();
-    if (this.wantUnref) this.hold.unref();
+    this.keep.take();
     this.startReceiving();
   }
 
@@ -277,14 +276,13 @@ export class UdpSocket extends EventEmitter {
 
   /** Lets the process exit while this socket is open. */
   unref(): this {
-    this.wantUnref = true;
-    this.hold?.unref();
+    this.keep.unref();
     return this;
   }
 
+  /** Keeps the process alive while this socket is open again (the default). */
   ref(): this {
-    this.wantUnref = false;
-    this.hold?.ref();
+    this.keep.ref();
     return this;
   }
 
@@ -295,8 +293,7 @@ export class UdpSocket extends EventEmitter {
     }
     this.closed = true;
     this.sock.close();
-    this.hold?.release();
-    this.hold = null;
+    this.keep.release();
     if (cb) this.once('close', cb);
     queueMicrotask(() => this.emit('close'));
     return this;

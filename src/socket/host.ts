@@ -27,6 +27,42 @@ export interface KeepAlive {
 }
 
 /**
+ * One socket's or server's hold on the process, as its ref()/unref() see it: taken when
+ * it opens (ref'ed unless unref() came first), given back when it is done.
+ */
+export class ProcessHold {
+  private hold: KeepAlive | null = null;
+  private unrefd = false;
+
+  constructor(private readonly make: () => KeepAlive) {}
+
+  get held(): boolean {
+    return this.hold !== null;
+  }
+
+  take(): void {
+    if (this.hold) return;
+    this.hold = this.make();
+    if (this.unrefd) this.hold.unref();
+  }
+
+  ref(): void {
+    this.unrefd = false;
+    this.hold?.ref();
+  }
+
+  unref(): void {
+    this.unrefd = true;
+    this.hold?.unref();
+  }
+
+  release(): void {
+    this.hold?.release();
+    this.hold = null;
+  }
+}
+
+/**
  * Counts the ref'ed holds and says when the count crosses zero, so that the runtime can
  * ref or unref the device's handle.
  */

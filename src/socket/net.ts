@@ -19,7 +19,7 @@ import {
   AF_INET, IPPROTO_TCP, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_LINGER, SO_REUSEADDR, TCP_KEEPIDLE,
   TCP_NODELAY,
 } from './constants.js';
-import type { KeepAlive } from './host.js';
+import { ProcessHold } from './host.js';
 import type { SocketApi } from './socket-api.js';
 import type { StreamSocket } from './stream-socket.js';
 
@@ -136,8 +136,7 @@ export class TcpStream extends Duplex {
   private writtenBytes = 0;
   private reading = false;
   private idleTimer: { cancel(): void } | null = null;
-  private hold: KeepAlive | null = null;
-  private wantUnref = false;
+  private readonly keep: ProcessHold;
   private started = false;
   private pauseOnConnect = false;
   /** setNoDelay/setKeepAlive before the socket exists: applied when it does (as Node). */
@@ -148,6 +147,7 @@ export class TcpStream extends Duplex {
   constructor(api: SocketApi, opts: SocketOptions = {}, sock: StreamSocket | null = null, pauseOnConnect = false) {
     super({ allowHalfOpen: opts.allowHalfOpen ?? false, emitClose: false, signal: opts.signal });
     this.api = api;
+    this.keep = new ProcessHold(() => api.host.keepAlive());
     this.socket = sock;
     this.pauseOnConnect = pauseOnConnect;
     if (sock) this.established(false);
@@ -163,16 +163,10 @@ export class TcpStream extends Duplex {
     return this.socket;
   }
 
-  private takeHold(): void {
-    if (this.hold) return;
-    this.hold = this.api.host.keepAlive();
-    if (this.wantUnref) this.hold.unref();
-  }
-
   private established(emit: boolean): void {
     this.started = true;
     this.connecting = false;
-    this.takeHold();
+    this.keep.take();
     if (emit) {
       this.emit('connect');
       this.emit('ready');
@@ -214,7 +208,7 @@ export class TcpStream extends Duplex {
     this.socket = s;
     this.connecting = true;
     this.started = true;
-    this.takeHold();
+    this.keep.take();
     // The idle timeout runs through the handshake too, as Node's does.
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
     else this.touch();
@@ -412,11 +406,8 @@ export class TcpStream extends Duplex {
     // Like a kernel socket, a closed connection still delivers what it was given: the
     // process stays up (unless unref'ed) until its data and FIN are acknowledged, the
     // connection ends, or DRAIN_LIMIT_MS pass. ref()/unref() still act on that hold.
-    if (this.hold && conn && !drained(conn)) this.drainThenRelease(conn, this.hold);
-    else {
-      this.hold?.release();
-      this.hold = null;
-    }
+    if (this.keep.held && conn && !drained(conn)) this.drainThenRelease(conn);
+    else this.keep.release();
     cb(err);
     process.nextTick(() => this.emit('close', err !== null && err !== undefined));
   }
@@ -472,25 +463,22 @@ export class TcpStream extends Duplex {
 
   /** Lets the process exit while this socket is open (as Node's `unref`). */
   unref(): this {
-    this.wantUnref = true;
-    this.hold?.unref();
+    this.keep.unref();
     return this;
   }
 
   /** Keeps the process alive while this socket is open again (the default). */
   ref(): this {
-    this.wantUnref = false;
-    this.hold?.ref();
+    this.keep.ref();
     return this;
   }
 
-  private drainThenRelease(conn: NonNullable<StreamSocket['conn']>, hold: KeepAlive): void {
+  private drainThenRelease(conn: NonNullable<StreamSocket['conn']>): void {
     let timer: { cancel(): void } | null = null;
     const done = (): void => {
       conn.onEvent = () => {};
       timer?.cancel();
-      hold.release();
-      if (this.hold === hold) this.hold = null;
+      this.keep.release();
     };
     conn.onEvent = () => {
       if (drained(conn)) done();
@@ -553,8 +541,7 @@ export class TcpServer extends EventEmitter {
   private sock: StreamSocket | null = null;
   private closing = false;
   private readonly open = new Set<TcpStream>();
-  private hold: KeepAlive | null = null;
-  private wantUnref = false;
+  private readonly keep: ProcessHold;
   private readonly opts: ServerOptions;
 
   /** @internal Use `host.net.createServer()` (or `new TcpServer(api)`). */
@@ -564,6 +551,7 @@ export class TcpServer extends EventEmitter {
     listener?: (s: TcpStream) => void,
   ) {
     super();
+    this.keep = new ProcessHold(() => api.host.keepAlive());
     if (typeof optsOrListener === 'function') {
       listener = optsOrListener;
       optsOrListener = {};
@@ -643,8 +631,7 @@ export class TcpServer extends EventEmitter {
     }
     this.sock = s;
     this.closing = false;
-    this.hold = this.api.host.keepAlive();
-    if (this.wantUnref) this.hold.unref();
+    this.keep.take();
     queueMicrotask(() => this.emit('listening'));
     void this.acceptLoop(s);
     if (signal) {
@@ -727,8 +714,7 @@ export class TcpServer extends EventEmitter {
     this.sock = null;
     this.closing = true;
     s.close();
-    this.hold?.release();
-    this.hold = null;
+    this.keep.release();
     this.maybeClosed();
     return this;
   }
@@ -741,15 +727,13 @@ export class TcpServer extends EventEmitter {
 
   /** Lets the process exit while this server listens. */
   unref(): this {
-    this.wantUnref = true;
-    this.hold?.unref();
+    this.keep.unref();
     return this;
   }
 
   /** Keeps the process alive while this server listens again (the default). */
   ref(): this {
-    this.wantUnref = false;
-    this.hold?.ref();
+    this.keep.ref();
     return this;
   }
 
