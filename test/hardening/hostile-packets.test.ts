@@ -714,6 +714,14 @@ describe('ICMP errors quoting garbage', () => {
     return concat(h, rest);
   };
   const eight = new Uint8Array([0, 7, 0x9c, 0x40, 1, 2, 3, 4]);
+  /** The first 8 bytes of a TCP header b sent on connection `c`, at SND.UNA (what an ICMP error quotes). */
+  const inFlightHead = (env: Env, c: TcpConnection): Uint8Array => {
+    const h = new Uint8Array(8);
+    u16(h, 0, ECHO_PORT);
+    u16(h, 2, cliPort(env));
+    u32(h, 4, c.sndUna);
+    return h;
+  };
 
   const garbage: [string, () => Uint8Array, string][] = [
     ['an unreachable with nothing quoted', () => icmpPacket(3, 3, 0, new Uint8Array(0)), 'icmp.badQuote'],
@@ -742,11 +750,7 @@ describe('ICMP errors quoting garbage', () => {
   ])('a forged %s quoting the established connection at SND.UNA does not abort it (RFC 1122 §4.2.3.9: soft error)', async (_name, type, code) => {
     const env = await makeEnv();
     const c = victim(env);
-    const tcpHead = new Uint8Array(8);
-    u16(tcpHead, 0, ECHO_PORT);
-    u16(tcpHead, 2, cliPort(env));
-    u32(tcpHead, 4, c.sndUna);
-    await inject(env, icmpPacket(type as number, code as number, 0, quote({}, tcpHead)));
+    await inject(env, icmpPacket(type as number, code as number, 0, quote({}, inFlightHead(env, c))));
     assertNoInternalErrors(env);
     expect(c.state).toBe('ESTABLISHED');
     await assertServing(env);
@@ -754,11 +758,7 @@ describe('ICMP errors quoting garbage', () => {
   it('a forged "fragmentation needed" with MTU 68 quoting SND.UNA: the MSS falls no lower than 512', async () => {
     const env = await makeEnv();
     const c = victim(env);
-    const tcpHead = new Uint8Array(8);
-    u16(tcpHead, 0, ECHO_PORT);
-    u16(tcpHead, 2, cliPort(env));
-    u32(tcpHead, 4, c.sndUna);
-    const forged = icmpPacket(3, 4, 68, quote({}, tcpHead)); // next-hop MTU 68 (RFC 1191 puts it in the low 16 bits)
+    const forged = icmpPacket(3, 4, 68, quote({}, inFlightHead(env, c))); // next-hop MTU 68 (RFC 1191 puts it in the low 16 bits)
     const d = await measure(env, () => inject(env, forged, forged, forged));
     expect(c.sndMss).toBe(512); // path MTU floored at 552 (Linux min_pmtu), not 68
     expect(d['tcp.pmtuUpdates']).toBe(1);
