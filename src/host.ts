@@ -119,12 +119,18 @@ export class StackHost {
   /** `http.Agent` and `https.Agent` classes whose connections go through this stack. */
   readonly http: {
     /** `new host.http.Agent({ keepAlive: true })`: pass it as `agent` to `http.get`/`http.request`. */
-    Agent: new (options?: HttpAgentOptions) => http.Agent;
+    Agent: {
+      /** An agent with Node's own options; its connections are this stack's TCP streams. */
+      new (options?: HttpAgentOptions): http.Agent;
+    };
   };
   /** An `https.Agent` class: TLS over this stack's TCP streams. */
   readonly https: {
     /** `new host.https.Agent({ ca })`: pass it as `agent` to `https.get`/`https.request`. */
-    Agent: new (options?: HttpsAgentOptions) => https.Agent;
+    Agent: {
+      /** An agent with Node's own options (`ca`, `rejectUnauthorized`, ...): TLS over this stack's TCP streams. */
+      new (options?: HttpsAgentOptions): https.Agent;
+    };
   };
   /** This stack's own address, e.g. `'10.7.0.2'`. */
   readonly address: string;

@@ -25,6 +25,7 @@ export class CryptoRand implements Rand {
   private buf = randomBytes(4096);
   private at = 0;
 
+  /** The next unsigned 32-bit integer from the OS CSPRNG. */
   u32(): number {
     if (this.at + 4 > this.buf.length) {
       this.buf = randomBytes(4096);
@@ -41,18 +42,27 @@ export function osSeededRand(seed?: number): Rand {
   return seed === undefined ? new CryptoRand() : new SeededRand(seed);
 }
 
+/**
+ * Runs a Stack on Node's event loop: feeds it the device's frames, polls it when its next
+ * timer is due, and flushes the device. A StackHost has one as `runtime`.
+ */
 export class Runtime {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private wakePending = false;
   private closed = false;
 
+  /** Nothing runs until `start()`. */
   constructor(
+    /** The stack it drives. */
     readonly stack: Stack,
+    /** The device it reads frames from and flushes (normally `stack.device`). */
     readonly device: LinkDevice,
+    /** Where `now` comes from: monotonic ms, by default the real clock. */
     readonly clock: Clock = realClock,
   ) {}
 
+  /** Makes the stack the device's receiver and polls once, which arms the timer for what is due next. */
   start(): void {
     this.device.setReceiver(this.stack.receiverFor(() => this.clock.now(), () => this.run()));
     this.run();
@@ -107,6 +117,7 @@ export class Runtime {
     if (!this.closed) this.device.ref?.(alive);
   }
 
+  /** Flushes the device's writes, stops polling and closes the device; resolves when it is closed (a second call does nothing). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.device.flush();

@@ -21,37 +21,60 @@ import type { TcpConfig } from './tcp/config.js';
 
 const log = logger('stack');
 
+/** How a Stack is addressed and tuned. Addresses are IPv4 addresses as unsigned 32-bit numbers. */
 export interface StackConfig {
+  /** This stack's own address. */
   addr: Ipv4Addr;
+  /** The subnet's prefix length, 0 to 32. */
   prefixLen: number;
+  /** The next hop for addresses off the subnet; none means they are unreachable. */
   gateway?: Ipv4Addr;
+  /** Limits on IP fragment reassembly (timeout, datagrams, bytes, fragments per datagram). */
   reassembly?: Partial<ReassemblyLimits>;
+  /** ARP cache and queue limits, on an Ethernet (TAP) device. */
   arp?: Partial<ArpLimits>;
+  /** TCP tunables; what is left out comes from DEFAULT_TCP_CONFIG. */
   tcp?: Partial<TcpConfig>;
 }
 
 /** Something with timers that the stack polls (transports register one). */
 export interface Pollable {
+  /** Runs whatever is due at `now` (ms). */
   poll(now: number): void;
+  /** When `poll` is next due (ms on the same clock), or undefined if nothing is pending. */
   pollAt(): number | undefined;
 }
 
 const KEYS = ['internalErrors'] as const;
 
+/**
+ * One TCP/IP stack on one LinkDevice. It does no I/O of its own and reads no clock: a
+ * Runtime (or a SimNetwork) feeds it frames, calls `poll` when `pollAt` says, and flushes
+ * the device.
+ */
 export class Stack {
+  /** The network interface on the device: IP passthrough on TUN, Ethernet with ARP on TAP. */
   readonly iface: NetInterface;
+  /** The IPv4 layer, with ICMP and fragment reassembly. */
   readonly ip: Ipv4Layer;
+  /** The UDP layer: endpoints and counters. */
   readonly udp: UdpLayer;
+  /** The TCP layer: connections, listeners, counters, and `tracer` (set it to trace every connection). */
   readonly tcp: TcpLayer;
+  /** This stack's address, prefix and gateway. */
   readonly route: Route;
+  /** The stack's own counters (`internalErrors`: times that handling a frame or a timer threw). */
   readonly counters: CounterSet<(typeof KEYS)[number]> = makeCounters(KEYS);
   /** Called when handling a packet threw: a bug, counted and logged, never fatal. */
   onInternalError: (err: unknown) => void = (err) => log(`internal error: ${err instanceof Error ? err.stack : String(err)}`);
   private readonly pollables: Pollable[] = [];
 
+  /** Builds the layers on `device`; nothing runs until frames arrive or `poll` is called. */
   constructor(
+    /** The device the stack sends and receives frames on. */
     readonly device: LinkDevice,
     config: StackConfig,
+    /** Randomness for ISNs, ephemeral ports, IP identification and SYN cookies. */
     readonly rand: Rand,
   ) {
     this.route = new Route({ addr: config.addr, prefixLen: config.prefixLen, gateway: config.gateway });
@@ -63,6 +86,7 @@ export class Stack {
     this.addPollable(this.tcp);
   }
 
+  /** Adds something with timers for `poll` to run and `pollAt` to count (e.g. a SocketHost's timers). */
   addPollable(p: Pollable): void {
     this.pollables.push(p);
   }
@@ -77,6 +101,7 @@ export class Stack {
     }
   }
 
+  /** Runs whatever is due at `now` (ms): the interface's and IP layer's timers and queues, TCP's timers, and each `addPollable`. A throw is counted and logged. */
   poll(now: number): void {
     try {
       this.iface.poll(now);
@@ -89,6 +114,7 @@ export class Stack {
     }
   }
 
+  /** When `poll` is next due (ms), or undefined if no timer is pending. */
   pollAt(): number | undefined {
     let t = this.iface.pollAt();
     const x = this.ip.pollAt();

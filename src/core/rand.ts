@@ -8,13 +8,16 @@ export interface Rand {
   u32(): number;
 }
 
+/** A deterministic Rand (sfc32): the same seed always gives the same sequence. */
 export class SeededRand implements Rand {
   private a: number;
   private b: number;
   private c: number;
   private d: number;
+  /** The seed it was built with, as an unsigned 32-bit integer. */
   readonly seed: number;
 
+  /** Seeds the generator (the seed is taken modulo 2^32) and discards its first 15 outputs. */
   constructor(seed: number) {
     this.seed = seed >>> 0;
     this.a = 0x9e3779b9;
@@ -24,6 +27,7 @@ export class SeededRand implements Rand {
     for (let i = 0; i < 15; i++) this.u32();
   }
 
+  /** The next uniformly distributed unsigned 32-bit integer. */
   u32(): number {
     // sfc32 (Chris Doty-Humphrey's Small Fast Counting generator).
     const t = (((this.a + this.b) | 0) + this.d) | 0;

@@ -10,22 +10,29 @@ import { randFloat, type Rand } from '../core/rand.js';
 import type { Clock } from '../core/clock.js';
 import type { LinkDevice, LinkReceiver, Medium } from './link-device.js';
 
+/** What a FaultLink does to frames; `parseFaultSpec` builds one from `loss=5%,delay=20ms,...`. */
 export interface FaultConfig {
-  /** Probabilities in [0, 1]. */
+  /** Probability in [0, 1] that a frame is dropped. */
   loss: number;
+  /** Probability in [0, 1] that a frame is delivered twice. */
   duplicate: number;
+  /** Probability in [0, 1] that a frame is held back an extra 1 to 2 ms (more with jitter) so later frames overtake it. */
   reorder: number;
+  /** Probability in [0, 1] that one bit of a frame is flipped. */
   corrupt: number;
-  /** Fixed one-way delay and uniform jitter, ms. */
+  /** Fixed one-way delay, ms. */
   delayMs: number;
+  /** Uniform random delay added to `delayMs`, from 0 to this many ms. */
   jitterMs: number;
   /** Bits per second, 0 for unlimited. Frames beyond the queue are dropped. */
   rateBps: number;
   /** Which directions the faults apply to. */
   directions: 'both' | 'in' | 'out';
+  /** Seed for the generator that makes the fault decisions (`openTun` and SimNetwork build their SeededRand from it). */
   seed: number;
 }
 
+/** A FaultConfig that passes every frame untouched; spread it and set what you want. */
 export const NO_FAULTS: FaultConfig = {
   loss: 0, duplicate: 0, reorder: 0, corrupt: 0, delayMs: 0, jitterMs: 0, rateBps: 0, directions: 'both', seed: 1,
 };
@@ -89,21 +96,36 @@ interface Held {
   checksumOk: boolean;
 }
 
+/** What a FaultLink has done to frames, both directions together. */
 export interface FaultCounters {
+  /** Frames passed on, straight away or after being held (each copy of a duplicate counts). */
   passed: number;
+  /** Frames dropped while `partitioned` was set. */
   partitioned: number;
+  /** Frames dropped by `loss`. */
   lost: number;
+  /** Frames delivered twice. */
   duplicated: number;
+  /** Frames held back to be overtaken. */
   reordered: number;
+  /** Frames with a bit flipped. */
   corrupted: number;
+  /** Frames held by delay, jitter or the rate limit (and not reordered). */
   delayed: number;
+  /** Frames dropped because the rate limit's queue was full (more than 100 ms behind). */
   rateDropped: number;
 }
 
 /** How long a reordered frame is held back (it lets later frames overtake it). */
 const REORDER_HOLD_MS = 1;
 
+/**
+ * Wraps a LinkDevice and injects seeded faults (loss, duplication, reordering, delay
+ * with jitter, corruption, a rate limit, partitions) into the frames it carries. Held
+ * frames are released by `poll(now)`, so a run on a manual clock replays from its seed.
+ */
 export class FaultLink implements LinkDevice {
+  /** What it has done to frames so far. */
   readonly counters: FaultCounters = { passed: 0, partitioned: 0, lost: 0, duplicated: 0, reordered: 0, corrupted: 0, delayed: 0, rateDropped: 0 };
   private readonly held: Held[] = [];
   private seq = 0;
@@ -111,14 +133,19 @@ export class FaultLink implements LinkDevice {
   /** When each direction's rate-limited "wire" is next free. */
   private busyUntil = { in: 0, out: 0 };
 
+  /** Every decision comes from `rand`; `clock` (ms) times the held frames. */
   constructor(
+    /** The device it wraps. */
     readonly inner: LinkDevice,
+    /** The faults it applies (read on every frame, so changing a field takes effect at once). */
     readonly config: FaultConfig,
     private readonly rand: Rand,
     private readonly clock: Clock,
   ) {}
 
+  /** The wrapped device's name. */
   get name(): string { return this.inner.name; }
+  /** The wrapped device's medium. */
   get medium(): Medium { return this.inner.medium; }
   get mtu(): number { return this.inner.mtu; }
   get mac(): Uint8Array | null { return this.inner.mac; }
@@ -196,6 +223,7 @@ export class FaultLink implements LinkDevice {
     this.inner.flush();
   }
 
+  /** Sets where received frames go, after the faults; installs its own receiver on the wrapped device. */
   setReceiver(rx: LinkReceiver): void {
     this.receiver = rx;
     this.inner.setReceiver({
@@ -225,12 +253,14 @@ export class FaultLink implements LinkDevice {
     if (delivered) this.receiver!.batchEnd();
   }
 
+  /** Polls the wrapped device, releases the held frames due by `now` (ms) and flushes. */
   poll(now: number): void {
     this.inner.poll?.(now);
     this.releaseDue(now);
     this.inner.flush();
   }
 
+  /** When the next held frame is due (or the wrapped device's next poll, if sooner), in ms; undefined if neither. */
   pollAt(): number | undefined {
     let t = this.inner.pollAt?.();
     for (const h of this.held) if (t === undefined || h.at < t) t = h.at;
@@ -241,6 +271,7 @@ export class FaultLink implements LinkDevice {
     this.inner.ref?.(keepAlive);
   }
 
+  /** Closes the wrapped device. */
   close(): Promise<void> {
     return this.inner.close();
   }

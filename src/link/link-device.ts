@@ -17,8 +17,15 @@ export interface LinkReceiver {
   batchEnd(): void;
 }
 
+/**
+ * A device that moves frames for a stack: implement it to put a stack on a link of your
+ * own (`createStack({ link })`). Frames go out with `send` and `flush`, and come in
+ * through the LinkReceiver the stack sets, in batches.
+ */
 export interface LinkDevice {
+  /** The device's name, for messages (e.g. `'tcpip0'`). */
   readonly name: string;
+  /** What a frame is: a bare IPv4 packet (`'ip'`) or an Ethernet II frame (`'ethernet'`). */
   readonly medium: Medium;
   /** The largest IP datagram the device carries (the interface MTU). */
   readonly mtu: number;
@@ -39,9 +46,11 @@ export interface LinkDevice {
   send(b: Uint8Array, off: number, len: number, tso?: number): void;
   /** Writes the queued frames out (one batch). */
   flush(): void;
+  /** Sets where received frames go (the runtime sets it when it starts; a later call replaces it). */
   setReceiver(rx: LinkReceiver): void;
   /** Devices that hold frames for later (delay) say when, and release them in poll(). */
   poll?(now: number): void;
+  /** When `poll` is next due (ms, on the stack's clock), or undefined if nothing is held. */
   pollAt?(): number | undefined;
   /**
    * Whether this device's reading keeps the Node process alive (Node's ref/unref); the
@@ -49,5 +58,6 @@ export interface LinkDevice {
    * Devices with nothing that holds the event loop need not implement it.
    */
   ref?(keepAlive: boolean): void;
+  /** Closes the device; resolves when it is closed. */
   close(): Promise<void>;
 }

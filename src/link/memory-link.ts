@@ -5,14 +5,22 @@
  */
 import type { LinkDevice, LinkReceiver, Medium } from './link-device.js';
 
+/**
+ * One end of an in-memory wire: what it sends lands in its peer's inbox, and frames are
+ * delivered only when `deliver()` is called. `MemoryLink.pair()` makes two connected ends.
+ */
 export class MemoryLink implements LinkDevice {
+  /** The other end of the wire (null: frames sent go nowhere). */
   peer: MemoryLink | null = null;
+  /** Frames waiting for `deliver()`, oldest first. */
   readonly inbox: Uint8Array[] = [];
   /** Every frame this end sent, in order (tests read it; `takeSent()` empties it). */
   readonly sent: Uint8Array[] = [];
+  /** Whether sent frames are kept in `sent` (turn it off for long runs). */
   recordSent = true;
   private receiver: LinkReceiver | null = null;
 
+  /** An unconnected end; set `peer` on both ends, or use `MemoryLink.pair()`. */
   constructor(
     readonly name: string,
     readonly medium: Medium,
@@ -29,14 +37,17 @@ export class MemoryLink implements LinkDevice {
     return [a, b];
   }
 
+  /** Copies the frame into the peer's inbox (and into `sent` while `recordSent` is on). */
   send(b: Uint8Array, off: number, len: number): void {
     const copy = b.slice(off, off + len);
     if (this.recordSent) this.sent.push(copy);
     this.peer?.inbox.push(copy);
   }
 
+  /** Does nothing: frames are in the peer's inbox as soon as they are sent. */
   flush(): void {}
 
+  /** Sets where `deliver()` hands the inbox's frames. */
   setReceiver(rx: LinkReceiver): void {
     this.receiver = rx;
   }
@@ -56,10 +67,12 @@ export class MemoryLink implements LinkDevice {
     return n;
   }
 
+  /** Returns the frames in `sent` and empties it. */
   takeSent(): Uint8Array[] {
     return this.sent.splice(0, this.sent.length);
   }
 
+  /** Drops the receiver: later `deliver()` calls deliver nothing. */
   async close(): Promise<void> {
     this.receiver = null;
   }

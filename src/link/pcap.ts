@@ -11,19 +11,29 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import type { LinkDevice, LinkReceiver, Medium } from './link-device.js';
 
+/** The pcap link type of Ethernet II frames (a TAP device). */
 export const LINKTYPE_ETHERNET = 1;
+/** The pcap link type of bare IP packets (a TUN device). */
 export const LINKTYPE_RAW = 101;
 const SNAPLEN = 262144;
 
+/** Where a PcapWriter puts its bytes, chunk by chunk (a chunk is only valid during the call). */
 export type PcapSink = (chunk: Uint8Array) => void;
 
+/**
+ * Writes a pcap capture to a sink: the global header first, then one record per frame.
+ * Records are buffered (1 MiB) and handed to the sink when the buffer fills or on `flush()`.
+ */
 export class PcapWriter {
   private buf = new Uint8Array(1 << 20);
   private used = 0;
+  /** Frames recorded so far. */
   frames = 0;
 
+  /** Starts the capture: the 24-byte global header (microsecond timestamps, snap length 256 KiB) is buffered at once. */
   constructor(
     private readonly sink: PcapSink,
+    /** The capture's link type, LINKTYPE_RAW or LINKTYPE_ETHERNET. */
     readonly linkType: number,
   ) {
     const h = new DataView(this.buf.buffer);
@@ -37,6 +47,7 @@ export class PcapWriter {
     this.used = 24;
   }
 
+  /** A writer with the link type that fits a device's medium. */
   static forMedium(sink: PcapSink, medium: Medium): PcapWriter {
     return new PcapWriter(sink, medium === 'ethernet' ? LINKTYPE_ETHERNET : LINKTYPE_RAW);
   }
@@ -60,6 +71,7 @@ export class PcapWriter {
     this.frames++;
   }
 
+  /** Hands everything buffered to the sink. */
   flush(): void {
     if (this.used === 0) return;
     this.sink(this.buf.subarray(0, this.used));
@@ -81,15 +93,20 @@ export function pcapFileSink(path: string): { sink: PcapSink; close: () => void 
 
 /** Wraps a device and records every frame it sends and receives. */
 export class PcapLink implements LinkDevice {
+  /** `onClose` runs after the wrapped device has closed and the writer is flushed (e.g. to close the file). */
   constructor(
+    /** The device it wraps. */
     readonly inner: LinkDevice,
+    /** Where the frames are recorded. */
     readonly writer: PcapWriter,
     /** Milliseconds since the Unix epoch. */
     private readonly wallClock: Clock,
     private readonly onClose: () => void = () => {},
   ) {}
 
+  /** The wrapped device's name. */
   get name(): string { return this.inner.name; }
+  /** The wrapped device's medium. */
   get medium(): Medium { return this.inner.medium; }
   get mtu(): number { return this.inner.mtu; }
   get mac(): Uint8Array | null { return this.inner.mac; }
@@ -104,6 +121,7 @@ export class PcapLink implements LinkDevice {
     this.writer.flush();
   }
 
+  /** Sets where received frames go, recording each on the way. */
   setReceiver(rx: LinkReceiver): void {
     this.inner.setReceiver({
       frame: (b, off, len, checksumOk) => {
@@ -114,13 +132,16 @@ export class PcapLink implements LinkDevice {
     });
   }
 
+  /** Polls the wrapped device. */
   poll(now: number): void { this.inner.poll?.(now); }
+  /** The wrapped device's next poll time (ms), if any. */
   pollAt(): number | undefined { return this.inner.pollAt?.(); }
 
   ref(keepAlive: boolean): void {
     this.inner.ref?.(keepAlive);
   }
 
+  /** Closes the wrapped device, flushes the writer, then calls `onClose`. */
   async close(): Promise<void> {
     await this.inner.close();
     this.writer.flush();

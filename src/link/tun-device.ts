@@ -16,12 +16,17 @@ import { loadAddon, type TunTapAddon } from './tuntap-addon.js';
 
 const log = logger('link');
 
+/** Options of `TunDevice.open`. */
 export interface TunOptions {
+  /** The device's name, e.g. `'tcpip0'`: created, or attached to if it exists. */
   name: string;
+  /** `'ip'` for a TUN device (bare IPv4 packets), `'ethernet'` for a TAP device. */
   medium: Medium;
+  /** The MTU to configure; with `configure: false` the device's own MTU is used instead. */
   mtu: number;
   /** Kernel-side address and prefix to configure on the device (optional). */
   kernelAddr?: number;
+  /** The kernel-side address's prefix length; default 24. */
   prefixLen?: number;
   /** Frames per read batch and per write batch. */
   batch?: number;
@@ -75,16 +80,28 @@ const VNET_GSO_TCPV4 = 1;
 /** TCP's checksum field, from the start of its header. */
 const TCP_CSUM_OFFSET = 16;
 
+/** What a TunDevice has moved since it was opened. */
 export interface TunDeviceCounters {
+  /** Frames read from the device. */
   framesIn: number;
+  /** Frames the kernel took. */
   framesOut: number;
+  /** Reads that delivered frames (one batch each). */
   batchesIn: number;
+  /** Batch writes (one per flush with frames queued). */
   batchesOut: number;
+  /** Frames not written: too long for the device, or refused by the kernel. */
   writeErrors: number;
+  /** Reads that failed with an error other than EAGAIN. */
   readErrors: number;
 }
 
+/**
+ * A Linux TUN or TAP device through the native addon, as a LinkDevice. Frames are read
+ * and written in batches (one system call each way); `openTun` opens one for you.
+ */
 export class TunDevice implements LinkDevice {
+  /** The device's name as the kernel has it. */
   readonly name: string;
   readonly medium: Medium;
   readonly mtu: number;
@@ -92,6 +109,7 @@ export class TunDevice implements LinkDevice {
   /** The kernel side's MAC (TAP), for display. */
   readonly kernelMac: Uint8Array | null;
   readonly tcpOffload: boolean;
+  /** Frames and batches in and out, and errors. */
   readonly counters: TunDeviceCounters = { framesIn: 0, framesOut: 0, batchesIn: 0, batchesOut: 0, writeErrors: 0, readErrors: 0 };
   private readonly addon: TunTapAddon;
   private readonly fd: number;
@@ -183,6 +201,7 @@ export class TunDevice implements LinkDevice {
     }
   }
 
+  /** Sets where received frames go and, the first time, starts reading the device. */
   setReceiver(rx: LinkReceiver): void {
     this.receiver = rx;
     if (this.handle === null) {
@@ -272,7 +291,7 @@ export class TunDevice implements LinkDevice {
     this.txUsed = 0;
   }
 
-  /** Stops reading, closes the fd (the kernel then removes the device). */
+  /** Flushes, stops reading and closes the fd (the kernel then removes the device unless it is persistent). */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.flush();

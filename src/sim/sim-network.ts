@@ -17,13 +17,21 @@ import { netFace, type NetFace } from '../socket/net.js';
 import { SocketApi } from '../socket/socket-api.js';
 import { Stack, type StackConfig } from '../stack.js';
 
+/** One simulated host: a stack on its end of an in-memory wire, with its sockets in every shape. */
 export interface SimHost {
+  /** The host's name, for messages (`'a'`, `'b'`). */
   name: string;
+  /** Its address with prefix, e.g. `'10.7.0.1/24'`. */
   cidr: string;
+  /** The seed of its stack's SeededRand (`reboot` moves it on by one). */
   seed: number;
+  /** Its stack (a new one after `reboot`). */
   stack: Stack;
+  /** Its end of the in-memory wire. */
   link: MemoryLink;
+  /** The device the stack runs on: `link`, or a FaultLink or PcapLink around it. */
   device: LinkDevice;
+  /** The SocketHost its sockets run on (the simulation's clock and timers). */
   host: SocketHost;
   /** The BSD socket facade on this host's stack. */
   api: SocketApi;
@@ -40,11 +48,19 @@ export function settle(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
 
+/**
+ * A simulated network: hosts on in-memory wires, all on one ManualClock. `run*`/`until`
+ * deliver frames, poll the stacks and move the clock straight to the next timer, so a
+ * test never waits in real time and replays exactly from its seeds.
+ */
 export class SimNetwork {
+  /** The clock every host's stack runs on (ms). */
   readonly clock: ManualClock;
+  /** Every host, in the order added. */
   readonly hosts: SimHost[] = [];
   private dirty = false;
 
+  /** An empty network whose clock starts at `start` ms. */
   constructor(start = 1_000_000) {
     this.clock = new ManualClock(start);
   }
@@ -54,17 +70,33 @@ export class SimNetwork {
    * recorder on each end.
    */
   static pair(opts: {
-    a?: string; b?: string; seed?: number; mtu?: number;
+    /** Host a's address with prefix; default `'10.7.0.1/24'`. */
+    a?: string;
+    /** Host b's address with prefix; default `'10.7.0.2/24'`. */
+    b?: string;
+    /** Seeds the hosts' stacks (a gets `seed`, b `seed + 1`) and the fault injectors; default 1. */
+    seed?: number;
+    /** The wire's MTU; default 1500. */
+    mtu?: number;
+    /** Wraps each end's link (index 0 for a, 1 for b) in a device of your own. */
     wrap?: (link: MemoryLink, clock: ManualClock, index: number) => LinkDevice;
     /**
      * Faults on the wire, both ends (a `FaultLink` on each, seeded from `seed`): a spec
      * such as `'loss=5%,reorder=2%,dup=1%'` or a partial `FaultConfig`.
      */
     faults?: string | Partial<FaultConfig>;
+    /** TCP tunables for both stacks. */
     tcp?: StackConfig['tcp'];
     /** Record every frame host a sends and receives (see `pcap()`). */
     pcap?: boolean;
-  } = {}): { net: SimNetwork; a: SimHost; b: SimHost } {
+  } = {}): {
+    /** The network, to run. */
+    net: SimNetwork;
+    /** The first host (10.7.0.1 by default). */
+    a: SimHost;
+    /** The second host (10.7.0.2 by default). */
+    b: SimHost;
+  } {
     const net = new SimNetwork();
     if (opts.faults !== undefined && !opts.wrap) {
       const f = typeof opts.faults === 'string' ? parseFaultSpec(opts.faults) : { ...NO_FAULTS, ...opts.faults };
@@ -94,6 +126,11 @@ export class SimNetwork {
     return Buffer.concat(this.pcapChunks);
   }
 
+  /**
+   * Adds a host: a stack at `cidr` (e.g. `'10.7.0.3/24'`) seeded with `seed`, on `device`
+   * (by default `link` itself; give a wrapper around `link` to inject faults or record).
+   * `link` is the host's end of a MemoryLink pair whose other end belongs to another host.
+   */
   add(name: string, link: MemoryLink, cidr: string, seed: number, device: LinkDevice = link, gateway?: string, tcp: StackConfig['tcp'] = {}): SimHost {
     const { addr, prefixLen } = parseCidr(cidr);
     const stack = new Stack(device, { addr, prefixLen, gateway: gateway ? parseIpv4(gateway) : undefined, tcp }, new SeededRand(seed));
@@ -176,6 +213,7 @@ export class SimNetwork {
     this.clock.set(Math.max(now, t));
   }
 
+  /** Every connection's sequence state and pending timers, and each stack's next poll, on one line (for livelock reports). */
   describeTimers(): string {
     const out: string[] = [];
     for (const h of this.hosts) {

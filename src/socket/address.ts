@@ -6,6 +6,11 @@
 import { ANY, BROADCAST, formatIpv4, parseIpv4, type Ipv4Addr } from '../ip/address.js';
 import { SocketError } from './errors.js';
 
+/**
+ * A socket address `[host, port]`, as in Python: host is a dotted IPv4 address, `''` or
+ * `'0.0.0.0'` for any, `'localhost'` for the stack's own address, or `'<broadcast>'`;
+ * names are not resolved.
+ */
 export type SockAddr = [host: string, port: number];
 
 export function resolveAddr(a: SockAddr, ownAddr: Ipv4Addr, syscall: string, who: string): { addr: Ipv4Addr; port: number } {

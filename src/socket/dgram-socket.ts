@@ -13,9 +13,17 @@ import { Socket, WOULD_BLOCK, describeEnds } from './socket.js';
 const MIN_BUF = 2048;
 const MAX_BUF = 16 * 1024 * 1024;
 
+/**
+ * A UDP socket (SOCK_DGRAM), as Python's: `bind`, `connect`, `sendto`/`send`,
+ * `recvfrom`/`recv`. Sending never waits; receiving waits for a datagram as the
+ * socket's timeout allows. An ICMP error for an earlier datagram (e.g. port
+ * unreachable, ECONNREFUSED) is reported once, by the next call, as on Linux.
+ */
 export class DgramSocket extends Socket {
+  /** @internal The UDP layer's endpoint behind the socket. */
   readonly ep = new UdpEndpoint();
 
+  /** @internal Use `SocketApi.socket(AF_INET, SOCK_DGRAM)`. */
   constructor(host: SocketHost, fd: number, release: (fd: number) => void, private readonly udp: UdpLayer) {
     super(host, fd, SOCK_DGRAM, release);
     this.ep.onEvent = () => this.notify();
@@ -30,6 +38,11 @@ export class DgramSocket extends Socket {
     throw this.error(err, syscall, detail);
   }
 
+  /**
+   * Binds the socket to `address` (`['', 0]`: any address, an ephemeral port). Throws
+   * EADDRINUSE if another socket has the port (unless both set SO_REUSEADDR),
+   * EADDRNOTAVAIL for an address that is not this stack's, EINVAL if already bound.
+   */
   bind(address: SockAddr): void {
     this.checkOpen('bind');
     const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'bind', this.who());
@@ -37,7 +50,11 @@ export class DgramSocket extends Socket {
     if (err) this.fail(err, 'bind', err === 'EINVAL' ? 'socket is already bound' : undefined);
   }
 
-  /** Sets the default destination; only datagrams from it are received afterwards. */
+  /**
+   * Sets the default destination; only datagrams from it are received afterwards. Binds
+   * an unbound socket to an ephemeral port; `['', 0]` dissolves the association. Rejects
+   * with EACCES for a broadcast address without SO_BROADCAST, ENETUNREACH with no route.
+   */
   async connect(address: SockAddr): Promise<void> {
     this.checkOpen('connect');
     const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'connect', this.who());
@@ -54,6 +71,12 @@ export class DgramSocket extends Socket {
     }
   }
 
+  /**
+   * Sends one datagram to `address` (a string is sent as UTF-8) and resolves to its
+   * length in bytes; binds an unbound socket to an ephemeral port first. Rejects with
+   * EMSGSIZE over 65507 bytes, EACCES for a broadcast without SO_BROADCAST, ENETUNREACH
+   * or EHOSTUNREACH with no route, or an earlier datagram's pending ICMP error.
+   */
   async sendto(data: Uint8Array | string, address: SockAddr): Promise<number> {
     this.checkOpen('sendto');
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
@@ -62,6 +85,7 @@ export class DgramSocket extends Socket {
     return this.sendImpl('sendto', bytes, addr, port);
   }
 
+  /** As `sendto`, to the connected peer; rejects with EDESTADDRREQ if not connected. */
   async send(data: Uint8Array | string): Promise<number> {
     this.checkOpen('send');
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
@@ -78,7 +102,11 @@ export class DgramSocket extends Socket {
     return bytes.length;
   }
 
-  /** The next datagram (at most `bufsize` bytes of it; the rest is discarded, as POSIX says) and its sender. */
+  /**
+   * Resolves to the next datagram (at most `bufsize` bytes of it; the rest is discarded,
+   * as POSIX says) and its sender, waiting for one as the timeout allows. Rejects with
+   * EINVAL if the socket is not bound, EAGAIN (non-blocking) or ETIMEDOUT if none came.
+   */
   recvfrom(bufsize: number): Promise<[Uint8Array, SockAddr]> {
     return this.block('recvfrom', () => {
       this.checkOpen('recvfrom');
@@ -91,22 +119,29 @@ export class DgramSocket extends Socket {
     });
   }
 
+  /** As `recvfrom`, without the sender's address. */
   async recv(bufsize: number): Promise<Uint8Array> {
     const [data] = await this.recvfrom(bufsize);
     return data;
   }
 
+  /** The socket's own address; `['0.0.0.0', 0]` until it is bound. */
   getsockname(): SockAddr {
     this.checkOpen('getsockname');
     return sockAddr(this.ep.localAddr, this.ep.localPort);
   }
 
+  /** The connected peer's address. Throws ENOTCONN if not connected. */
   getpeername(): SockAddr {
     this.checkOpen('getpeername');
     if (!this.ep.connected) throw this.error('ENOTCONN', 'getpeername');
     return sockAddr(this.ep.remoteAddr, this.ep.remotePort);
   }
 
+  /**
+   * Sets a SOL_SOCKET option: SO_REUSEADDR, SO_BROADCAST, SO_RCVBUF or SO_SNDBUF (in
+   * bytes, doubled and clamped as Linux does). Throws ENOPROTOOPT for any other.
+   */
   setsockopt(level: number, option: number, value: number | boolean): void {
     this.checkOpen('setsockopt');
     const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
@@ -120,6 +155,10 @@ export class DgramSocket extends Socket {
     }
   }
 
+  /**
+   * Reads a SOL_SOCKET option: those setsockopt takes, SO_TYPE, or SO_ERROR (the pending
+   * error's errno, or 0; reading clears it). Throws ENOPROTOOPT for any other.
+   */
   getsockopt(level: number, option: number): number {
     this.checkOpen('getsockopt');
     if (level !== SOL_SOCKET) throw this.error('ENOPROTOOPT', 'getsockopt');
@@ -138,6 +177,7 @@ export class DgramSocket extends Socket {
     }
   }
 
+  /** Closes the socket: its port is free again and queued datagrams are dropped. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -15,28 +15,43 @@ import { ProcessHold } from './host.js';
 import { invalidArg, toPort } from './net.js';
 import type { SocketApi } from './socket-api.js';
 
+/** A received datagram's sender and size, as the 'message' event's second argument (Node's `dgram.RemoteInfo`). */
 export interface RemoteInfo {
+  /** The sender's IPv4 address. */
   address: string;
+  /** Always `'IPv4'`. */
   family: 'IPv4';
+  /** The sender's port. */
   port: number;
+  /** The datagram's length in bytes. */
   size: number;
 }
 
+/** `bind(options)`'s options, as Node's `dgram.BindOptions`. */
 export interface BindOptions {
+  /** The port; 0 or none picks an ephemeral port. */
   port?: number;
+  /** The local address; default `'0.0.0.0'` (any). */
   address?: string;
   /** Accepted and ignored (there is no cluster here). */
   exclusive?: boolean;
 }
 
+/** `createSocket(options)`'s options, as Node's `dgram.SocketOptions`. */
 export interface UdpSocketOptions {
+  /** Only `'udp4'` is supported. */
   type: 'udp4';
+  /** Set SO_REUSEADDR, so that sockets that all set it can bind the same port. */
   reuseAddr?: boolean;
+  /** SO_RCVBUF in bytes (doubled and clamped, as Linux does). */
   recvBufferSize?: number;
+  /** SO_SNDBUF in bytes (doubled and clamped, as Linux does). */
   sendBufferSize?: number;
+  /** Closes the socket when aborted. */
   signal?: AbortSignal;
 }
 
+/** `send`'s callback: the error, or null and the number of bytes sent. */
 export type SendCallback = (error: Error | null, bytes: number) => void;
 type Message = string | Uint8Array | DataView | ReadonlyArray<string | Uint8Array | DataView>;
 
@@ -47,7 +62,13 @@ function bytesOf(m: string | Uint8Array | DataView): Uint8Array {
   throw invalidArg('msg', 'of type string or an instance of Buffer, TypedArray, DataView or an Array of them', m);
 }
 
+/**
+ * A UDP socket with `node:dgram`'s API (`dgram.Socket`): `bind`, `connect`, `send`, and
+ * the 'listening', 'connect', 'message', 'error' and 'close' events. Made by
+ * `host.dgram.createSocket('udp4')`.
+ */
 export class UdpSocket extends EventEmitter {
+  /** The BSD socket underneath (for options this API does not have). */
   readonly sock: DgramSocket;
   private receiving = false;
   private closed = false;
@@ -237,13 +258,28 @@ export class UdpSocket extends EventEmitter {
   }
 
   /** The bound address; throws EBADF-like ERR_SOCKET_DGRAM_NOT_RUNNING when closed. */
-  address(): { address: string; family: 'IPv4'; port: number } {
+  address(): {
+    /** The IPv4 address, dotted. */
+    address: string;
+    /** Always `'IPv4'`. */
+    family: 'IPv4';
+    /** The port. */
+    port: number;
+  } {
     this.check();
     const [address, port] = this.sock.getsockname();
     return { address, family: 'IPv4', port };
   }
 
-  remoteAddress(): { address: string; family: 'IPv4'; port: number } {
+  /** The connected peer's address; throws ERR_SOCKET_DGRAM_NOT_CONNECTED if not connected. */
+  remoteAddress(): {
+    /** The IPv4 address, dotted. */
+    address: string;
+    /** Always `'IPv4'`. */
+    family: 'IPv4';
+    /** The port. */
+    port: number;
+  } {
     this.check();
     let a: [string, number];
     try {
@@ -254,22 +290,27 @@ export class UdpSocket extends EventEmitter {
     return { address: a[0], family: 'IPv4', port: a[1] };
   }
 
+  /** Allows (or forbids) sending to broadcast addresses (SO_BROADCAST). */
   setBroadcast(flag: boolean): void {
     this.sock.setsockopt(SOL_SOCKET, SO_BROADCAST, flag);
   }
 
+  /** Sets SO_RCVBUF, in bytes (doubled and clamped, as Linux does). */
   setRecvBufferSize(n: number): void {
     this.sock.setsockopt(SOL_SOCKET, SO_RCVBUF, n);
   }
 
+  /** Sets SO_SNDBUF, in bytes (doubled and clamped, as Linux does). */
   setSendBufferSize(n: number): void {
     this.sock.setsockopt(SOL_SOCKET, SO_SNDBUF, n);
   }
 
+  /** SO_RCVBUF, in bytes: what queued datagrams may take before more are dropped. */
   getRecvBufferSize(): number {
     return this.sock.getsockopt(SOL_SOCKET, SO_RCVBUF);
   }
 
+  /** SO_SNDBUF, in bytes. */
   getSendBufferSize(): number {
     return this.sock.getsockopt(SOL_SOCKET, SO_SNDBUF);
   }
@@ -286,6 +327,7 @@ export class UdpSocket extends EventEmitter {
     return this;
   }
 
+  /** Closes the socket; 'close' follows, and `cb` with it. Closing again only calls `cb`. */
   close(cb?: () => void): this {
     if (this.closed) {
       if (cb) queueMicrotask(cb);
@@ -299,6 +341,7 @@ export class UdpSocket extends EventEmitter {
     return this;
   }
 
+  /** Closes the socket (for `await using`); resolves after 'close'. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.closed) return;
     await new Promise<void>((r) => this.close(r));
@@ -322,10 +365,13 @@ export function createSocket(api: SocketApi, typeOrOpts: 'udp4' | UdpSocketOptio
 
 /** `node:dgram` bound to one stack: what `host.dgram` is. */
 export interface DgramFace {
+  /** A new UDP socket, as `dgram.createSocket('udp4')`; `listener` is added for 'message'. */
   createSocket(type: 'udp4', listener?: MessageListener): UdpSocket;
+  /** A new UDP socket with options, as `dgram.createSocket(options)`; `listener` is added for 'message'. Throws ERR_SOCKET_BAD_TYPE unless `type` is `'udp4'`. */
   createSocket(opts: UdpSocketOptions, listener?: MessageListener): UdpSocket;
 }
 
+/** Builds the `node:dgram` face on a SocketApi (a StackHost or SimHost has one as `dgram`). */
 export function dgramFace(api: SocketApi): DgramFace {
   return {
     createSocket: (t: 'udp4' | UdpSocketOptions, l?: MessageListener) => createSocket(api, t as UdpSocketOptions, l),

@@ -5,6 +5,7 @@
  */
 import { constants } from 'node:os';
 
+/** The POSIX error codes a socket call can fail with. */
 export type Errno =
   | 'EADDRINUSE' | 'EADDRNOTAVAIL' | 'EAFNOSUPPORT' | 'EAGAIN' | 'EALREADY' | 'EBADF' | 'ECONNABORTED'
   | 'ECONNREFUSED' | 'ECONNRESET' | 'EDESTADDRREQ' | 'EHOSTUNREACH' | 'EINPROGRESS' | 'EINVAL' | 'EISCONN'
@@ -39,11 +40,19 @@ const DESCRIPTIONS: Record<Errno, string> = {
   EACCES: 'permission denied',
 };
 
+/**
+ * The error a socket call fails with, shaped like Node's system errors:
+ * `code`, `errno` and `syscall`, and a message naming the call, the socket and the reason.
+ */
 export class SocketError extends Error {
+  /** The POSIX error code, e.g. `'ECONNREFUSED'`. */
   readonly code: Errno;
+  /** The numeric errno for `code`, from `os.constants.errno` (0 if the platform has none). */
   readonly errno: number;
+  /** The call that failed, e.g. `'connect'` or `'recvfrom'`. */
   readonly syscall: string;
 
+  /** `who` names the socket (e.g. `fd 3 (udp 10.7.0.2:7)`); `detail` replaces the code's standard description in the message. */
   constructor(code: Errno, syscall: string, who: string, detail?: string) {
     super(`${syscall} ${who}: ${code} (${detail ?? DESCRIPTIONS[code]})`);
     this.name = 'SocketError';

@@ -5,11 +5,18 @@
  */
 import type { Pollable, Stack } from '../stack.js';
 
+/**
+ * What a SocketApi runs on: the stack, its clock, a way to ask for a poll, timers for
+ * socket timeouts, and holds on the process. A StackHost or SimHost carries one as `host`.
+ */
 export interface SocketHost {
+  /** The stack the sockets are opened on. */
   readonly stack: Stack;
+  /** The current time in ms, on the stack's clock. */
   now(): number;
   /** Asks for `stack.poll()` and a device flush soon (after the caller's synchronous work). */
   wake(): void;
+  /** One-shot timers on the stack's clock (socket timeouts and the like), fired from `stack.poll()`. */
   readonly timers: TimerQueue;
   /**
    * A hold on the process for one socket or server (Node's ref/unref): while any hold is
@@ -20,7 +27,9 @@ export interface SocketHost {
 
 /** One socket's or server's share in keeping the process alive (ref'ed when made). */
 export interface KeepAlive {
+  /** Keeps the process alive again (no-op if already ref'ed or released). */
   ref(): void;
+  /** Lets the process exit as far as this hold is concerned. */
   unref(): void;
   /** The socket is closed: the hold is gone for good. */
   release(): void;
@@ -69,12 +78,15 @@ export class ProcessHold {
 export class KeepAliveCount {
   private refs = 0;
 
+  /** `onChange(true)` is called when the first hold is ref'ed, `onChange(false)` when the last is unref'ed or released. */
   constructor(private readonly onChange: (alive: boolean) => void = () => {}) {}
 
+  /** Whether any hold is ref'ed. */
   get alive(): boolean {
     return this.refs > 0;
   }
 
+  /** A new hold, ref'ed. */
   hold(): KeepAlive {
     let reffed = false;
     let released = false;

@@ -62,6 +62,7 @@ export interface SocketOptions {
   allowHalfOpen?: boolean;
   /** Accepted for Node's sake; a stream over this stack is always readable and writable. */
   readable?: boolean;
+  /** Accepted for Node's sake, as `readable`. */
   writable?: boolean;
   /** Destroys the socket when aborted. */
   signal?: AbortSignal;
@@ -83,6 +84,7 @@ export interface TcpConnectOptions {
   noDelay?: boolean;
   /** SO_KEEPALIVE from the start, probing after `keepAliveInitialDelay` ms idle. */
   keepAlive?: boolean;
+  /** Idle time in ms before the first keepalive probe (TCP_KEEPIDLE, rounded down to whole seconds); below 1000 the stack's default stays. */
   keepAliveInitialDelay?: number;
   /** Keep writing after the peer's FIN (default false: end() in answer, as Node). */
   allowHalfOpen?: boolean;
@@ -100,6 +102,7 @@ export interface ListenOptions {
   backlog?: number;
   /** Accepted and ignored: every listener here is exclusive to its stack. */
   exclusive?: boolean;
+  /** Closes the server when aborted (right after listening, if already aborted). */
   signal?: AbortSignal;
 }
 
@@ -113,6 +116,7 @@ export interface ServerOptions {
   noDelay?: boolean;
   /** SO_KEEPALIVE on accepted sockets, probing after `keepAliveInitialDelay` ms idle. */
   keepAlive?: boolean;
+  /** Idle time in ms before the first keepalive probe (TCP_KEEPIDLE, rounded down to whole seconds); below 1000 the stack's default stays. */
   keepAliveInitialDelay?: number;
 }
 
@@ -285,7 +289,14 @@ export class TcpStream extends Duplex {
   }
 
   /** The local end, as `net.Socket#address()` ({} before it has one). */
-  address(): { address: string; family: string; port: number } | {} {
+  address(): {
+    /** The IPv4 address, dotted. */
+    address: string;
+    /** Always `'IPv4'`. */
+    family: string;
+    /** The port. */
+    port: number;
+  } | {} {
     const l = this.local();
     return l ? { address: l[0], family: 'IPv4', port: l[1] } : {};
   }
@@ -686,7 +697,14 @@ export class TcpServer extends EventEmitter {
   }
 
   /** The listening address, or null when not listening. */
-  address(): { address: string; family: string; port: number } | null {
+  address(): {
+    /** The IPv4 address, dotted. */
+    address: string;
+    /** Always `'IPv4'`. */
+    family: string;
+    /** The port. */
+    port: number;
+  } | null {
     if (!this.sock) return null;
     const [address, port] = this.sock.getsockname();
     return { address, family: 'IPv4', port };
@@ -767,19 +785,30 @@ export function connect(api: SocketApi, ...args: unknown[]): TcpStream {
 /** `node:net` bound to one stack: what `host.net` is. */
 export interface NetFace {
   /** `new net.Socket()`, unconnected until `connect()`. */
-  Socket: new (options?: SocketOptions) => TcpStream;
+  Socket: {
+    /** A socket not yet connected: call `connect()` on it. */
+    new (options?: SocketOptions): TcpStream;
+  };
   /** `new net.Server()`. */
-  Server: new (options?: ServerOptions | ((s: TcpStream) => void), listener?: (s: TcpStream) => void) => TcpServer;
+  Server: {
+    /** A server not yet listening: call `listen()` on it. */
+    new (options?: ServerOptions | ((s: TcpStream) => void), listener?: (s: TcpStream) => void): TcpServer;
+  };
   /** As `net.createServer([options][, connectionListener])`. */
   createServer(listener?: (s: TcpStream) => void): TcpServer;
   /** As `net.createServer(options[, connectionListener])`. */
   createServer(options?: ServerOptions, listener?: (s: TcpStream) => void): TcpServer;
   /** As `net.connect`: 'connect' follows once established; defaults to `localhost`, this stack's own address. */
   connect(options: TcpConnectOptions | nodeNet.NetConnectOpts, connectListener?: () => void): TcpStream;
+  /** As `net.connect(port[, host][, connectListener])`; `host` defaults to `localhost`, this stack's own address. */
   connect(port: number | string, host?: string, connectListener?: () => void): TcpStream;
+  /** As `net.connect(port[, connectListener])`, to `localhost` (this stack's own address). */
   connect(port: number | string, connectListener?: () => void): TcpStream;
+  /** The same as `connect(options[, connectListener])`. */
   createConnection(options: TcpConnectOptions | nodeNet.NetConnectOpts, connectListener?: () => void): TcpStream;
+  /** The same as `connect(port[, host][, connectListener])`. */
   createConnection(port: number | string, host?: string, connectListener?: () => void): TcpStream;
+  /** The same as `connect(port[, connectListener])`. */
   createConnection(port: number | string, connectListener?: () => void): TcpStream;
   /** 4 for an IPv4 address, else 0 (as `net.isIP`, without IPv6 yet). */
   isIP(input: string): number;

@@ -16,17 +16,33 @@ import { SocketError } from './errors.js';
 import type { SocketHost } from './host.js';
 import type { Socket } from './socket.js';
 
+/**
+ * The BSD socket facade on one stack, shaped like Python's `socket` module
+ * (`host.socket.socket(AF_INET, SOCK_STREAM)`). It owns the stack's descriptor table.
+ */
 export class SocketApi {
   private readonly table = new Map<number, Socket>();
 
-  constructor(readonly host: SocketHost) {}
+  /** A facade on `host`'s stack; a StackHost or SimHost has one already, as `socket`. */
+  constructor(
+    /** The stack, clock and timers the sockets run on. */
+    readonly host: SocketHost,
+  ) {}
 
+  /** @internal The stack's UDP layer. */
   get udp(): UdpLayer {
     return this.host.stack.udp;
   }
 
+  /** A new UDP socket. */
   socket(family: number, type: typeof SOCK_DGRAM): DgramSocket;
+  /** A new TCP socket. */
   socket(family: number, type: typeof SOCK_STREAM): StreamSocket;
+  /**
+   * A new socket with the lowest free descriptor, as Python's `socket.socket(family, type)`.
+   * Throws EAFNOSUPPORT for a family other than AF_INET, EPROTONOSUPPORT for a type other
+   * than SOCK_STREAM or SOCK_DGRAM.
+   */
   socket(family: number, type: number): Socket;
   socket(family: number, type: number): Socket {
     if (family !== AF_INET) throw new SocketError('EAFNOSUPPORT', 'socket', `family ${family}`, 'only AF_INET (IPv4) is supported');

@@ -13,32 +13,50 @@ import type { SockAddr } from './address.js';
 export const WOULD_BLOCK: unique symbol = Symbol('would block');
 export type Attempt<T> = () => T | typeof WOULD_BLOCK;
 
+/**
+ * A socket of the BSD facade, shaped like Python's `socket.socket`: calls that can wait
+ * return Promises, and fail with a SocketError whose `code` is a POSIX errno. Made by
+ * `SocketApi.socket()`: a StreamSocket (TCP) or a DgramSocket (UDP).
+ */
 export abstract class Socket {
   /** null: block forever; 0: non-blocking; > 0: block at most that many ms. */
   private timeoutMs: number | null = null;
   protected closed = false;
   private readonly waiters = new Set<() => void>();
 
+  /** @internal Use `SocketApi.socket()`. */
   constructor(
     protected readonly host: SocketHost,
+    /** The descriptor: the lowest free number from 3 up, within its SocketApi (Python's `fileno()`). */
     readonly fd: number,
+    /** SOCK_STREAM or SOCK_DGRAM. */
     readonly type: typeof SOCK_STREAM | typeof SOCK_DGRAM,
     protected readonly release: (fd: number) => void,
   ) {}
 
   /** "udp 10.7.0.2:7" / "tcp 10.7.0.2:80 -> 10.7.0.1:40000", for error messages. */
   protected abstract describe(): string;
+  /** The socket's own address, `[host, port]`. Throws EBADF once closed. */
   abstract getsockname(): SockAddr;
+  /** The address of the peer the socket is connected to. Throws ENOTCONN if it is not connected. */
   abstract getpeername(): SockAddr;
+  /** Sets an option (`SOL_SOCKET` or `IPPROTO_TCP` level; `true`/`false` stand for 1/0). Throws ENOPROTOOPT for an option the socket does not support. */
   abstract setsockopt(level: number, option: number, value: number | boolean | { onoff: boolean; linger: number }): void;
-  abstract getsockopt(level: number, option: number): number | { onoff: boolean; linger: number };
+  /** Reads an option's value. Throws ENOPROTOOPT for an option the socket does not support. */
+  abstract getsockopt(level: number, option: number): number | {
+    /** SO_LINGER: whether lingering is on. */
+    onoff: boolean;
+    /** SO_LINGER: seconds to linger. */
+    linger: number;
+  };
+  /** Closes the socket and frees its descriptor; later calls fail with EBADF. Closing twice does nothing. */
   abstract close(): void | Promise<void>;
 
   protected who(): string {
     return `fd ${this.fd} (${this.describe()})`;
   }
 
-  /** A one-shot timer on the stack's clock, for the layers above (idle timeouts). */
+  /** @internal A one-shot timer on the stack's clock, for the layers above (idle timeouts). */
   timer(ms: number, fn: () => void): { cancel(): void } {
     return stackTimer(this.host, ms, fn);
   }
@@ -51,20 +69,28 @@ export abstract class Socket {
     if (this.closed) throw this.error('EBADF', syscall);
   }
 
-  /** Python: None blocks, 0 is non-blocking, seconds otherwise. */
+  /**
+   * Sets how long blocking calls wait, as Python's `settimeout`: null blocks forever, 0
+   * makes the socket non-blocking (calls that would wait fail with EAGAIN), a positive
+   * number of seconds makes them fail with ETIMEDOUT after that long. Throws EINVAL for
+   * a negative or NaN value.
+   */
   settimeout(seconds: number | null): void {
     if (seconds !== null && !(seconds >= 0)) throw this.error('EINVAL', 'settimeout', 'timeout must be null or >= 0 seconds');
     this.timeoutMs = seconds === null ? null : seconds * 1000;
   }
 
+  /** The timeout in seconds: null when blocking without limit, 0 when non-blocking. */
   gettimeout(): number | null {
     return this.timeoutMs === null ? null : this.timeoutMs / 1000;
   }
 
+  /** `setblocking(true)` is `settimeout(null)`, `setblocking(false)` is `settimeout(0)`. */
   setblocking(flag: boolean): void {
     this.timeoutMs = flag ? null : 0;
   }
 
+  /** False if the socket is non-blocking (timeout 0), true otherwise (with or without a timeout). */
   getblocking(): boolean {
     return this.timeoutMs !== 0;
   }

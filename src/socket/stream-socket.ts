@@ -19,42 +19,73 @@ const MIN_BUF = 4096;
 const MAX_BUF = 16 * 1024 * 1024;
 const SOMAXCONN = 4096; // Linux net.core.somaxconn
 
+/** The SO_LINGER option's value, as C's `struct linger`. */
 export interface Linger {
+  /** Whether lingering is on; with `linger` 0 it makes close() reset the connection. */
   onoff: boolean;
+  /** Seconds to linger; only 0 (reset on close) changes what close() does here. */
   linger: number;
 }
 
 /** A TCP_INFO-like snapshot of a connection. */
 export interface TcpInfo {
+  /** The RFC 9293 state, e.g. `'ESTABLISHED'`. */
   state: string;
+  /** This end's address, `ip:port`. */
   local: string;
+  /** The peer's address, `ip:port`. */
   remote: string;
+  /** Smoothed round-trip time, ms (RFC 6298). */
   srttMs: number;
+  /** Round-trip time variation, ms. */
   rttvarMs: number;
+  /** Current retransmission timeout, ms (backoff included). */
   rtoMs: number;
+  /** Oldest unacknowledged sequence number (SND.UNA), raw. */
   sndUna: number;
+  /** Next sequence number to send (SND.NXT), raw. */
   sndNxt: number;
+  /** The peer's advertised receive window, bytes (window scaling applied). */
   sndWnd: number;
+  /** Next sequence number expected from the peer (RCV.NXT), raw. */
   rcvNxt: number;
+  /** What is left of the receive window last advertised, bytes. */
   rcvWnd: number;
+  /** Largest segment payload we send, bytes. */
   sndMss: number;
+  /** The MSS we advertised, bytes. */
   rcvMss: number;
+  /** Congestion window, bytes. */
   cwnd: number;
+  /** Slow-start threshold, bytes (2^31 - 1 while unset). */
   ssthresh: number;
+  /** The congestion control algorithm: `'cubic'` or `'newreno'`. */
   congestion: string;
+  /** Bytes sent and not yet acknowledged (SYN and FIN count one each). */
   bytesInFlight: number;
+  /** Bytes in the send buffer: unsent, or sent and not yet acknowledged. */
   sendQueue: number;
+  /** Bytes received and not yet read. */
   recvQueue: number;
+  /** Segments sent again, for any reason. */
   retransmits: number;
+  /** Entries into fast recovery (RFC 5681 §3.2; RFC 6675 with SACK). */
   fastRetransmits: number;
+  /** Retransmission timeouts that fired. */
   timeouts: number;
-  /** Segments RACK judged lost, tail loss probes sent, and whether the path reorders (RFC 8985). */
+  /** Segments RACK judged lost (RFC 8985). */
   rackLost: number;
+  /** Tail loss probes sent (RFC 8985). */
   tlpProbes: number;
+  /** Whether the path has been seen to reorder segments. */
   reordering: boolean;
+  /** Segments received. */
   segsIn: number;
+  /** Segments sent. */
   segsOut: number;
+  /** Data bytes received in order. */
   bytesIn: number;
+  /** Data bytes sent, retransmissions included. */
   bytesOut: number;
 }
 
@@ -92,8 +123,15 @@ export function tcpInfo(c: TcpConnection): TcpInfo {
   };
 }
 
+/**
+ * A TCP socket (SOCK_STREAM), as Python's: `bind`, `listen`/`accept` on the server side,
+ * `connect` on the client side, then `send`/`sendall`/`recv`, `shutdown` and `close`.
+ * Calls that wait return Promises and honour the socket's timeout.
+ */
 export class StreamSocket extends Socket {
+  /** @internal The TCP connection, once connecting, connected or accepted. */
   conn: TcpConnection | null = null;
+  /** @internal The TCP listener, once listening. */
   listener: TcpListener | null = null;
   private boundAddr: Ipv4Addr = 0;
   private boundPort = 0;
@@ -109,6 +147,7 @@ export class StreamSocket extends Socket {
   /** The error reported once by SO_ERROR / the next call after a failed connect. */
   private everConnected = false;
 
+  /** @internal Use `SocketApi.socket(AF_INET, SOCK_STREAM)`. */
   constructor(
     host: SocketHost,
     fd: number,
@@ -144,6 +183,12 @@ export class StreamSocket extends Socket {
 
   // ------------------------------------------------------------------ set-up
 
+  /**
+   * Binds the socket to `address` before `listen` or `connect` (port 0: an ephemeral
+   * port is picked then). Throws EADDRINUSE if the port is in use (SO_REUSEADDR allows
+   * it while only old connections hold it, never while something listens on it),
+   * EADDRNOTAVAIL for an address that is not this stack's, EINVAL if already bound.
+   */
   bind(address: SockAddr): void {
     this.checkOpen('bind');
     if (this.boundPort !== 0 || this.conn || this.listener) throw this.error('EINVAL', 'bind', 'socket is already bound');
@@ -158,6 +203,12 @@ export class StreamSocket extends Socket {
     this.boundPort = port;
   }
 
+  /**
+   * Starts listening, with up to `backlog` (1 to 4096, Linux's somaxconn) established
+   * connections waiting for `accept`; an unbound socket listens on an ephemeral port.
+   * Called again, it only changes the backlog. Throws EINVAL on a connected socket,
+   * EADDRINUSE if the port is taken.
+   */
   listen(backlog = 128): void {
     this.checkOpen('listen');
     if (this.conn) throw this.error('EINVAL', 'listen', 'socket is connected');
@@ -182,7 +233,11 @@ export class StreamSocket extends Socket {
     });
   }
 
-  /** Resolves to [connection socket, peer address] (Python's accept()). */
+  /**
+   * Resolves to [connection socket, peer address] (Python's accept()), waiting for a
+   * connection as the timeout allows. Rejects with EINVAL if the socket is not
+   * listening, EAGAIN (non-blocking) or ETIMEDOUT if none came.
+   */
   accept(): Promise<[StreamSocket, SockAddr]> {
     return this.block('accept', () => {
       this.checkOpen('accept');
@@ -195,7 +250,12 @@ export class StreamSocket extends Socket {
     });
   }
 
-  /** Active open; resolves once ESTABLISHED. Non-blocking: fails with EINPROGRESS and goes on. */
+  /**
+   * Active open; resolves once ESTABLISHED. Non-blocking: fails with EINPROGRESS and goes
+   * on. Rejects with ECONNREFUSED (a RST in reply), ETIMEDOUT (SYN retries ran out, or the
+   * socket's timeout, which aborts the attempt), ENETUNREACH with no route, EISCONN or
+   * EALREADY if already connected or connecting, EINVAL for port 0 or a listening socket.
+   */
   async connect(address: SockAddr): Promise<void> {
     this.checkOpen('connect');
     if (this.listener) throw this.error('EINVAL', 'connect', 'socket is listening');
@@ -259,7 +319,11 @@ export class StreamSocket extends Socket {
 
   // ------------------------------------------------------------------ data
 
-  /** Queues what fits in the send buffer (waiting for room if none); resolves to the bytes queued. */
+  /**
+   * Queues what fits in the send buffer (waiting for room if none); resolves to the bytes
+   * queued. Rejects with ENOTCONN if not connected, EPIPE after `shutdown(SHUT_WR)` or once
+   * the connection is closing, or the connection's error (ECONNRESET, ETIMEDOUT).
+   */
   send(data: Uint8Array | string): Promise<number> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     return this.block('send', () => this.trySend(bytes, 'send'));
@@ -279,7 +343,7 @@ export class StreamSocket extends Socket {
     return n;
   }
 
-  /** Sends everything (Python's sendall). */
+  /** Sends everything (Python's sendall): resolves once all of it is queued; rejects as `send` does. */
   async sendall(data: Uint8Array | string): Promise<void> {
     let bytes = typeof data === 'string' ? Buffer.from(data) : data;
     while (bytes.length > 0) {
@@ -288,7 +352,11 @@ export class StreamSocket extends Socket {
     }
   }
 
-  /** Up to `bufsize` bytes; an empty array at end of stream. */
+  /**
+   * Resolves to up to `bufsize` bytes, waiting for some as the timeout allows; an empty
+   * array at end of stream (the peer's FIN) or after `shutdown(SHUT_RD)`. Rejects with
+   * ENOTCONN if not connected, or the connection's error (ECONNRESET, ETIMEDOUT).
+   */
   recv(bufsize: number): Promise<Uint8Array> {
     return this.block('recv', () => {
       const c = this.connected('recv');
@@ -306,6 +374,12 @@ export class StreamSocket extends Socket {
     });
   }
 
+  /**
+   * Shuts down one or both directions: SHUT_RD throws away what is buffered and what
+   * arrives later (still acknowledged), SHUT_WR sends a FIN after the queued data,
+   * SHUT_RDWR does both. The descriptor stays open. Throws ENOTCONN if not connected,
+   * EINVAL for another `how`.
+   */
   shutdown(how: number): void {
     const c = this.connected('shutdown');
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw this.error('EINVAL', 'shutdown', `how=${how}`);
@@ -348,18 +422,28 @@ export class StreamSocket extends Socket {
 
   // ------------------------------------------------------------------ names and options
 
+  /** The socket's own address: the connection's local end, or what it is bound to (`['0.0.0.0', 0]` if neither). */
   getsockname(): SockAddr {
     this.checkOpen('getsockname');
     if (this.conn && this.conn.localPort !== 0) return sockAddr(this.conn.localAddr, this.conn.localPort);
     return sockAddr(this.boundAddr, this.boundPort);
   }
 
+  /** The peer's address. Throws ENOTCONN if the socket is not connected (or still connecting). */
   getpeername(): SockAddr {
     const c = this.connected('getpeername');
     if (c.state === 'SYN-SENT' || (c.state === 'CLOSED' && !this.everConnected)) throw this.error('ENOTCONN', 'getpeername');
     return sockAddr(c.remoteAddr, c.remotePort);
   }
 
+  /**
+   * Sets an option. SOL_SOCKET: SO_REUSEADDR, SO_KEEPALIVE, SO_LINGER (a Linger),
+   * SO_SNDBUF and SO_RCVBUF (bytes, doubled and clamped to 4 KiB..16 MiB as Linux does).
+   * IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE and TCP_KEEPINTVL (seconds, 1..32767),
+   * TCP_KEEPCNT (1..127). A listening socket passes TCP_NODELAY, the keepalive options
+   * and the buffer sizes on to the connections it accepts. Throws ENOPROTOOPT for any
+   * other option, EINVAL for a bad value.
+   */
   setsockopt(level: number, option: number, value: number | boolean | Linger): void {
     this.checkOpen('setsockopt');
     const num = (): number => {
@@ -438,6 +522,11 @@ export class StreamSocket extends Socket {
     });
   }
 
+  /**
+   * Reads an option: those setsockopt takes (buffer sizes as the buffers are, keepalive
+   * times in seconds), and SO_TYPE, SO_ERROR (the connection's error as an errno, or 0)
+   * and TCP_MAXSEG (the send MSS). Throws ENOPROTOOPT for any other.
+   */
   getsockopt(level: number, option: number): number | Linger {
     this.checkOpen('getsockopt');
     const c = this.conn;

@@ -15,12 +15,15 @@ export interface TcpConfig {
   delayedAckMs: number;
   /** An orphaned FIN-WAIT-2 connection is dropped after this (Linux tcp_fin_timeout = 60 s). */
   finWait2TimeoutMs: number;
-  /** Default buffer sizes in bytes (SO_SNDBUF / SO_RCVBUF). */
+  /** Default send buffer size in bytes (SO_SNDBUF). */
   sndBuf: number;
+  /** Default receive buffer size in bytes (SO_RCVBUF). */
   rcvBuf: number;
-  /** Keepalive defaults (RFC 1122 §4.2.3.6: idle at least 2 h; Linux: 2 h, 75 s, 9 probes). */
+  /** Idle time before the first keepalive probe (TCP_KEEPIDLE; RFC 1122 §4.2.3.6: at least 2 h; Linux 2 h). */
   keepIdleMs: number;
+  /** Time between keepalive probes (TCP_KEEPINTVL; Linux 75 s). */
   keepIntvlMs: number;
+  /** Unanswered keepalive probes before the connection fails with ETIMEDOUT (TCP_KEEPCNT; Linux 9). */
   keepCnt: number;
   /** Out-of-order ranges kept per connection. */
   maxOooRanges: number;
@@ -41,6 +44,7 @@ export interface TcpConfig {
   maxTimeWait: number;
 }
 
+/** The values a stack uses for each TcpConfig field it is not given (mostly Linux's, as each field says). */
 export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   mslMs: 30_000,
   synRetries: 6,
