@@ -82,6 +82,10 @@ describe('the packed tarball', () => {
     expect(files.filter((f) => f.startsWith('test/') || f.includes('.test.') || f.startsWith('.ci/'))).toEqual([]);
   });
 
+  it('every export and public member has TSDoc (typedoc, warnings as errors)', () => {
+    ok(sh(join(ROOT, 'node_modules/.bin/typedoc'), ['--validation.notDocumented', '--treatWarningsAsErrors', '--emit', 'none'], ROOT), 'typedoc');
+  });
+
   it('publint and attw find nothing wrong', () => {
     ok(sh(join(ROOT, 'node_modules/.bin/publint'), ['run', tarball, '--strict'], ROOT), 'publint');
     ok(sh(join(ROOT, 'node_modules/.bin/attw'), [tarball, '--profile', 'esm-only'], ROOT), 'attw');
