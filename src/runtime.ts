@@ -9,6 +9,9 @@ import type { Clock } from './core/clock.js';
 import { SeededRand, type Rand } from './core/rand.js';
 import type { LinkDevice } from './link/link-device.js';
 import type { Stack } from './stack.js';
+import { logger } from './core/log.js';
+
+const log = logger('stack');
 
 /** Monotonic milliseconds. */
 export const realClock: Clock = { now: () => performance.now() };
@@ -60,7 +63,14 @@ export class Runtime {
     readonly device: LinkDevice,
     /** Where `now` comes from: monotonic ms, by default the real clock. */
     readonly clock: Clock = realClock,
-  ) {}
+  ) {
+    // On a real network a bug handling one packet is one line on stderr (the connection
+    // concerned has been reset and the stack serves on); DEBUG=tcpip:stack adds the stack.
+    stack.onInternalError = (err) => {
+      process.stderr.write(`tcpip: internal error, counted in stack.internalErrors: ${err instanceof Error ? err.message : String(err)}\n`);
+      if (log.enabled) log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    };
+  }
 
   /** Makes the stack the device's receiver and polls once, which arms the timer for what is due next. */
   start(): void {

@@ -46,6 +46,8 @@ const KEYS = [
   'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed', 'syncookiesRateLimited', 'outErrors', 'pmtuUpdates', 'pmtuRateLimited', 'timeWaitFinAcked',
   // TIME-WAIT records held now (a gauge, as currEstab), and connections closed at once because the table was full
   'currTimeWait', 'timeWaitOverflow',
+  // connections reset because handling them hit a bug (each also counted as stack.internalErrors)
+  'internalResets',
   // drops by reason (segments that reached a connection or listener and were not used)
   'notUnicast', 'listenRstIgnored', 'listenNoSyn', 'listenSynFin', 'dropOutOfWindow', 'dropNoAck', 'dropPaws', 'dropRstNotExact',
   'dropSynInWindow', 'dropAckUnacceptable', 'dropSynSent',
@@ -216,10 +218,31 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     for (let i = 0; i < p.length; i++) {
       const c = p[i]!;
       c.ackPending = false;
-      if (c.ackNow && !c.isClosed()) c.output(now);
+      try {
+        if (c.ackNow && !c.isClosed()) c.output(now);
+      } catch (err) {
+        p.length = 0;
+        this.failed(c, err, now);
+      }
       if (c.state === 'TIME-WAIT') this.toTimeWaitRecord(c, now);
     }
     p.length = 0;
+  }
+
+  /**
+   * A bug while handling one connection (a broken invariant such as an edge outside the
+   * RFC 9293 state table): that connection is reset (a RST, ECONNABORTED to its socket)
+   * rather than left half-updated, and the error goes on to the stack, which counts it
+   * (stack.internalErrors) and reports it; every other connection carries on.
+   */
+  private failed(c: TcpConnection, err: unknown, now: number): never {
+    this.counters.internalResets++;
+    try {
+      c.abort(now, `internal error: ${err instanceof Error ? err.message : String(err)}`, 'ECONNABORTED');
+    } catch {
+      this.unregister(c); // the reset itself failed: at least forget the connection
+    }
+    throw err;
   }
 
   // ------------------------------------------------------------ TIME-WAIT records
@@ -431,7 +454,11 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
     if (c) {
       if (this.tracer) this.traceSegment(c, 'in', s.seq, s.ack, s.flags, s.len, s.wnd << c.sndWscale, p.toString(src, dst));
-      segmentArrives(c, s, now, this);
+      try {
+        segmentArrives(c, s, now, this);
+      } catch (err) {
+        this.failed(c, err, now);
+      }
       this.touch(c);
       if (c.state === 'TIME-WAIT' && !c.ackPending) this.toTimeWaitRecord(c, now);
       return;
@@ -758,6 +785,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       try {
         const t = c.nextTimer();
         if (t >= 0 && t <= now) c.onTimers(now);
+      } catch (err) {
+        this.failed(c, err, now);
       } finally {
         this.touch(c); // whatever it armed next, even if handling it threw
       }
