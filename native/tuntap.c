@@ -110,7 +110,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
-  strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  memcpy(ifr.ifr_name, name, IFNAMSIZ - 1); /* name is NUL-terminated within IFNAMSIZ; ifr was zeroed */
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int err = errno;
     close(fd);
@@ -169,7 +169,7 @@ static napi_value Configure(napi_env env, napi_callback_info info) {
   if (s < 0) return throw_errno(env, errno, "socket for", name);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  memcpy(ifr.ifr_name, name, IFNAMSIZ - 1); /* name is NUL-terminated within IFNAMSIZ; ifr was zeroed */
   if (mtu) {
     ifr.ifr_mtu = (int)mtu;
     if (ioctl(s, SIOCSIFMTU, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "set MTU of", name); }
@@ -214,7 +214,7 @@ static napi_value HwAddr(napi_env env, napi_callback_info info) {
   if (s < 0) return throw_errno(env, errno, "socket for", name);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  memcpy(ifr.ifr_name, name, IFNAMSIZ - 1); /* name is NUL-terminated within IFNAMSIZ; ifr was zeroed */
   if (ioctl(s, SIOCGIFHWADDR, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "get MAC of", name); }
   close(s);
   void *data;
@@ -376,22 +376,25 @@ static napi_value StartPolling(napi_env env, napi_callback_info info) {
   p->max_batch = len2 / 3;
   p->max_frame = max_frame;
   p->vnet = vnet;
-  CHECK(napi_create_reference(env, argv[4], 1, &p->cb));
-  CHECK(napi_create_reference(env, argv[1], 1, &p->buf_ref));
-  CHECK(napi_create_reference(env, argv[2], 1, &p->meta_ref));
+  /* Until libuv holds the handle, every failure gives back what was made so far. */
   napi_value resource_name;
-  CHECK(napi_create_string_utf8(env, "tcpip:tuntap", NAPI_AUTO_LENGTH, &resource_name));
-  CHECK(napi_async_init(env, NULL, resource_name, &p->async_ctx));
   struct uv_loop_s *loop;
-  CHECK(napi_get_uv_event_loop(env, &loop));
-  int r = uv_poll_init(loop, &p->poll, fd);
-  if (r != 0) {
-    napi_delete_reference(env, p->cb);
-    napi_delete_reference(env, p->buf_ref);
-    napi_delete_reference(env, p->meta_ref);
-    napi_async_destroy(env, p->async_ctx);
+  int r = 0;
+  if (napi_create_reference(env, argv[4], 1, &p->cb) != napi_ok ||
+      napi_create_reference(env, argv[1], 1, &p->buf_ref) != napi_ok ||
+      napi_create_reference(env, argv[2], 1, &p->meta_ref) != napi_ok ||
+      napi_create_string_utf8(env, "tcpip:tuntap", NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
+      napi_async_init(env, NULL, resource_name, &p->async_ctx) != napi_ok ||
+      napi_get_uv_event_loop(env, &loop) != napi_ok ||
+      (r = uv_poll_init(loop, &p->poll, fd)) != 0) {
+    if (p->cb) napi_delete_reference(env, p->cb);
+    if (p->buf_ref) napi_delete_reference(env, p->buf_ref);
+    if (p->meta_ref) napi_delete_reference(env, p->meta_ref);
+    if (p->async_ctx) napi_async_destroy(env, p->async_ctx);
     free(p);
-    return throw_errno(env, -r, "uv_poll_init on fd", NULL);
+    if (r != 0) return throw_errno(env, -r, "uv_poll_init on fd", NULL);
+    napi_throw_error(env, "EINTERNAL", "tuntap: startPolling: a Node-API call failed");
+    return NULL;
   }
   p->poll.data = p;
   r = uv_poll_start(&p->poll, UV_READABLE, on_readable);
