@@ -165,3 +165,21 @@ describe('TS.Recent and RST', () => {
     expect(tsval).toBe(c.tsVal(h.now));
   });
 });
+
+describe('TIME-WAIT with timestamps', () => {
+  // RFC 7323 §5.3 R1: PAWS drops a segment whose TSval is *less* than TS.Recent; the peer's
+  // FIN sent again carries the same TSval as before, and must get its ACK (and restart 2*MSL).
+  it("the peer's FIN again, with the same TSval, is acknowledged, not dropped by PAWS", () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    c.closeOrphan(h.now);
+    const [finTs] = sentTs(h); // our FIN
+    sendTs(h, { flags: 'FA', seq: R(1), ack: L(2) }, [1100, finTs!], 100);
+    sentTs(h); // our ACK of their FIN
+    expect(h.stack.tcp.timeWaitCount).toBe(1);
+    sendTs(h, { flags: 'FA', seq: R(1), ack: L(2) }, [1100, finTs!], 600); // the same segment again
+    expect(sentTs(h)).toHaveLength(1);
+    expect(h.stack.tcp.counters.dropPaws).toBe(0);
+    expect(h.stack.tcp.counters.timeWaitFinAcked).toBe(1);
+  });
+});
