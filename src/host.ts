@@ -281,10 +281,9 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
   const tun = TunDevice.open({ name: dev, medium, mtu, kernelAddr: gateway, prefixLen, offload, configure: options.configure, txQueueLen });
   let device: LinkDevice = tun;
   if (fault) device = new FaultLink(device, fault, new SeededRand(fault.seed), realClock);
-  let pcapClose: (() => void) | undefined;
   if (options.pcap) {
+    // The PcapLink closes its file when the device closes.
     const f = pcapFileSink(options.pcap);
-    pcapClose = f.close;
     device = new PcapLink(device, PcapWriter.forMedium(f.sink, tun.medium), wallClock, f.close);
   }
   const stack = new Stack(device, { addr, prefixLen, gateway, tcp: options.tcp ?? {} }, osSeededRand(options.seed));
@@ -299,7 +298,6 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
     ...(options.trace ? [`trace    ${options.trace}`] : []),
   ];
   const host = new TunHost(stack, runtime, tun, summary, () => traceClose());
-  void pcapClose; // the PcapLink closes its file with the device
   runtime.start();
   return host;
 }

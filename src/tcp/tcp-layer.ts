@@ -18,6 +18,7 @@ import { IPV4_HEADER_LEN, IP_PROTO_TCP } from '../ip/ipv4-packet.js';
 import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from '../ip/icmp-packet.js';
 import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type SendOptions, type TransportHandler } from '../ip/ipv4-layer.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
+import { demuxKey, findEndpoint } from './demux.js';
 import { TimeWaitRecord, TimeWaitTable, timeWaitInput, type TimeWaitEnv } from './time-wait.js';
 import { TcpConnection, peerSendMss, wscaleFor, type SegmentWriter } from './connection.js';
 import { applySynOptions, segmentArrives, type InputDrop, type InputEnv } from './input.js';
@@ -98,27 +99,12 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     return this.ip.mtu - IPV4_HEADER_LEN - 20;
   }
 
-  /**
-   * The demultiplexing key: 14 bits of the local port and the remote port, so that it
-   * stays a small integer (V8 boxes larger ones, an allocation per lookup); find()
-   * compares the full ports.
-   */
-  private key(localPort: number, remotePort: number): number {
-    return ((localPort & 0x3fff) << 16) | remotePort;
-  }
-
   private find(localAddr: Ipv4Addr, localPort: number, remoteAddr: Ipv4Addr, remotePort: number): TcpConnection | undefined {
-    const list = this.byPorts.get(this.key(localPort, remotePort));
-    if (!list) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const c = list[i]!;
-      if (c.remotePort === remotePort && c.localPort === localPort && c.remoteAddr === remoteAddr && c.localAddr === localAddr) return c;
-    }
-    return undefined;
+    return findEndpoint(this.byPorts, localAddr, localPort, remoteAddr, remotePort);
   }
 
   private register(c: TcpConnection): void {
-    const k = this.key(c.localPort, c.remotePort);
+    const k = demuxKey(c.localPort, c.remotePort);
     let list = this.byPorts.get(k);
     if (!list) this.byPorts.set(k, (list = []));
     list.push(c);
@@ -126,7 +112,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   }
 
   private unregister(c: TcpConnection): void {
-    const k = this.key(c.localPort, c.remotePort);
+    const k = demuxKey(c.localPort, c.remotePort);
     const list = this.byPorts.get(k);
     if (list) {
       const i = list.indexOf(c);

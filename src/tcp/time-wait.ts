@@ -11,6 +11,7 @@
 import type { TcpConnection } from './connection.js';
 import { FIN, RST, SYN, ACK } from './tcp-packet.js';
 import type { Segment } from './segment.js';
+import { demuxKey, findEndpoint } from './demux.js';
 import { seqAdd, seqGe, seqLe, seqLt } from './seq.js';
 
 /** RFC 7323 §5.5: TS.Recent older than 24 days no longer protects (the clock may have wrapped). */
@@ -162,23 +163,12 @@ export class TimeWaitTable {
     return this.count;
   }
 
-  /** 14 bits of the local port and the remote port: a small integer, as the layer's own key. */
-  private key(localPort: number, remotePort: number): number {
-    return ((localPort & 0x3fff) << 16) | remotePort;
-  }
-
   find(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): TimeWaitRecord | undefined {
-    const list = this.byPorts.get(this.key(localPort, remotePort));
-    if (!list) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const t = list[i]!;
-      if (t.remotePort === remotePort && t.localPort === localPort && t.remoteAddr === remoteAddr && t.localAddr === localAddr) return t;
-    }
-    return undefined;
+    return findEndpoint(this.byPorts, localAddr, localPort, remoteAddr, remotePort);
   }
 
   add(t: TimeWaitRecord): void {
-    const k = this.key(t.localPort, t.remotePort);
+    const k = demuxKey(t.localPort, t.remotePort);
     let list = this.byPorts.get(k);
     if (!list) this.byPorts.set(k, (list = []));
     list.push(t);
@@ -189,7 +179,7 @@ export class TimeWaitTable {
 
   /** Forgets `t` (expired, reused by a new SYN, or its connection aborted). */
   remove(t: TimeWaitRecord): boolean {
-    const k = this.key(t.localPort, t.remotePort);
+    const k = demuxKey(t.localPort, t.remotePort);
     const list = this.byPorts.get(k);
     const i = list ? list.indexOf(t) : -1;
     if (i < 0) return false;
