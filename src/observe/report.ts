@@ -49,7 +49,7 @@ const REPORT_TIME_WAIT = 1000;
 
 function timeWaitReport(stack: Stack): StackReport['timeWait'] {
   const shown: StackReport['timeWait']['shown'] = [];
-  const now = stack.tcp.lastNow;
+  const now = stack.tcp.lastEventAt;
   for (const t of stack.tcp.timeWait.records()) {
     if (shown.length >= REPORT_TIME_WAIT) break;
     shown.push({

@@ -218,7 +218,8 @@ export class SimNetwork {
     const out: string[] = [];
     for (const h of this.hosts) {
       for (const c of h.stack.tcp.connections) {
-        out.push(`${h.name} ${c.describe()} ${c.state} una=${c.sndUna - c.iss} nxt=${c.sndNxt - c.iss} max=${c.sndMax - c.iss} rcvNxt=${c.rcvNxt - c.irs} sndBuf=${c.sndBuf.length} sndWnd=${c.sndWnd} cwnd=${Math.round(c.cc.cwnd)} recovery=${c.inRecovery} sacked=${JSON.stringify(c.rtx.sackedRanges().map(([x, y]) => [x - c.iss, y - c.iss]))} rack=${c.rackAt} tlp=${c.tlpAt} fin=${c.finSeq === -1 ? -1 : c.finSeq - c.iss} rto=${c.rtoAt} persist=${c.persistAt} delack=${c.delackAt} keepalive=${c.keepaliveAt} timeWait=${c.timeWaitAt} finWait2=${c.finWait2At}`);
+        const s = c.snd;
+        out.push(`${h.name} ${c.describe()} ${c.state} una=${s.una - s.iss} nxt=${s.nxt - s.iss} max=${s.max - s.iss} rcvNxt=${c.rcv.nxt - c.rcv.irs} sndBuf=${s.buf.length} sndWnd=${s.wnd} cwnd=${Math.round(c.cc.cwnd)} recovery=${c.loss.state} sacked=${JSON.stringify(c.rtx.sackedRanges().map(([x, y]) => [x - s.iss, y - s.iss]))} fin=${s.finSeq === -1 ? -1 : s.finSeq - s.iss} timers: ${c.timers.describe(this.clock.now())}`);
       }
       out.push(`${h.name} pollAt=${h.stack.pollAt()}`);
     }

@@ -29,7 +29,7 @@ const DRAIN_LIMIT_MS = 30_000;
 
 /** Nothing of ours is left to deliver: all data and the FIN acknowledged, or the connection over. */
 function drained(c: NonNullable<StreamSocket['conn']>): boolean {
-  return c.state === 'CLOSED' || c.state === 'TIME-WAIT' || c.state === 'FIN-WAIT-2' || c.state === 'LISTEN' || (c.sndBuf.length === 0 && c.sndUna === c.sndMax && !c.finQueued);
+  return c.state === 'CLOSED' || c.state === 'TIME-WAIT' || c.state === 'FIN-WAIT-2' || c.state === 'LISTEN' || (c.snd.buf.length === 0 && c.snd.una === c.snd.max && !c.snd.finQueued);
 }
 
 /** Node's error for an argument of the wrong type (`ERR_INVALID_ARG_TYPE`). */

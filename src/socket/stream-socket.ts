@@ -7,6 +7,7 @@ import { pickEphemeralPort } from '../core/ports.js';
 import type { TcpConnection, TcpErrno } from '../tcp/connection.js';
 import type { TcpLayer } from '../tcp/tcp-layer.js';
 import type { TcpListener } from '../tcp/listener.js';
+import { SocketOptions } from '../tcp/socket-options.js';
 import { resolveAddr, sockAddr, type SockAddr } from './address.js';
 import {
   IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF,
@@ -97,19 +98,19 @@ export function tcpInfo(c: TcpConnection): TcpInfo {
     srttMs: c.rtt.srtt,
     rttvarMs: c.rtt.rttvar,
     rtoMs: c.rtt.rto,
-    sndUna: c.sndUna,
-    sndNxt: c.sndNxt,
-    sndWnd: c.sndWnd,
-    rcvNxt: c.rcvNxt,
-    rcvWnd: c.advertisedWindow(),
-    sndMss: c.sndMss,
-    rcvMss: c.rcvMss,
+    sndUna: c.snd.una,
+    sndNxt: c.snd.nxt,
+    sndWnd: c.snd.wnd,
+    rcvNxt: c.rcv.nxt,
+    rcvWnd: c.rcv.advertisedWindow(),
+    sndMss: c.snd.mss,
+    rcvMss: c.rcv.mss,
     cwnd: c.cc.cwnd,
     ssthresh: Math.min(c.cc.ssthresh, 0x7fffffff),
     congestion: c.cc.name,
     bytesInFlight: c.inFlight(),
-    sendQueue: c.sndBuf.length,
-    recvQueue: c.rcvBuf.length,
+    sendQueue: c.snd.buf.length,
+    recvQueue: c.rcv.buf.length,
     retransmits: c.stats.retransmits,
     fastRetransmits: c.stats.fastRetransmits,
     timeouts: c.stats.timeouts,
@@ -137,14 +138,13 @@ export class StreamSocket extends Socket {
   private boundPort = 0;
   private reuseAddr = false;
   private linger: Linger = { onoff: false, linger: 0 };
-  private nodelay = false;
-  private keepalive = false;
-  private keepIdleMs: number | null = null;
-  private keepIntvlMs: number | null = null;
-  private keepCnt: number | null = null;
-  private sndBufSize: number | null = null;
-  private rcvBufSize: number | null = null;
-  /** The error reported once by SO_ERROR / the next call after a failed connect. */
+  /**
+   * The socket's options: one object, shared with its connection (setsockopt changes the
+   * connection with no copy) and with its listener (which copies it once into each
+   * connection it accepts). An accepted socket takes its connection's.
+   */
+  private opts: SocketOptions;
+  /** The connection was established at some point: a failure without an error is then ECONNRESET, not ECONNREFUSED. */
   private everConnected = false;
 
   /** @internal Use `SocketApi.socket(AF_INET, SOCK_STREAM)`. */
@@ -158,6 +158,7 @@ export class StreamSocket extends Socket {
     conn?: TcpConnection,
   ) {
     super(host, fd, SOCK_STREAM, release);
+    this.opts = new SocketOptions(tcp.config);
     if (conn) this.attach(conn);
   }
 
@@ -165,8 +166,7 @@ export class StreamSocket extends Socket {
     this.conn = c;
     c.onEvent = () => this.notify();
     // An accepted connection carries what it inherited from its listener.
-    this.nodelay = c.nodelay;
-    this.keepalive = c.keepalive;
+    this.opts = c.opts;
     if (c.state !== 'SYN-SENT') this.everConnected = true;
   }
 
@@ -227,10 +227,7 @@ export class StreamSocket extends Socket {
     this.boundPort = port;
     this.listener = l;
     l.onEvent = () => this.notify();
-    Object.assign(l.inherit, {
-      nodelay: this.nodelay, keepalive: this.keepalive, keepIdleMs: this.keepIdleMs, keepIntvlMs: this.keepIntvlMs,
-      keepCnt: this.keepCnt, sndBuf: this.sndBufSize, rcvBuf: this.rcvBufSize,
-    });
+    l.opts = this.opts;
   }
 
   /**
@@ -266,8 +263,7 @@ export class StreamSocket extends Socket {
       throw this.error('EISCONN', 'connect');
     }
     if (this.host.stack.route.nextHop(addr) === -1 && addr !== this.host.stack.route.addr) throw this.error('ENETUNREACH', 'connect');
-    const c = this.tcp.newConnection(this.now(), this.sndBufSize ?? undefined, this.rcvBufSize ?? undefined);
-    this.applyOptions(c);
+    const c = this.tcp.newConnection(this.now(), this.opts);
     this.attach(c);
     this.everConnected = false;
     const err = this.tcp.connect(c, this.boundPort, addr, port, this.now());
@@ -303,14 +299,6 @@ export class StreamSocket extends Socket {
     return this.error(code, syscall, why[code]);
   }
 
-  private applyOptions(c: TcpConnection): void {
-    c.nodelay = this.nodelay;
-    c.keepalive = this.keepalive;
-    if (this.keepIdleMs !== null) c.keepIdleMs = this.keepIdleMs;
-    if (this.keepIntvlMs !== null) c.keepIntvlMs = this.keepIntvlMs;
-    if (this.keepCnt !== null) c.keepCnt = this.keepCnt;
-  }
-
   private connected(syscall: string): TcpConnection {
     this.checkOpen(syscall);
     if (!this.conn) throw this.error('ENOTCONN', syscall);
@@ -332,7 +320,7 @@ export class StreamSocket extends Socket {
   private trySend(bytes: Uint8Array, syscall: string): number | typeof WOULD_BLOCK {
     const c = this.connected(syscall);
     if (c.error) throw this.connError(c, syscall);
-    if (c.finQueued) throw this.error('EPIPE', syscall, 'the socket was shut down for writing');
+    if (c.snd.finQueued) throw this.error('EPIPE', syscall, 'the socket was shut down for writing');
     const st = c.state;
     if (st === 'CLOSED') throw this.connError(c, syscall);
     if (st !== 'ESTABLISHED' && st !== 'CLOSE-WAIT' && st !== 'SYN-SENT' && st !== 'SYN-RECEIVED') throw this.error('EPIPE', syscall);
@@ -365,7 +353,7 @@ export class StreamSocket extends Socket {
         this.host.wake();
         return data;
       }
-      if (c.atEof() || c.rdShut) return new Uint8Array(0);
+      if (c.atEof() || c.rcv.rdShut) return new Uint8Array(0);
       if (c.state === 'CLOSED') {
         if (c.error) throw this.connError(c, 'recv');
         return new Uint8Array(0);
@@ -384,10 +372,7 @@ export class StreamSocket extends Socket {
     const c = this.connected('shutdown');
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw this.error('EINVAL', 'shutdown', `how=${how}`);
     if (c.state === 'CLOSED' && !c.error) throw this.error('ENOTCONN', 'shutdown');
-    if (how === SHUT_RD || how === SHUT_RDWR) {
-      c.rdShut = true;
-      c.rcvBuf.consume(c.rcvBuf.length);
-    }
+    if (how === SHUT_RD || how === SHUT_RDWR) c.shutdownReceive();
     if (how === SHUT_WR || how === SHUT_RDWR) c.shutdownSend(this.now());
     this.host.wake();
     this.notify();
@@ -409,7 +394,7 @@ export class StreamSocket extends Socket {
     const c = this.conn;
     if (c && c.state !== 'CLOSED') {
       c.onEvent = () => {};
-      if ((this.linger.onoff && this.linger.linger === 0) || c.rcvBuf.length > 0) {
+      if ((this.linger.onoff && this.linger.linger === 0) || c.readable() > 0) {
         c.abort(now, this.linger.onoff ? 'close with SO_LINGER 0' : 'close with unread data');
       } else {
         c.closeOrphan(now);
@@ -460,13 +445,8 @@ export class StreamSocket extends Socket {
       switch (option) {
         case SO_REUSEADDR: this.reuseAddr = num() !== 0; return;
         case SO_KEEPALIVE:
-          this.keepalive = num() !== 0;
-          if (c) {
-            c.keepalive = this.keepalive;
-            c.armKeepalive(this.now());
-            this.host.wake();
-          }
-          this.inherit();
+          this.opts.keepalive = num() !== 0;
+          this.rearm();
           return;
         case SO_LINGER: {
           if (typeof value !== 'object') throw this.error('EINVAL', 'setsockopt', 'SO_LINGER takes { onoff, linger }');
@@ -477,10 +457,9 @@ export class StreamSocket extends Socket {
         case SO_RCVBUF: {
           // Linux doubles the value (to allow for bookkeeping) and clamps it.
           const v = Math.min(MAX_BUF, Math.max(MIN_BUF, num() * 2));
-          if (option === SO_SNDBUF) this.sndBufSize = v;
-          else this.rcvBufSize = v;
+          if (option === SO_SNDBUF) this.opts.sndBuf = v;
+          else this.opts.rcvBuf = v;
           c?.resizeBuffers(option === SO_SNDBUF ? v : null, option === SO_RCVBUF ? v : null);
-          this.inherit();
           return;
         }
         default: break;
@@ -488,38 +467,28 @@ export class StreamSocket extends Socket {
     } else if (level === IPPROTO_TCP) {
       switch (option) {
         case TCP_NODELAY:
-          this.nodelay = num() !== 0;
+          this.opts.nodelay = num() !== 0;
           if (c) {
-            c.nodelay = this.nodelay;
             c.output(this.now()); // Linux pushes pending data when Nagle is turned off
             this.host.wake();
           }
-          this.inherit();
           return;
         // Linux limits: TCP_KEEPIDLE and TCP_KEEPINTVL 1..32767 s, TCP_KEEPCNT 1..127.
-        case TCP_KEEPIDLE: this.keepIdleMs = positive(32767) * 1000; if (c) c.keepIdleMs = this.keepIdleMs; this.rearm(); return;
-        case TCP_KEEPINTVL: this.keepIntvlMs = positive(32767) * 1000; if (c) c.keepIntvlMs = this.keepIntvlMs; this.rearm(); return;
-        case TCP_KEEPCNT: this.keepCnt = positive(127); if (c) c.keepCnt = this.keepCnt; this.inherit(); return;
+        case TCP_KEEPIDLE: this.opts.keepIdleMs = positive(32767) * 1000; this.rearm(); return;
+        case TCP_KEEPINTVL: this.opts.keepIntvlMs = positive(32767) * 1000; this.rearm(); return;
+        case TCP_KEEPCNT: this.opts.keepCnt = positive(127); return;
         default: break;
       }
     }
     throw this.error('ENOPROTOOPT', 'setsockopt', `option ${level}/${option} is not supported on TCP sockets`);
   }
 
+  /** A keepalive option changed: the connection's timer follows. */
   private rearm(): void {
-    this.inherit();
     if (this.conn) {
       this.conn.armKeepalive(this.now());
       this.host.wake();
     }
-  }
-
-  private inherit(): void {
-    if (!this.listener) return;
-    Object.assign(this.listener.inherit, {
-      nodelay: this.nodelay, keepalive: this.keepalive, keepIdleMs: this.keepIdleMs, keepIntvlMs: this.keepIntvlMs,
-      keepCnt: this.keepCnt, sndBuf: this.sndBufSize, rcvBuf: this.rcvBufSize,
-    });
   }
 
   /**
@@ -533,10 +502,10 @@ export class StreamSocket extends Socket {
     if (level === SOL_SOCKET) {
       switch (option) {
         case SO_REUSEADDR: return this.reuseAddr ? 1 : 0;
-        case SO_KEEPALIVE: return this.keepalive ? 1 : 0;
+        case SO_KEEPALIVE: return this.opts.keepalive ? 1 : 0;
         case SO_LINGER: return { ...this.linger };
-        case SO_SNDBUF: return c ? c.sndBuf.capacity : this.sndBufSize ?? this.tcp.config.sndBuf;
-        case SO_RCVBUF: return c ? c.rcvBuf.capacity : this.rcvBufSize ?? this.tcp.config.rcvBuf;
+        case SO_SNDBUF: return c ? c.snd.buf.capacity : this.opts.sndBuf;
+        case SO_RCVBUF: return c ? c.rcv.buf.capacity : this.opts.rcvBuf;
         case SO_TYPE: return SOCK_STREAM;
         case SO_ERROR: {
           return c?.error ? this.error(c.error, 'getsockopt').errno : 0;
@@ -545,11 +514,11 @@ export class StreamSocket extends Socket {
       }
     } else if (level === IPPROTO_TCP) {
       switch (option) {
-        case TCP_NODELAY: return this.nodelay ? 1 : 0;
-        case TCP_KEEPIDLE: return Math.round((c?.keepIdleMs ?? this.keepIdleMs ?? this.tcp.config.keepIdleMs) / 1000);
-        case TCP_KEEPINTVL: return Math.round((c?.keepIntvlMs ?? this.keepIntvlMs ?? this.tcp.config.keepIntvlMs) / 1000);
-        case TCP_KEEPCNT: return c?.keepCnt ?? this.keepCnt ?? this.tcp.config.keepCnt;
-        case TCP_MAXSEG: return c ? c.sndMss : this.tcp.mtuMss;
+        case TCP_NODELAY: return this.opts.nodelay ? 1 : 0;
+        case TCP_KEEPIDLE: return Math.round(this.opts.keepIdleMs / 1000);
+        case TCP_KEEPINTVL: return Math.round(this.opts.keepIntvlMs / 1000);
+        case TCP_KEEPCNT: return this.opts.keepCnt;
+        case TCP_MAXSEG: return c ? c.snd.mss : this.tcp.mtuMss;
         default: break;
       }
     }

@@ -92,6 +92,99 @@ export class TcpOptions {
     return true;
   }
 
+  /** The bytes these options take when written (padded to a multiple of 4). */
+  length(): number {
+    const sack = this.sackCount > 0 ? 4 + 8 * this.sackCount : 0;
+    return (this.mss >= 0 ? 4 : 0) + (this.wscale >= 0 ? 4 : 0) + (this.sackPermitted ? 4 : 0) + (this.hasTimestamps ? 12 : 0) + sack;
+  }
+
+  /**
+   * Writes the options at b[off], each padded with NOPs to 4 bytes as Linux lays them
+   * out (MSS, window scale, SACK-permitted, timestamps, SACK blocks); returns the length.
+   */
+  write(b: Uint8Array, off: number): number {
+    let i = off;
+    if (this.mss >= 0) {
+      b[i] = OPT_MSS;
+      b[i + 1] = 4;
+      writeU16(b, i + 2, this.mss);
+      i += 4;
+    }
+    if (this.wscale >= 0) {
+      b[i] = OPT_NOP;
+      b[i + 1] = OPT_WSCALE;
+      b[i + 2] = 3;
+      b[i + 3] = this.wscale;
+      i += 4;
+    }
+    if (this.sackPermitted) {
+      b[i] = OPT_NOP;
+      b[i + 1] = OPT_NOP;
+      b[i + 2] = OPT_SACK_PERMITTED;
+      b[i + 3] = 2;
+      i += 4;
+    }
+    if (this.hasTimestamps) {
+      b[i] = OPT_NOP;
+      b[i + 1] = OPT_NOP;
+      b[i + 2] = OPT_TIMESTAMPS;
+      b[i + 3] = 10;
+      writeU32(b, i + 4, this.tsVal);
+      writeU32(b, i + 8, this.tsEcr);
+      i += 12;
+    }
+    const n = this.sackCount;
+    if (n > 0) {
+      b[i] = OPT_NOP;
+      b[i + 1] = OPT_NOP;
+      b[i + 2] = OPT_SACK;
+      b[i + 3] = 2 + 8 * n;
+      for (let k = 0; k < n; k++) {
+        writeU32(b, i + 4 + 8 * k, this.sack[2 * k]!);
+        writeU32(b, i + 8 + 8 * k, this.sack[2 * k + 1]!);
+      }
+      i += 4 + 8 * n;
+    }
+    return i - off;
+  }
+
+  /** Sets the options from the plain form (tests and tools build segments with it). */
+  setFrom(o: OptionsToSend | null): this {
+    this.clear();
+    if (!o) return this;
+    if (o.mss !== undefined) this.mss = o.mss;
+    if (o.wscale !== undefined) this.wscale = o.wscale;
+    if (o.sackPermitted) this.sackPermitted = true;
+    if (o.timestamps) {
+      this.hasTimestamps = true;
+      this.tsVal = o.timestamps.tsVal;
+      this.tsEcr = o.timestamps.tsEcr;
+    }
+    if (o.sack) {
+      const n = Math.min(o.sack.length, 4);
+      for (let k = 0; k < n; k++) {
+        this.sack[2 * k] = o.sack[k]![0];
+        this.sack[2 * k + 1] = o.sack[k]![1];
+      }
+      this.sackCount = n;
+    }
+    return this;
+  }
+
+  /** The plain form (a fresh object: for tests and tools, not the stack's hot path). */
+  toPlain(): OptionsToSend {
+    const o: OptionsToSend = {};
+    if (this.mss >= 0) o.mss = this.mss;
+    if (this.wscale >= 0) o.wscale = this.wscale;
+    if (this.sackPermitted) o.sackPermitted = true;
+    if (this.hasTimestamps) o.timestamps = { tsVal: this.tsVal, tsEcr: this.tsEcr };
+    if (this.sackCount > 0) {
+      o.sack = [];
+      for (let k = 0; k < this.sackCount; k++) o.sack.push([this.sack[2 * k]!, this.sack[2 * k + 1]!]);
+    }
+    return o;
+  }
+
   toString(): string {
     const parts: string[] = [];
     if (this.mss >= 0) parts.push(`mss ${this.mss}`);
@@ -107,7 +200,7 @@ export class TcpOptions {
   }
 }
 
-/** What we put in a segment's options. */
+/** Options in a plain form, for tests and tools that build segments (the stack itself uses TcpOptions both ways). */
 export interface OptionsToSend {
   mss?: number;
   wscale?: number;
@@ -117,54 +210,11 @@ export interface OptionsToSend {
   sack?: [number, number][];
 }
 
-/** Writes options padded to a multiple of 4 bytes; returns the length written. */
+/** Writes options in the plain form; returns the length written (tests and tools). */
 export function writeOptions(o: OptionsToSend, b: Uint8Array, off: number): number {
-  let i = off;
-  if (o.mss !== undefined) {
-    b[i] = OPT_MSS;
-    b[i + 1] = 4;
-    writeU16(b, i + 2, o.mss);
-    i += 4;
-  }
-  if (o.wscale !== undefined) {
-    b[i] = OPT_NOP;
-    b[i + 1] = OPT_WSCALE;
-    b[i + 2] = 3;
-    b[i + 3] = o.wscale;
-    i += 4;
-  }
-  if (o.sackPermitted) {
-    b[i] = OPT_NOP;
-    b[i + 1] = OPT_NOP;
-    b[i + 2] = OPT_SACK_PERMITTED;
-    b[i + 3] = 2;
-    i += 4;
-  }
-  if (o.timestamps) {
-    b[i] = OPT_NOP;
-    b[i + 1] = OPT_NOP;
-    b[i + 2] = OPT_TIMESTAMPS;
-    b[i + 3] = 10;
-    writeU32(b, i + 4, o.timestamps.tsVal);
-    writeU32(b, i + 8, o.timestamps.tsEcr);
-    i += 12;
-  }
-  if (o.sack && o.sack.length > 0) {
-    const n = Math.min(o.sack.length, 4);
-    b[i] = OPT_NOP;
-    b[i + 1] = OPT_NOP;
-    b[i + 2] = OPT_SACK;
-    b[i + 3] = 2 + 8 * n;
-    for (let k = 0; k < n; k++) {
-      writeU32(b, i + 4 + 8 * k, o.sack[k]![0]);
-      writeU32(b, i + 8 + 8 * k, o.sack[k]![1]);
-    }
-    i += 4 + 8 * n;
-  }
-  return i - off;
+  return new TcpOptions().setFrom(o).write(b, off);
 }
 
 export function optionsLength(o: OptionsToSend): number {
-  const sack = o.sack && o.sack.length > 0 ? 4 + 8 * Math.min(o.sack.length, 4) : 0;
-  return (o.mss !== undefined ? 4 : 0) + (o.wscale !== undefined ? 4 : 0) + (o.sackPermitted ? 4 : 0) + (o.timestamps ? 12 : 0) + sack;
+  return new TcpOptions().setFrom(o).length();
 }

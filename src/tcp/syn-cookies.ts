@@ -19,6 +19,8 @@ import { halfSipHash } from './isn.js';
 
 export const MSS_TABLE = [536, 1024, 1220, 1360, 1440, 1452, 1460, 8960] as const;
 const PERIOD_MS = 64_000;
+/** A cookie is valid for two periods: an ACK later than this after the last cookie sent cannot carry one. */
+export const COOKIE_VALID_MS = 2 * PERIOD_MS;
 
 export interface CookieContents {
   mss: number;

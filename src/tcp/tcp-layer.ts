@@ -1,7 +1,9 @@
 /**
- * The TCP layer: parses segments, finds their connection (or listener), answers segments
- * for no connection with RST (RFC 9293 §3.10.7.1), writes every outgoing segment, runs the
- * connections' timers, and hands ICMP errors to the connection concerned.
+ * The TCP layer: parses segments, finds their connection, TIME-WAIT record or listener
+ * (listener.ts runs the listen path), answers segments for no connection with RST (RFC
+ * 9293 §3.10.7.1), writes every outgoing segment, keeps the connections' timers in one
+ * heap, coalesces ACKs within a device batch, and hands ICMP errors to the connection
+ * concerned.
  *
  * Demultiplexing is by (local port, remote port) into a short list checked for the
  * addresses: one Map read, no allocation per segment.
@@ -20,16 +22,18 @@ import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type SendOptio
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
 import { demuxKey, findEndpoint } from './demux.js';
 import { TimeWaitRecord, TimeWaitTable, timeWaitInput, type TimeWaitEnv } from './time-wait.js';
-import { TcpConnection, peerSendMss, wscaleFor, type SegmentWriter } from './connection.js';
-import { applySynOptions, segmentArrives, type InputDrop, type InputEnv } from './input.js';
+import { TcpConnection, type SegmentWriter } from './connection.js';
+import { activeOpen } from './handshake.js';
+import { segmentArrives, type InputDrop, type InputEnv } from './input.js';
 import { IsnGenerator } from './isn.js';
 import { SynCookies } from './syn-cookies.js';
-import { TcpListener } from './listener.js';
-import type { OptionsToSend } from './options.js';
+import { TcpListener, type ListenEnv } from './listener.js';
 import { Segment } from './segment.js';
 import { seqAdd, seqGt, seqLe, seqLt } from './seq.js';
+import { SocketOptions } from './socket-options.js';
 import type { TcpState } from './state.js';
-import { ACK, FIN, RST, SYN, TCP_HEADER_LEN, TcpPacket, flagString, tcpHeaderLen, writeTcpHeader } from './tcp-packet.js';
+import { ACK, FIN, RST, SYN, TCP_HEADER_LEN, TcpPacket, flagString } from './tcp-packet.js';
+import { Timer } from './timers.js';
 import type { Tracer } from './trace.js';
 import { formatIpv4 } from '../ip/address.js';
 
@@ -65,8 +69,12 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   private readonly listeners = new Map<number, TcpListener>();
   private readonly isn: IsnGenerator;
   private readonly cookies: SynCookies;
+  /** What listener.ts's listen path uses of the layer. */
+  private readonly listenEnv: ListenEnv;
   private readonly pkt = new TcpPacket();
+  /** The arriving segment's header (reused), and the departing one's (reused). */
   private readonly seg = new Segment();
+  private readonly outSeg = new Segment();
   // A limit on RSTs to closed ports. Challenge ACKs are limited per connection instead
   // (allowChallengeAck).
   readonly resetLimit = new TokenBucket(1000, 200);
@@ -77,8 +85,13 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   readonly cookieLimit = new TokenBucket(20_000, 2_000);
   /** Trace events of every connection go here (null: tracing off; see trace.ts). */
   tracer: Tracer | null = null;
-  /** The time of the event being handled (for trace records). */
-  lastNow = 0;
+  /** The time of the event being handled (for the layer's own trace records: TIME-WAIT records). */
+  private lastNow = 0;
+
+  /** The time of the latest event the layer handled (reports show timers relative to it). */
+  get lastEventAt(): number {
+    return this.lastNow;
+  }
   private nextConnId = 1;
   /** Set by a test harness: overrides ISS choice (e.g. near 2^32 to catch wrap-around bugs). */
   issOverride: ((now: number) => number) | null = null;
@@ -91,6 +104,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     this.config = { ...DEFAULT_TCP_CONFIG, ...config };
     this.isn = new IsnGenerator(rand);
     this.cookies = new SynCookies(rand);
+    this.listenEnv = this.makeListenEnv();
     ip.register(IP_PROTO_TCP, this);
   }
 
@@ -128,18 +142,19 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   // ------------------------------------------------------------ user-side operations
 
-  newConnection(now: number, sndBuf?: number, rcvBuf?: number): TcpConnection {
-    const c = new TcpConnection(this, this.config, this.mtuMss, now, sndBuf, rcvBuf);
+  /** A new connection with these socket options (a socket's own object: it is not copied). */
+  newConnection(now: number, opts: SocketOptions = new SocketOptions(this.config)): TcpConnection {
+    const c = new TcpConnection(this, this.config, this.mtuMss, now, opts);
     c.id = this.nextConnId++;
-    c.offerTs = this.config.timestamps;
+    c.ts.offer = this.config.timestamps;
+    c.ts.offset = this.rand.u32();
     c.offerSack = this.config.sack;
-    c.tsOffset = this.rand.u32();
     return c;
   }
 
-  private traceOpen(c: TcpConnection, active: boolean): void {
+  private traceOpen(c: TcpConnection, active: boolean, now: number): void {
     if (this.tracer) {
-      c.trace({ ev: 'open', local: `${formatIpv4(c.localAddr)}:${c.localPort}`, remote: `${formatIpv4(c.remoteAddr)}:${c.remotePort}`, iss: c.iss, active });
+      c.trace({ ev: 'open', local: `${formatIpv4(c.localAddr)}:${c.localPort}`, remote: `${formatIpv4(c.remoteAddr)}:${c.remotePort}`, iss: c.snd.iss, active }, now);
     }
   }
 
@@ -162,7 +177,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     for (let i = 0; i < t.length; i++) {
       const c = t[i]!;
       c.touchPending = false;
-      this.timers.schedule(c, c.isClosed() ? -1 : c.nextTimer());
+      this.timers.schedule(c, c.isClosed() ? -1 : c.timers.next());
     }
     t.length = 0;
     // Dead entries keep their connections alive: compact once they outnumber the live ones.
@@ -179,14 +194,15 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     this.inBatch = true;
   }
 
-  /**
-   * Inside a batch, a pure ACK waits for the batch's end, so that a burst of segments is
-   * acknowledged once (the receive-side half of GRO). Returns true if it was deferred.
-   */
+  /** Data bytes one offloaded segment may carry to `c`'s peer (0: no segmentation offload). */
   tsoBytes(c: TcpConnection): number {
     return this.ip.tcpOffloadTo(c.remoteAddr) ? MAX_TSO_BYTES : 0;
   }
 
+  /**
+   * Inside a batch, a pure ACK waits for the batch's end, so that a burst of segments is
+   * acknowledged once (the receive-side half of GRO). Returns true if it was deferred.
+   */
   deferAck(c: TcpConnection): boolean {
     if (!this.inBatch) return false;
     if (!c.ackPending) {
@@ -205,7 +221,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       const c = p[i]!;
       c.ackPending = false;
       try {
-        if (c.ackNow && !c.isClosed()) c.output(now);
+        if (c.rcv.ackNow && !c.isClosed()) c.output(now);
       } catch (err) {
         p.length = 0;
         this.failed(c, err, now);
@@ -255,7 +271,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       c.closeNow('TIME-WAIT skipped: maxTimeWait records are held');
       return;
     }
-    const tw = new TimeWaitRecord(c, c.timeWaitAt >= 0 ? c.timeWaitAt : now + 2 * this.config.mslMs);
+    const at = c.timers.deadline(Timer.TimeWait);
+    const tw = new TimeWaitRecord(c, at >= 0 ? at : now + 2 * this.config.mslMs);
     this.unregister(c);
     c.leaveToRecord();
     this.touch(c); // its timers are off: the heap must forget it
@@ -294,18 +311,17 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
         }
         tw.lastAckAt = now;
       }
-      const opts = tw.tsOk ? this.twTsOpts : null;
-      if (opts) {
-        opts.timestamps!.tsVal = (Math.floor(now) + tw.tsOffset) >>> 0;
-        opts.timestamps!.tsEcr = tw.tsRecent;
+      const o = this.outSeg.set(tw.localPort, tw.remotePort, tw.sndNxt, tw.rcvNxt, ACK, tw.wndField);
+      if (tw.tsOk) {
+        o.opts.hasTimestamps = true;
+        o.opts.tsVal = (Math.floor(now) + tw.tsOffset) >>> 0;
+        o.opts.tsEcr = tw.tsRecent;
       }
-      const tx = this.ip.tx;
-      const len = writeTcpHeader(tx, TX_PAYLOAD_OFFSET, tw.localAddr, tw.remoteAddr, tw.localPort, tw.remotePort, tw.sndNxt, tw.rcvNxt, ACK, tw.wndField, opts, 0);
+      const len = o.emit(this.ip.tx, TX_PAYLOAD_OFFSET, tw.localAddr, tw.remoteAddr, 0);
       this.counters.segsOut++;
       if (this.ip.send(IP_PROTO_TCP, tw.localAddr, tw.remoteAddr, len, now, TIME_WAIT_SEND_OPTS) !== null) this.counters.outErrors++;
     },
   };
-  private readonly twTsOpts: OptionsToSend = { timestamps: { tsVal: 0, tsEcr: 0 } };
 
   /** Every listener (for `tcpip stat`). */
   listenerList(): TcpListener[] {
@@ -348,15 +364,15 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     this.register(c);
     this.counters.activeOpens++;
     this.lastNow = now;
-    c.iss = this.iss(c, now);
-    this.traceOpen(c, true);
-    c.open(c.iss, now);
+    const iss = this.iss(c, now);
+    if (this.tracer) c.trace({ ev: 'open', local: `${formatIpv4(c.localAddr)}:${c.localPort}`, remote: `${formatIpv4(c.remoteAddr)}:${c.remotePort}`, iss, active: true }, now);
+    activeOpen(c, iss, now);
     return null;
   }
 
   listen(port: number, addr: Ipv4Addr, backlog: number): TcpListener | 'EADDRINUSE' {
     if (this.listeners.has(port)) return 'EADDRINUSE';
-    const l = new TcpListener(addr, port, backlog);
+    const l = new TcpListener(addr, port, backlog, this.config);
     this.listeners.set(port, l);
     return l;
   }
@@ -406,19 +422,12 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       return;
     }
     const s = this.seg;
-    if (!p.options(s.opts)) {
+    if (!s.parse(p)) {
       this.counters.badOptions++;
       return;
     }
-    s.seq = p.seq();
-    s.ack = p.ack();
-    s.flags = p.flags();
-    s.wnd = p.window();
-    s.b = b;
-    s.off = p.payloadOffset();
-    s.len = p.payloadLen();
-    const sport = p.srcPort();
-    const dport = p.dstPort();
+    const sport = s.srcPort;
+    const dport = s.dstPort;
     if (log.enabled) log(`< ${p.toString(src, dst)}`);
     // TCP is unicast: segments to a broadcast or multicast address are discarded without a
     // reply (RFC 1122 §4.2.3.10 for SYNs; no RST may come from such an address either).
@@ -430,16 +439,16 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     let c = this.find(dst, dport, src, sport);
     // A SYN that reopens a 4-tuple in TIME-WAIT: the new ISS must lie beyond the old SND.NXT.
     let issAbove = -1;
-    if (c && c.state === 'TIME-WAIT' && this.reopensTimeWait(s, c.rcvNxt, dport)) {
+    if (c && c.state === 'TIME-WAIT' && this.reopensTimeWait(s, c.rcv.nxt, dport)) {
       // A new incarnation of the connection: RFC 9293 §3.10.7.4 (and RFC 6191) allow a
       // SYN with a higher sequence number to end TIME-WAIT early; Linux does.
       this.counters.timeWaitReused++;
-      issAbove = c.sndNxt;
+      issAbove = c.snd.nxt;
       c.closeNow('TIME-WAIT ended by a new SYN');
       c = undefined;
     }
     if (c) {
-      if (this.tracer) this.traceSegment(c, 'in', s.seq, s.ack, s.flags, s.len, s.wnd << c.sndWscale, p.toString(src, dst));
+      if (this.tracer) this.traceSegment(c, 'in', s.seq, s.ack, s.flags, s.len, s.wnd << c.snd.wscale, p.toString(src, dst), now);
       try {
         segmentArrives(c, s, now, this);
       } catch (err) {
@@ -463,153 +472,54 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
     const l = this.listeners.get(dport);
     if (l && !l.closed && (l.localAddr === 0 || l.localAddr === dst)) {
-      this.listenInput(l, s, src, dst, sport, dport, now, issAbove);
+      l.segmentArrives(s, src, dst, now, this.listenEnv, issAbove);
       return;
     }
     this.counters.noConnection++;
-    this.resetFor(s, src, dst, sport, dport, now);
+    this.resetFor(s, src, dst, now);
   }
 
-  /** RFC 9293 §3.10.7.2: a segment for a listener. */
-  private listenInput(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number, issAbove = -1): void {
-    if (s.has(RST)) {
-      this.counters.listenRstIgnored++; // RFC 9293 §3.10.7.2: "An incoming RST should be ignored"
-      return;
-    }
-    if (s.has(ACK)) {
-      // The ACK that completes a handshake answered with a SYN cookie?
-      // Only shortly after cookies were sent (Linux: tcp_synq_no_recent_overflow), so that
-      // a stream of forged ACKs cannot grind through the cookie's MAC at other times.
-      if (this.config.synCookies && !s.has(SYN) && now - l.lastCookieAt < 2 * 64_000 && this.cookieAck(l, s, src, dst, sport, dport, now)) return;
-      this.resetFor(s, src, dst, sport, dport, now);
-      return;
-    }
-    if (!s.has(SYN)) {
-      this.counters.listenNoSyn++; // FIN, NULL and other scans of a listening port
-      return;
-    }
-    if (s.has(FIN)) {
-      // RFC 9293 §3.10.7.2 gives a SYN+FIN no meaning in LISTEN; it is a scanner's or
-      // fingerprinter's packet, and Linux discards it (tcp_rcv_state_process).
-      this.counters.listenSynFin++;
-      return;
-    }
-    if (l.acceptQueueFull()) {
-      this.counters.listenDrops++; // the application is behind; the peer will retransmit its SYN
-      return;
-    }
-    if (!l.hasRoom(this.config.maxSynBacklog)) {
-      if (this.config.synCookies) this.sendCookie(l, s, src, dst, sport, dport, now);
-      else this.counters.listenDrops++;
-      return;
-    }
-    const c = this.embryo(l, s, src, dst, sport, dport, now);
-    c.iss = this.iss(c, now);
-    // Reopening a 4-tuple in TIME-WAIT: start past anything the old incarnation sent
-    // (RFC 1122 §4.2.2.13; Linux uses the old SND.NXT + 65535 + 2), or its duplicates
-    // could land in the new sequence space.
-    if (issAbove !== -1 && !seqGt(c.iss, seqAdd(issAbove, 65537))) c.iss = seqAdd(issAbove, 65537);
-    c.sndUna = c.iss;
-    c.sndNxt = c.iss;
-    c.sndMax = c.iss;
-    l.synQueue.add(c);
-    if (this.tracer) {
-      this.traceOpen(c, false);
-      this.traceSegment(c, 'in', s.seq, s.ack, s.flags, s.len, s.wnd, this.pkt.toString(src, dst));
-    }
-    c.setState('SYN-RECEIVED', 'SYN received by a listener');
-    c.output(now); // SYN-ACK
-  }
-
-  /** A connection for listener `l`, born in LISTEN from the SYN `s`, with the listener's options. */
-  private embryo(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): TcpConnection {
-    const inh = l.inherit;
-    const c = this.newConnection(now, inh.sndBuf ?? undefined, inh.rcvBuf ?? undefined);
-    c.localAddr = dst;
-    c.localPort = dport;
-    c.remoteAddr = src;
-    c.remotePort = sport;
-    c.nodelay = inh.nodelay;
-    c.keepalive = inh.keepalive;
-    if (inh.keepIdleMs !== null) c.keepIdleMs = inh.keepIdleMs;
-    if (inh.keepIntvlMs !== null) c.keepIntvlMs = inh.keepIntvlMs;
-    if (inh.keepCnt !== null) c.keepCnt = inh.keepCnt;
-    c.state = 'LISTEN'; // born of the listener (RFC 9293: the TCB leaves LISTEN for SYN-RECEIVED)
-    c.irs = s.seq;
-    c.rcvNxt = seqAdd(s.seq, 1);
-    applySynOptions(c, s, now);
-    c.sndWnd = s.wnd;
-    c.listener = l;
-    this.register(c);
-    this.counters.passiveOpens++;
-    return c;
-  }
-
-  /** SYN queue full: answer with a SYN-ACK whose ISS is a cookie, and keep nothing (RFC 4987). */
-  private sendCookie(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): void {
-    if (!this.cookieLimit.take(now)) {
-      this.counters.syncookiesRateLimited++;
-      return;
-    }
-    const o = s.opts;
-    const cookie = this.cookies.make(dst, dport, src, sport, s.seq, peerSendMss(o.mss, this.mtuMss), o.wscale, now);
-    l.lastCookieAt = now;
-    const rcvBuf = l.inherit.rcvBuf ?? this.config.rcvBuf;
-    const opts: OptionsToSend = o.wscale >= 0 ? { mss: this.mtuMss, wscale: wscaleFor(rcvBuf) } : { mss: this.mtuMss };
-    const tx = this.ip.tx;
-    const off = TX_PAYLOAD_OFFSET;
-    const len = writeTcpHeader(tx, off, dst, src, dport, sport, cookie, seqAdd(s.seq, 1), SYN | ACK, Math.min(65535, rcvBuf), opts, 0);
-    this.counters.syncookiesSent++;
-    this.counters.segsOut++;
-    this.ip.send(IP_PROTO_TCP, dst, src, len, now, { dontFrag: true });
-  }
-
-  /** An ACK for a listener: if it returns a valid cookie, the connection is made now. */
-  private cookieAck(l: TcpListener, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): boolean {
-    const irs = seqAdd(s.seq, -1);
-    const iss = seqAdd(s.ack, -1);
-    const got = this.cookies.check(dst, dport, src, sport, irs, iss, now);
-    if (!got) {
-      this.counters.syncookiesFailed++;
-      return false;
-    }
-    if (l.acceptQueueFull()) {
-      // Linux drops such an ACK (tcp_abort_on_overflow=0): the client's next segment
-      // carries the same cookie and succeeds once the application has accepted.
-      this.counters.listenDrops++;
-      return true;
-    }
-    this.counters.syncookiesRecv++;
-    const c = this.embryo(l, s, src, dst, sport, dport, now);
-    c.irs = irs;
-    c.rcvNxt = s.seq;
-    c.sndMss = c.peerMss = peerSendMss(got.mss, c.mtuMss);
-    c.cc = c.newCongestionControl(c.sndMss);
-    if (got.wscale >= 0) {
-      c.sndWscale = got.wscale;
-      c.offerWscale = true;
-      c.rcvWscale = wscaleFor(c.rcvBuf.capacity);
-    } else {
-      c.sndWscale = 0;
-      c.rcvWscale = 0;
-    }
-    c.iss = iss;
-    c.sndUna = iss;
-    c.sndNxt = seqAdd(iss, 1);
-    c.sndMax = c.sndNxt;
-    // Our cookie SYN-ACK advertised this much, unscaled, from RCV.NXT.
-    c.synWindow = Math.min(65535, c.rcvBuf.capacity);
-    c.rcvAdvEdge = seqAdd(c.rcvNxt, c.synWindow);
-    c.rttSeq = -1;
-    l.synQueue.add(c);
-    if (this.tracer) this.traceOpen(c, false);
-    c.setState('SYN-RECEIVED', 'valid SYN cookie in the ACK');
-    segmentArrives(c, s, now, this); // the ACK completes the handshake; any data goes in
-    return true;
+  /** What listener.ts's listen path uses of the layer. */
+  private makeListenEnv(): ListenEnv {
+    // (a getter in an object literal has a `this` of its own)
+    const layer = this;
+    return {
+      config: this.config,
+      cookies: this.cookies,
+      cookieLimit: this.cookieLimit,
+      get mtuMss() {
+        return layer.mtuMss;
+      },
+      count: (what) => void this.counters[what]++,
+      newConnection: (local, localPort, remote, remotePort, opts, now) => {
+        const c = this.newConnection(now, opts);
+        c.localAddr = local;
+        c.localPort = localPort;
+        c.remoteAddr = remote;
+        c.remotePort = remotePort;
+        this.register(c);
+        return c;
+      },
+      chooseIss: (c, now) => this.iss(c, now),
+      traceArrival: (c, s, src, dst, now) => {
+        if (this.tracer) this.traceSegment(c, 'in', s.seq, s.ack, s.flags, s.len, s.wnd, this.pkt.toString(src, dst), now);
+      },
+      traceOpen: (c, active, now) => this.traceOpen(c, active, now),
+      sendCookieSynAck: (s, src, dst, cookie, wscale, window, now) => {
+        const o = this.outSeg.set(s.dstPort, s.srcPort, cookie, seqAdd(s.seq, 1), SYN | ACK, window);
+        o.opts.mss = this.mtuMss;
+        if (wscale >= 0) o.opts.wscale = wscale;
+        const len = o.emit(this.ip.tx, TX_PAYLOAD_OFFSET, dst, src, 0);
+        this.counters.segsOut++;
+        this.ip.send(IP_PROTO_TCP, dst, src, len, now, { dontFrag: true });
+      },
+      reset: (s, src, dst, now) => this.resetFor(s, src, dst, now),
+      deliver: (c, s, now) => segmentArrives(c, s, now, this),
+    };
   }
 
   /** RFC 9293 §3.10.7.1: answer a segment that has no connection. */
-  private resetFor(s: Segment, src: Ipv4Addr, dst: Ipv4Addr, sport: number, dport: number, now: number): void {
+  private resetFor(s: Segment, src: Ipv4Addr, dst: Ipv4Addr, now: number): void {
     if (s.has(RST)) return;
     if (!this.resetLimit.take(now)) {
       this.counters.resetsRateLimited++;
@@ -617,12 +527,9 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
     const tx = this.ip.tx;
     const o = TX_PAYLOAD_OFFSET;
-    let len: number;
-    if (s.has(ACK)) {
-      len = writeTcpHeader(tx, o, dst, src, dport, sport, s.ack, 0, RST, 0, null, 0);
-    } else {
-      len = writeTcpHeader(tx, o, dst, src, dport, sport, 0, seqAdd(s.seq, s.segLen()), RST | ACK, 0, null, 0);
-    }
+    // <SEQ=SEG.ACK><CTL=RST>, or without an ACK <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    const r = s.has(ACK) ? this.outSeg.set(s.dstPort, s.srcPort, s.ack, 0, RST, 0) : this.outSeg.set(s.dstPort, s.srcPort, 0, seqAdd(s.seq, s.segLen()), RST | ACK, 0);
+    const len = r.emit(tx, o, dst, src, 0);
     this.counters.resetsSent++;
     this.counters.segsOut++;
     if (log.enabled) log(`> ${this.pkt.reset(tx, o, len).toString(dst, src)}`);
@@ -631,72 +538,63 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   // ------------------------------------------------------------ output (SegmentWriter)
 
-  /** Reused for the timestamps option of ordinary segments (no allocation per segment). */
-  private readonly tsOpts: OptionsToSend = { timestamps: { tsVal: 0, tsEcr: 0 } };
   /** IP send options for a connection's segments (DF, RFC 1191; the offload's segment size). */
   private readonly segOpts: SendOptions = { dontFrag: true, tso: 0 };
+  /** Reused SACK blocks for an outgoing segment (no allocation per segment). */
   private readonly sackTuples: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
-  /** sackLists[n]: the first n tuples. */
-  private readonly sackLists: [number, number][][] = [0, 1, 2, 3, 4].map((n) => this.sackTuples.slice(0, n));
-  private readonly sackOpts: OptionsToSend = { sack: [] };
-  private readonly tsSackOpts: OptionsToSend = { timestamps: { tsVal: 0, tsEcr: 0 }, sack: [] };
 
-  writeSegment(c: TcpConnection, seq: number, flags: number, dataOff: number, dataLen: number, opts: OptionsToSend | null, now: number): void {
+  writeSegment(c: TcpConnection, seq: number, flags: number, dataOff: number, dataLen: number, now: number): void {
     const tx = this.ip.tx;
     const o = TX_PAYLOAD_OFFSET;
-    if (!(flags & RST)) {
-      if (opts?.timestamps) {
-        // A SYN: TSecr echoes the peer's SYN (zero for ours; RFC 7323 §3.2).
-        opts.timestamps.tsVal = c.tsVal(now);
-        opts.timestamps.tsEcr = flags & ACK ? c.tsRecent : 0;
-      } else if (c.tsOk && opts === null) {
-        const ts = this.tsOpts.timestamps!;
-        ts.tsVal = c.tsVal(now);
-        ts.tsEcr = c.tsRecent;
-        opts = this.tsOpts;
+    const rst = (flags & RST) !== 0;
+    const syn = (flags & SYN) !== 0;
+    // The window field first (it may move the advertised edge); a RST advertises none.
+    const wnd = rst ? 0 : c.rcv.windowField(syn);
+    const out = this.outSeg.set(c.localPort, c.remotePort, seq, c.rcv.nxt, flags, wnd);
+    const opts = out.opts;
+    if (syn) {
+      c.synOptions(opts);
+      // A SYN's TSecr echoes the peer's SYN (zero in ours; RFC 7323 §3.2).
+      if (opts.hasTimestamps) {
+        opts.tsVal = c.ts.val(now);
+        opts.tsEcr = flags & ACK ? c.ts.recent : 0;
       }
-      if (c.sackOk && flags & ACK && !(flags & SYN) && !c.ooo.isEmpty()) {
-        // Out-of-order data held: tell the peer which (RFC 2018), in whatever option space
-        // the segment leaves below the MTU (RFC 6691: options come out of the MSS).
-        // Options come out of the MSS too (data + options <= SND.MSS), not only the MTU.
-        const room = Math.min(this.ip.mtu - IPV4_HEADER_LEN - TCP_HEADER_LEN, c.sndMss) - (tcpHeaderLen(opts) - TCP_HEADER_LEN) - dataLen;
-        const fit = Math.floor((room - 4) / 8);
-        if (fit >= 1) {
-          // Preallocated options and blocks: a SACK-bearing ACK allocates nothing.
-          const n = c.fillSackBlocks(this.sackTuples, fit);
-          const so = opts === this.tsOpts ? this.tsSackOpts : this.sackOpts;
-          if (opts === this.tsOpts) {
-            so.timestamps!.tsVal = this.tsOpts.timestamps!.tsVal;
-            so.timestamps!.tsEcr = this.tsOpts.timestamps!.tsEcr;
-          }
-          so.sack = this.sackLists[n];
-          opts = so;
-        }
-      }
-      if (flags & ACK) c.lastAckSent = c.rcvNxt;
-    } else if (c.tsOk && opts === null) {
-      // RFC 7323 §3.2: a RST on a connection using timestamps SHOULD carry TSopt too.
-      const ts = this.tsOpts.timestamps!;
-      ts.tsVal = c.tsVal(now);
-      ts.tsEcr = c.tsRecent;
-      opts = this.tsOpts;
+    } else if (c.ts.ok) {
+      // Every segment once negotiated, a RST too (RFC 7323 §3.2: a RST SHOULD carry TSopt).
+      opts.hasTimestamps = true;
+      opts.tsVal = c.ts.val(now);
+      opts.tsEcr = c.ts.recent;
     }
-    const hl = tcpHeaderLen(opts);
-    if (dataLen > 0) c.sndBuf.peek(dataOff, tx, o + hl, dataLen);
-    const wnd = flags & RST ? 0 : c.windowField((flags & SYN) !== 0);
+    if (!syn && flags & ACK && c.sackOk && !c.rcv.ooo.isEmpty()) {
+      // Out-of-order data held: tell the peer which (RFC 2018), in whatever option space
+      // the segment leaves: options come out of the MSS too (data + options <= SND.MSS,
+      // RFC 6691), not only the MTU.
+      const room = Math.min(this.ip.mtu - IPV4_HEADER_LEN - TCP_HEADER_LEN, c.snd.mss) - opts.length() - dataLen;
+      const fit = Math.floor((room - 4) / 8);
+      if (fit >= 1) {
+        const n = c.rcv.fillSackBlocks(this.sackTuples, fit);
+        for (let k = 0; k < n; k++) {
+          opts.sack[2 * k] = this.sackTuples[k]![0];
+          opts.sack[2 * k + 1] = this.sackTuples[k]![1];
+        }
+        opts.sackCount = n;
+      }
+    }
+    if (!rst && flags & ACK) c.ts.acked(c.rcv.nxt);
+    const hl = out.headerLen();
+    if (dataLen > 0) c.snd.buf.peek(dataOff, tx, o + hl, dataLen);
     // Checksum (and segmentation) offload when the link has it: the segment leaves with
     // a partial checksum, cut by the device into pieces of `tso` payload bytes that
     // with this header fit both the MTU and the peer's MSS.
     const offload = this.ip.tcpOffloadTo(c.remoteAddr);
-    const len = writeTcpHeader(tx, o, c.localAddr, c.remoteAddr, c.localPort, c.remotePort, seq, c.rcvNxt, flags, wnd, opts, dataLen, 0, offload);
-    this.segOpts.tso = offload ? Math.max(8, Math.min(this.ip.mtu - IPV4_HEADER_LEN, c.sndMss + TCP_HEADER_LEN) - hl) : 0;
-    this.lastNow = now;
+    const len = out.emit(tx, o, c.localAddr, c.remoteAddr, dataLen, offload);
+    this.segOpts.tso = offload ? Math.max(8, Math.min(this.ip.mtu - IPV4_HEADER_LEN, c.snd.mss + TCP_HEADER_LEN) - hl) : 0;
     if (this.tracer) {
-      this.traceSegment(c, 'out', seq, c.rcvNxt, flags, dataLen, flags & SYN ? wnd : wnd << c.rcvWscale, this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr));
+      this.traceSegment(c, 'out', seq, c.rcv.nxt, flags, dataLen, syn ? wnd : wnd << c.rcv.wscale, this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr), now);
     }
     this.counters.segsOut++;
     c.stats.segsOut++;
-    if (flags & RST) this.counters.resetsSent++;
+    if (rst) this.counters.resetsSent++;
     if (log.enabled) log(`> ${this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr)} [${c.state}]`);
     // DF on every segment (RFC 1191): the MSS fits our MTU, and an ICMP "fragmentation
     // needed" from the path lowers it (icmpError below).
@@ -718,23 +616,25 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     // the record goes on protecting the 4-tuple for its 2*MSL, as Linux's does.)
   }
 
-  private traceSegment(c: TcpConnection, dir: 'in' | 'out', seq: number, ack: number, flags: number, len: number, wnd: number, line: string): void {
+  private traceSegment(c: TcpConnection, dir: 'in' | 'out', seq: number, ack: number, flags: number, len: number, wnd: number, line: string, now: number): void {
     const mine = dir === 'out';
+    const iss = c.snd.iss;
+    const irs = c.rcv.irs;
     // SACK blocks describe the other direction's data: relative to the acknowledged side's ISN.
-    const base = mine ? c.irs : c.iss;
+    const base = mine ? irs : iss;
     let sack: [number, number][] | undefined;
     if (dir === 'in' && this.seg.opts.sackCount > 0) {
       sack = [];
       for (let k = 0; k < this.seg.opts.sackCount; k++) sack.push([(this.seg.opts.sack[2 * k]! - base) | 0, (this.seg.opts.sack[2 * k + 1]! - base) | 0]);
-    } else if (dir === 'out' && c.sackOk && !c.ooo.isEmpty() && flags & ACK) {
-      sack = c.sackBlocks().map(([l, r]) => [(l - base) | 0, (r - base) | 0] as [number, number]);
+    } else if (dir === 'out' && c.sackOk && !c.rcv.ooo.isEmpty() && flags & ACK) {
+      sack = c.rcv.sackBlocks().map(([l, r]) => [(l - base) | 0, (r - base) | 0] as [number, number]);
     }
     c.trace({
       ev: dir, flags: flagString(flags), seq, ack, len, wnd, line,
-      rseq: !mine && flags & SYN ? 0 : (seq - (mine ? c.iss : c.irs)) | 0,
-      rack: flags & ACK ? (ack - (mine ? c.irs : c.iss)) | 0 : 0,
+      rseq: !mine && flags & SYN ? 0 : (seq - (mine ? iss : irs)) | 0,
+      rack: flags & ACK ? (ack - (mine ? irs : iss)) | 0 : 0,
       ...(sack ? { sack } : {}),
-    });
+    }, now);
   }
 
   // ------------------------------------------------------------ ICMP errors
@@ -748,7 +648,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     const c = this.find(e.src, sport, e.dst, dport);
     if (!c) return;
     // RFC 5927 §4.1: the quoted sequence number must be in flight.
-    if (!(seqLe(c.sndUna, seq) && seqLt(seq, c.sndMax === c.sndUna ? seqAdd(c.sndMax, 1) : c.sndMax))) return;
+    const snd = c.snd;
+    if (!(seqLe(snd.una, seq) && seqLt(seq, snd.max === snd.una ? seqAdd(snd.max, 1) : snd.max))) return;
     this.counters.icmpErrors++;
     if (c.state === 'SYN-SENT' && e.type === ICMP_DEST_UNREACHABLE && (e.code === UNREACH_PORT || e.code === UNREACH_PROTOCOL)) {
       c.closeNow('ICMP unreachable in SYN-SENT', 'ECONNREFUSED');
@@ -769,7 +670,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     this.settleTimers();
     for (let c = this.timers.popDue(now); c !== undefined; c = this.timers.popDue(now)) {
       try {
-        const t = c.nextTimer();
+        const t = c.timers.next();
         if (t >= 0 && t <= now) c.onTimers(now);
       } catch (err) {
         this.failed(c, err, now);

@@ -1,6 +1,6 @@
 /**
- * TCP header (RFC 9293 §3.1): a view over bytes (`TcpPacket`) and the parsed segment
- * (`TcpRepr`). Safety rule: after `checkLen()` returns null, no accessor reads out of
+ * TCP header (RFC 9293 §3.1): a view over bytes (`TcpPacket`); the parsed header the
+ * stack uses is `Segment` (segment.ts), and `TcpRepr` is its plain-object form for tests. Safety rule: after `checkLen()` returns null, no accessor reads out of
  * bounds, and `options()` parses only within the header.
  *
  *    |          Source Port          |       Destination Port        |
@@ -12,12 +12,13 @@
  *    |                    Options                    |    Padding    |
  */
 import { PacketView } from '../core/packet-view.js';
-import { readU16, readU32, writeU16, writeU32 } from '../core/bytes.js';
+import { readU16, readU32, writeU32 } from '../core/bytes.js';
 import type { Ipv4Addr } from '../ip/address.js';
 import { formatIpv4 } from '../ip/address.js';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from '../ip/checksum.js';
 import { IP_PROTO_TCP } from '../ip/ipv4-packet.js';
-import { TcpOptions, optionsLength, writeOptions, type OptionsToSend } from './options.js';
+import { TcpOptions, type OptionsToSend } from './options.js';
+import { Segment } from './segment.js';
 
 export const TCP_HEADER_LEN = 20;
 export const FIN = 0x01;
@@ -94,6 +95,11 @@ export function flagString(f: number): string {
   return s || 'none';
 }
 
+/**
+ * A segment's header as a plain object: for tests and tools that build or inspect
+ * segments by field. The stack itself reads and writes headers through `Segment`
+ * (segment.ts), which these two functions use.
+ */
 export interface TcpRepr {
   srcPort: number;
   dstPort: number;
@@ -112,60 +118,19 @@ export function parseTcp(p: TcpPacket, src: Ipv4Addr, dst: Ipv4Addr): TcpRepr | 
   const bad = p.checkLen();
   if (bad !== null) return bad;
   if (!p.verifyChecksum(src, dst)) return 'badChecksum';
-  const o = new TcpOptions();
-  if (!p.options(o)) return 'badOptions';
-  const options: TcpRepr['options'] = {};
-  if (o.mss >= 0) options.mss = o.mss;
-  if (o.wscale >= 0) options.wscale = o.wscale;
-  if (o.sackPermitted) options.sackPermitted = true;
-  if (o.hasTimestamps) options.timestamps = { tsVal: o.tsVal, tsEcr: o.tsEcr };
-  if (o.sackCount > 0) {
-    options.sack = [];
-    for (let k = 0; k < o.sackCount; k++) options.sack.push([o.sack[2 * k]!, o.sack[2 * k + 1]!]);
-  }
+  const s = new Segment();
+  if (!s.parse(p)) return 'badOptions';
   return {
-    srcPort: p.srcPort(), dstPort: p.dstPort(), seq: p.seq(), ack: p.ack(), flags: p.flags(), window: p.window(),
-    urgent: p.urgent(), options, payload: p.b.subarray(p.payloadOffset(), p.o + p.n),
+    srcPort: s.srcPort, dstPort: s.dstPort, seq: s.seq, ack: s.ack, flags: s.flags, window: s.wnd,
+    urgent: s.urgent, options: s.opts.toPlain(), payload: p.b.subarray(s.off, s.off + s.len),
   };
 }
 
-/**
- * Writes a header (with options) at b[o] in front of `payloadLen` bytes that are already
- * at b[o + header length], and fills in the checksum. Returns the segment's length.
- */
-export function writeTcpHeader(
-  b: Uint8Array, o: number, src: Ipv4Addr, dst: Ipv4Addr, srcPort: number, dstPort: number,
-  seq: number, ack: number, flags: number, window: number, opts: OptionsToSend | null, payloadLen: number,
-  urgent = 0,
-  /** Leave the checksum partial (the pseudo-header sum only) for a device that finishes it (checksum offload). */
-  partialChecksum = false,
-): number {
-  const optLen = opts ? optionsLength(opts) : 0;
-  const hl = TCP_HEADER_LEN + optLen;
-  writeU16(b, o, srcPort);
-  writeU16(b, o + 2, dstPort);
-  writeU32(b, o + 4, seq);
-  writeU32(b, o + 8, flags & ACK ? ack : 0);
-  b[o + 12] = (hl / 4) << 4;
-  b[o + 13] = flags;
-  writeU16(b, o + 14, window);
-  writeU16(b, o + 16, 0);
-  writeU16(b, o + 18, urgent);
-  if (opts) writeOptions(opts, b, o + TCP_HEADER_LEN);
-  const len = hl + payloadLen;
-  const pseudo = pseudoHeaderSum(src, dst, IP_PROTO_TCP, len);
-  // Offload: the device sums from the TCP header on, starting from what the field holds.
-  writeU16(b, o + 16, partialChecksum ? ~finishChecksum(pseudo) & 0xffff : finishChecksum(sumBytes(b, o, len, pseudo)));
-  return len;
-}
-
-/** The header length (with options) of a segment carrying `opts`. */
-export function tcpHeaderLen(opts: OptionsToSend | null): number {
-  return TCP_HEADER_LEN + (opts ? optionsLength(opts) : 0);
-}
-
+/** Writes `r` (header and payload) at b[o]; returns the segment's length. */
 export function emitTcp(r: TcpRepr, src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, o: number): number {
-  const hl = tcpHeaderLen(r.options);
-  b.set(r.payload, o + hl);
-  return writeTcpHeader(b, o, src, dst, r.srcPort, r.dstPort, r.seq, r.ack, r.flags, r.window, r.options, r.payload.length, r.urgent ?? 0);
+  const s = new Segment().set(r.srcPort, r.dstPort, r.seq, r.ack, r.flags, r.window);
+  s.urgent = r.urgent ?? 0;
+  s.opts.setFrom(r.options);
+  b.set(r.payload, o + s.headerLen());
+  return s.emit(b, o, src, dst, r.payload.length);
 }

@@ -159,7 +159,7 @@ function build(env: Env, base: Base): Uint8Array {
     case 'est': {
       const c = victim(env);
       return tcpPacket({
-        sport: cliPort(env), dport: ECHO_PORT, seq: c.rcvNxt + base.seqDelta, ack: c.sndNxt + base.ackDelta, flags: base.flags,
+        sport: cliPort(env), dport: ECHO_PORT, seq: c.rcv.nxt + base.seqDelta, ack: c.snd.nxt + base.ackDelta, flags: base.flags,
         win: base.win, payload: base.payload,
       });
     }
@@ -179,7 +179,7 @@ function build(env: Env, base: Base): Uint8Array {
       u32(h, 16, A_ADDR);
       u16(h, 20, ECHO_PORT);
       u16(h, 22, cliPort(env));
-      u32(h, 24, c.sndUna + base.seqDelta);
+      u32(h, 24, c.snd.una + base.seqDelta);
       return icmpPacket(base.type, base.code, base.type === 3 && base.code === 4 ? 68 : 0, h.subarray(0, Math.min(28, base.quoteLen)));
     }
   }
@@ -358,7 +358,7 @@ describe('(b) valid packets with random mutations never throw, and b still serve
           for (const s of specs) {
             // Never at or just past RCV.NXT (1000 on, or far outside the window): such data waits
             // out of order beyond what assertServing sends, or is refused.
-            const p = mutate(tcpPacket({ sport: cliPort(env), dport: ECHO_PORT, seq: c.rcvNxt + s.seqDelta, ack: c.sndNxt, flags: s.flags, payload: s.payload }), s.muts);
+            const p = mutate(tcpPacket({ sport: cliPort(env), dport: ECHO_PORT, seq: c.rcv.nxt + s.seqDelta, ack: c.snd.nxt, flags: s.flags, payload: s.payload }), s.muts);
             fixChecksums(p);
             await inject(env, p);
           }
@@ -421,7 +421,7 @@ async function drive(env: Env, active: boolean, acts: Act[]): Promise<void> {
   // The connection, or once it is in TIME-WAIT the small record the layer keeps instead.
   const find = (): { state: string; rcvNxt: number; sndNxt: number; sndUna: number; localPort: number } | undefined => {
     const c = [...env.b.stack.tcp.connections].find((x) => x.remoteAddr === STRANGER && x.remotePort === peerPort);
-    if (c) return c;
+    if (c) return { state: c.state, rcvNxt: c.rcv.nxt, sndNxt: c.snd.nxt, sndUna: c.snd.una, localPort: c.localPort };
     const tw = [...env.b.stack.tcp.timeWait.records()].find((x) => x.remoteAddr === STRANGER && x.remotePort === peerPort);
     return tw && { state: 'TIME-WAIT', rcvNxt: tw.rcvNxt, sndNxt: tw.sndNxt, sndUna: tw.sndNxt, localPort: tw.localPort };
   };
@@ -511,7 +511,7 @@ describe('(b) random segment sequences against one connection, through every sta
         // well within 3 hours: nothing about 10.7.0.77 may be left.
         await env.net.runFor(3 * 3600_000);
         const left = [...env.b.stack.tcp.connections].filter((x) => x.remoteAddr === STRANGER);
-        expect(left.map((x) => `${x.describe()} ${x.state} timers ${x.nextTimer()}`)).toEqual([]);
+        expect(left.map((x) => `${x.describe()} ${x.state} timers ${x.timers.next()}`)).toEqual([]);
         expect([...env.b.stack.tcp.timeWait.records()].filter((x) => x.remoteAddr === STRANGER)).toEqual([]);
         await assertServing(env);
       }),
@@ -587,12 +587,12 @@ describe('(b) RFC 5961 as a property', () => {
         async (s) => {
           const env = await makeEnv();
           const c = victim(env);
-          const rcvNxt = c.rcvNxt;
-          const p = tcpPacket({ sport: cliPort(env), dport: ECHO_PORT, seq: c.rcvNxt + s.seqDelta, ack: c.sndNxt + s.ackDelta, flags: s.flags, payload: s.payload });
+          const rcvNxt = c.rcv.nxt;
+          const p = tcpPacket({ sport: cliPort(env), dport: ECHO_PORT, seq: c.rcv.nxt + s.seqDelta, ack: c.snd.nxt + s.ackDelta, flags: s.flags, payload: s.payload });
           await inject(env, p);
           assertNoInternalErrors(env);
           if ((s.flags & RST) !== 0 && s.seqDelta === 0) return; // the one segment that may reset
-          expect({ state: c.state, rcvNxtMoved: (c.rcvNxt - rcvNxt) | 0 }, `after ${hex(p)}`).toEqual({ state: 'ESTABLISHED', rcvNxtMoved: 0 });
+          expect({ state: c.state, rcvNxtMoved: (c.rcv.nxt - rcvNxt) | 0 }, `after ${hex(p)}`).toEqual({ state: 'ESTABLISHED', rcvNxtMoved: 0 });
         },
       ),
       { numRuns: RUNS, seed: 5961 },

@@ -111,9 +111,9 @@ describe('bad transport checksums are dropped and counted', () => {
   it('TCP data into the established connection with a bad checksum: not delivered', async () => {
     const env = await makeEnv();
     const c = victim(env);
-    const rcvNxt = c.rcvNxt;
-    await expectDropped(env, [spoofed(env, { seq: c.rcvNxt, ack: c.sndNxt, flags: ACK | PSH, payload: bytes('EVIL'), checksum: 'bad' })], 'tcp.badChecksum');
-    expect(c.rcvNxt).toBe(rcvNxt);
+    const rcvNxt = c.rcv.nxt;
+    await expectDropped(env, [spoofed(env, { seq: c.rcv.nxt, ack: c.snd.nxt, flags: ACK | PSH, payload: bytes('EVIL'), checksum: 'bad' })], 'tcp.badChecksum');
+    expect(c.rcv.nxt).toBe(rcvNxt);
     await assertServing(env);
   });
 
@@ -180,16 +180,16 @@ async function rawConnection(env: Env, sport: number): Promise<TcpConnection> {
 /** Sends `msg` on a raw connection and returns what b's echo server sent back (and acknowledges it). */
 async function rawEcho(env: Env, c: TcpConnection, sport: number, msg: string): Promise<string> {
   env.b.link.takeSent();
-  await inject(env, tcpPacket({ src: STRANGER, sport, dport: ECHO_PORT, seq: c.rcvNxt, ack: c.sndNxt, flags: ACK | PSH, payload: bytes(msg), win: c.sndWnd >>> c.sndWscale }));
+  await inject(env, tcpPacket({ src: STRANGER, sport, dport: ECHO_PORT, seq: c.rcv.nxt, ack: c.snd.nxt, flags: ACK | PSH, payload: bytes(msg), win: c.snd.wnd >>> c.snd.wscale }));
   let got = '';
   for (const s of sentByB(env)) if (s.dport === sport && s.payloadLen > 0) got += Buffer.from(s.payload).toString('latin1');
-  await inject(env, tcpPacket({ src: STRANGER, sport, dport: ECHO_PORT, seq: c.rcvNxt, ack: c.sndNxt, flags: ACK, win: c.sndWnd >>> c.sndWscale }));
+  await inject(env, tcpPacket({ src: STRANGER, sport, dport: ECHO_PORT, seq: c.rcv.nxt, ack: c.snd.nxt, flags: ACK, win: c.snd.wnd >>> c.snd.wscale }));
   return got;
 }
 
 /** Ends a raw connection with a RST at exactly RCV.NXT (whatever state it reached). */
 async function rawReset(env: Env, c: TcpConnection, sport: number): Promise<void> {
-  if (c.state !== 'CLOSED') await inject(env, tcpPacket({ src: STRANGER, sport, dport: ECHO_PORT, seq: c.rcvNxt, flags: RST }));
+  if (c.state !== 'CLOSED') await inject(env, tcpPacket({ src: STRANGER, sport, dport: ECHO_PORT, seq: c.rcv.nxt, flags: RST }));
   expect(c.state, `raw connection from port ${sport}`).toBe('CLOSED');
 }
 
@@ -225,9 +225,9 @@ describe('every TCP flag combination (all 256 flag bytes)', () => {
       const sport = 21_000 + f;
       const c = await rawConnection(env, sport);
       const stats0 = { ...c.stats };
-      const seq = c.rcvNxt;
-      const win = c.sndWnd >>> c.sndWscale;
-      await inject(env, tcpPacket({ src: STRANGER, sport, dport: ECHO_PORT, seq, ack: c.sndNxt, flags: f, win }));
+      const seq = c.rcv.nxt;
+      const win = c.snd.wnd >>> c.snd.wscale;
+      await inject(env, tcpPacket({ src: STRANGER, sport, dport: ECHO_PORT, seq, ack: c.snd.nxt, flags: f, win }));
       const st = statsDelta(stats0, c.stats);
       let expected: string;
       if (f & RST) expected = 'reset';
@@ -237,10 +237,10 @@ describe('every TCP flag combination (all 256 flag bytes)', () => {
       else expected = 'unchanged';
       let outcome: string;
       if (c.state === 'CLOSED' && c.error === 'ECONNRESET') outcome = 'reset';
-      else if (c.state === 'ESTABLISHED' && c.rcvNxt === seq && (st.challengeAcks ?? 0) === 1) outcome = 'challenge';
-      else if (c.state === 'ESTABLISHED' && c.rcvNxt === seq && (st.challengeAcks ?? 0) === 0) outcome = 'unchanged';
-      else if (['CLOSE-WAIT', 'LAST-ACK'].includes(c.state) && c.rcvNxt === ((seq + 1) >>> 0)) outcome = 'half-closed';
-      else outcome = `state ${c.state} error ${c.error} rcvNxt+${(c.rcvNxt - seq) | 0} stats ${JSON.stringify(st)}`;
+      else if (c.state === 'ESTABLISHED' && c.rcv.nxt === seq && (st.challengeAcks ?? 0) === 1) outcome = 'challenge';
+      else if (c.state === 'ESTABLISHED' && c.rcv.nxt === seq && (st.challengeAcks ?? 0) === 0) outcome = 'unchanged';
+      else if (['CLOSE-WAIT', 'LAST-ACK'].includes(c.state) && c.rcv.nxt === ((seq + 1) >>> 0)) outcome = 'half-closed';
+      else outcome = `state ${c.state} error ${c.error} rcvNxt+${(c.rcv.nxt - seq) | 0} stats ${JSON.stringify(st)}`;
       tally[outcome] = (tally[outcome] ?? 0) + 1;
       if (outcome !== expected) wrong.push(`flags 0x${f.toString(16)}: expected ${expected}, got ${outcome}`);
       // A survivor still carries data: b's echo server sends it back.
@@ -265,15 +265,15 @@ describe('every TCP flag combination (all 256 flag bytes)', () => {
     for (let f = 0; f < 256; f++) {
       const stats0 = { ...c.stats };
       const limited0 = env.b.stack.tcp.counters.challengeAcksRateLimited;
-      const rcvNxt = c.rcvNxt;
-      await inject(env, spoofed(env, { seq: c.rcvNxt + 1000, ack: c.sndNxt, flags: f, win: c.sndWnd >>> c.sndWscale }));
+      const rcvNxt = c.rcv.nxt;
+      await inject(env, spoofed(env, { seq: c.rcv.nxt + 1000, ack: c.snd.nxt, flags: f, win: c.snd.wnd >>> c.snd.wscale }));
       const st = statsDelta(stats0, c.stats);
       // RFC 5961 §3.2 and §4.2: RST or SYN in the window but not at RCV.NXT gets a challenge
       // ACK, or (§7: one per connection per 500 ms) is counted as rate limited.
       const wantChallenge = (f & (RST | SYN)) !== 0 ? 1 : 0;
       const challenged = (st.challengeAcks ?? 0) + env.b.stack.tcp.counters.challengeAcksRateLimited - limited0;
-      if (c.state !== 'ESTABLISHED' || c.rcvNxt !== rcvNxt || challenged !== wantChallenge) {
-        wrong.push(`flags 0x${f.toString(16)}: ${c.state} rcvNxt+${(c.rcvNxt - rcvNxt) | 0} ${JSON.stringify(st)}`);
+      if (c.state !== 'ESTABLISHED' || c.rcv.nxt !== rcvNxt || challenged !== wantChallenge) {
+        wrong.push(`flags 0x${f.toString(16)}: ${c.state} rcvNxt+${(c.rcv.nxt - rcvNxt) | 0} ${JSON.stringify(st)}`);
       }
     }
     assertNoInternalErrors(env);
@@ -286,9 +286,9 @@ describe('every TCP flag combination (all 256 flag bytes)', () => {
     const c = victim(env);
     const bad: string[] = [];
     for (let f = 0; f < 256; f++) {
-      const rcvNxt = c.rcvNxt;
-      await inject(env, spoofed(env, { seq: c.rcvNxt + 0x4000_0000, ack: c.sndNxt, flags: f, payload: f & 1 ? bytes('x') : undefined }));
-      if (c.state !== 'ESTABLISHED' || c.rcvNxt !== rcvNxt) bad.push(`flags 0x${f.toString(16)}: ${c.state}`);
+      const rcvNxt = c.rcv.nxt;
+      await inject(env, spoofed(env, { seq: c.rcv.nxt + 0x4000_0000, ack: c.snd.nxt, flags: f, payload: f & 1 ? bytes('x') : undefined }));
+      if (c.state !== 'ESTABLISHED' || c.rcv.nxt !== rcvNxt) bad.push(`flags 0x${f.toString(16)}: ${c.state}`);
     }
     assertNoInternalErrors(env);
     expect(bad).toEqual([]);
@@ -332,10 +332,10 @@ describe('TCP data offset lies', () => {
   it('data offset lies on the established connection (data would be misread): dropped, stream intact', async () => {
     const env = await makeEnv();
     const c = victim(env);
-    const rcvNxt = c.rcvNxt;
-    await expectDropped(env, [spoofed(env, { seq: c.rcvNxt, ack: c.sndNxt, flags: ACK, dataOffset: 15, payload: bytes('0123456789') })], 'tcp.badDataOffset');
-    await expectDropped(env, [spoofed(env, { seq: c.rcvNxt, ack: c.sndNxt, flags: ACK, dataOffset: 2, payload: bytes('0123456789') })], 'tcp.badDataOffset');
-    expect(c.rcvNxt).toBe(rcvNxt);
+    const rcvNxt = c.rcv.nxt;
+    await expectDropped(env, [spoofed(env, { seq: c.rcv.nxt, ack: c.snd.nxt, flags: ACK, dataOffset: 15, payload: bytes('0123456789') })], 'tcp.badDataOffset');
+    await expectDropped(env, [spoofed(env, { seq: c.rcv.nxt, ack: c.snd.nxt, flags: ACK, dataOffset: 2, payload: bytes('0123456789') })], 'tcp.badDataOffset');
+    expect(c.rcv.nxt).toBe(rcvNxt);
     await assertServing(env);
   });
 });
@@ -719,7 +719,7 @@ describe('ICMP errors quoting garbage', () => {
     const h = new Uint8Array(8);
     u16(h, 0, ECHO_PORT);
     u16(h, 2, cliPort(env));
-    u32(h, 4, c.sndUna);
+    u32(h, 4, c.snd.una);
     return h;
   };
 
@@ -760,7 +760,7 @@ describe('ICMP errors quoting garbage', () => {
     const c = victim(env);
     const forged = icmpPacket(3, 4, 68, quote({}, inFlightHead(env, c))); // next-hop MTU 68 (RFC 1191 puts it in the low 16 bits)
     const d = await measure(env, () => inject(env, forged, forged, forged));
-    expect(c.sndMss).toBe(512); // path MTU floored at 552 (Linux min_pmtu), not 68
+    expect(c.snd.mss).toBe(512); // path MTU floored at 552 (Linux min_pmtu), not 68
     expect(d['tcp.pmtuUpdates']).toBe(1);
     assertNoInternalErrors(env);
     await assertServing(env);
@@ -783,12 +783,12 @@ describe('a stale timestamp echo on an acceptable ACK', () => {
   it('does not pin the RTO: an echo 30 minutes old takes no RTT sample (our own send times may)', async () => {
     const env = await makeEnv();
     const c = victim(env);
-    expect(c.tsOk).toBe(true);
+    expect(c.ts.ok).toBe(true);
     // TSopt: NOP NOP kind 8 len 10, TSval newer than TS.Recent (passes PAWS), TSecr 30 minutes old.
     const ts = new Uint8Array([1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0]);
-    u32(ts, 4, (c.tsRecent + 1000) >>> 0);
-    u32(ts, 8, (c.tsVal(env.net.clock.now()) - 30 * 60 * 1000) >>> 0);
-    await inject(env, spoofed(env, { seq: c.rcvNxt, ack: c.sndNxt, flags: ACK, win: 65535, options: ts }));
+    u32(ts, 4, (c.ts.recent + 1000) >>> 0);
+    u32(ts, 8, (c.ts.val(env.net.clock.now()) - 30 * 60 * 1000) >>> 0);
+    await inject(env, spoofed(env, { seq: c.rcv.nxt, ack: c.snd.nxt, flags: ACK, win: 65535, options: ts }));
     expect(c.rtt.srtt).toBeLessThan(1000); // a 30-minute sample would make it ~225 s
     expect(c.rtt.rto).toBeLessThanOrEqual(1000);
     assertNoInternalErrors(env);
@@ -889,14 +889,14 @@ describe('ARP and Ethernet on a TAP device', () => {
 
 describe('blind injection into an established connection (RFC 5961)', () => {
   const challenge = (env: Env, c: TcpConnection): SentSegment[] =>
-    sentByB(env).filter((s) => s.protocol === PROTO_TCP && s.dport === c.remotePort && s.flags === ACK && s.ack === c.rcvNxt && s.payloadLen === 0);
+    sentByB(env).filter((s) => s.protocol === PROTO_TCP && s.dport === c.remotePort && s.flags === ACK && s.ack === c.rcv.nxt && s.payloadLen === 0);
 
   it.each([
     ['RCV.NXT + 1', 1], ['RCV.NXT + 1000', 1000], ['the last byte of the window', -1],
   ])('a RST in the window at %s does not reset: a challenge ACK is sent (RFC 5961 §3.2)', async (_name, off) => {
     const env = await makeEnv();
     const c = victim(env);
-    const seq = off === -1 ? c.rcvNxt + c.advertisedWindow() - 1 : c.rcvNxt + (off as number);
+    const seq = off === -1 ? c.rcv.nxt + c.advertisedWindow() - 1 : c.rcv.nxt + (off as number);
     const before = c.stats.challengeAcks;
     await inject(env, spoofed(env, { seq, flags: RST }));
     expect(c.state).toBe('ESTABLISHED');
@@ -908,7 +908,7 @@ describe('blind injection into an established connection (RFC 5961)', () => {
   it('a RST outside the window is dropped without reply', async () => {
     const env = await makeEnv();
     const c = victim(env);
-    await inject(env, spoofed(env, { seq: c.rcvNxt + c.advertisedWindow() + 10, flags: RST }), spoofed(env, { seq: c.rcvNxt - 10, flags: RST | ACK, ack: c.sndNxt }));
+    await inject(env, spoofed(env, { seq: c.rcv.nxt + c.advertisedWindow() + 10, flags: RST }), spoofed(env, { seq: c.rcv.nxt - 10, flags: RST | ACK, ack: c.snd.nxt }));
     expect(c.state).toBe('ESTABLISHED');
     expect(sentByB(env)).toEqual([]);
     await assertServing(env);
@@ -917,7 +917,7 @@ describe('blind injection into an established connection (RFC 5961)', () => {
   it('control: a RST exactly at RCV.NXT resets (the one segment that may)', async () => {
     const env = await makeEnv();
     const c = victim(env);
-    await inject(env, spoofed(env, { seq: c.rcvNxt, flags: RST }));
+    await inject(env, spoofed(env, { seq: c.rcv.nxt, flags: RST }));
     expect(c.state).toBe('CLOSED');
     expect(c.error).toBe('ECONNRESET');
     await assertServing(env, { established: false });
@@ -928,25 +928,25 @@ describe('blind injection into an established connection (RFC 5961)', () => {
   ])('a SYN %s gets a challenge ACK and changes nothing (RFC 5961 §4.2)', async (_name, off) => {
     const env = await makeEnv();
     const c = victim(env);
-    const rcvNxt = c.rcvNxt;
+    const rcvNxt = c.rcv.nxt;
     const before = c.stats.challengeAcks;
-    await inject(env, spoofed(env, { seq: c.rcvNxt + (off as number), flags: SYN }));
+    await inject(env, spoofed(env, { seq: c.rcv.nxt + (off as number), flags: SYN }));
     expect(c.state).toBe('ESTABLISHED');
-    expect(c.rcvNxt).toBe(rcvNxt);
+    expect(c.rcv.nxt).toBe(rcvNxt);
     expect(c.stats.challengeAcks - before).toBe(1);
     await assertServing(env);
   });
 
   it.each([
-    ['acknowledging data never sent (SND.MAX + 100000)', (c: TcpConnection) => c.sndMax + 100_000],
-    ['acknowledging too far back (SND.UNA - MAX.SND.WND - 1000)', (c: TcpConnection) => c.sndUna - c.maxSndWnd - 1000],
+    ['acknowledging data never sent (SND.MAX + 100000)', (c: TcpConnection) => c.snd.max + 100_000],
+    ['acknowledging too far back (SND.UNA - MAX.SND.WND - 1000)', (c: TcpConnection) => c.snd.una - c.snd.maxWnd - 1000],
   ])('data at RCV.NXT %s is not accepted: challenge ACK (RFC 5961 §5.2)', async (_name, ackOf) => {
     const env = await makeEnv();
     const c = victim(env);
-    const rcvNxt = c.rcvNxt;
+    const rcvNxt = c.rcv.nxt;
     const before = c.stats.challengeAcks;
-    await inject(env, spoofed(env, { seq: c.rcvNxt, ack: ackOf(c), flags: ACK | PSH, payload: bytes('INJECTED') }));
-    expect(c.rcvNxt).toBe(rcvNxt);
+    await inject(env, spoofed(env, { seq: c.rcv.nxt, ack: ackOf(c), flags: ACK | PSH, payload: bytes('INJECTED') }));
+    expect(c.rcv.nxt).toBe(rcvNxt);
     expect(c.stats.challengeAcks - before).toBe(1);
     await assertServing(env);
   });
@@ -957,7 +957,7 @@ describe('blind injection into an established connection (RFC 5961)', () => {
     const ch0 = c.stats.challengeAcks;
     const before = counters(env.b);
     const frames: Uint8Array[] = [];
-    for (let i = 1; i <= 300; i++) frames.push(spoofed(env, { seq: c.rcvNxt + i * 100, flags: RST }));
+    for (let i = 1; i <= 300; i++) frames.push(spoofed(env, { seq: c.rcv.nxt + i * 100, flags: RST }));
     await inject(env, ...frames);
     const d = delta(before, counters(env.b));
     const sent = c.stats.challengeAcks - ch0;
@@ -978,7 +978,7 @@ describe('blind injection into an established connection (RFC 5961)', () => {
     // (tcp_validate_incoming, step 2).
     const env = await makeEnv();
     const c = victim(env);
-    const seg = spoofed(env, { seq: c.rcvNxt - 1, ack: c.sndNxt, flags: RST | ACK, payload: bytes('xx') });
+    const seg = spoofed(env, { seq: c.rcv.nxt - 1, ack: c.snd.nxt, flags: RST | ACK, payload: bytes('xx') });
     await inject(env, seg);
     assertNoInternalErrors(env);
     expect({ state: c.state, error: c.error }, `after ${hex(seg)}`).toEqual({ state: 'ESTABLISHED', error: null });
@@ -992,12 +992,12 @@ describe('blind injection into an established connection (RFC 5961)', () => {
     // RCV.NXT now runs 4 past what a sent, and the two ends exchange challenge ACKs.
     const env = await makeEnv();
     const c = victim(env);
-    const rcvNxt = c.rcvNxt;
+    const rcvNxt = c.rcv.nxt;
     const before = c.stats.challengeAcks;
-    const seg = spoofed(env, { seq: c.rcvNxt - 1, ack: c.sndNxt, flags: SYN | ACK, payload: bytes('EVIL') });
+    const seg = spoofed(env, { seq: c.rcv.nxt - 1, ack: c.snd.nxt, flags: SYN | ACK, payload: bytes('EVIL') });
     await inject(env, seg);
     assertNoInternalErrors(env);
-    expect({ rcvNxtMoved: (c.rcvNxt - rcvNxt) | 0, challengeAcks: c.stats.challengeAcks - before, state: c.state }, `after ${hex(seg)}`)
+    expect({ rcvNxtMoved: (c.rcv.nxt - rcvNxt) | 0, challengeAcks: c.stats.challengeAcks - before, state: c.state }, `after ${hex(seg)}`)
       .toEqual({ rcvNxtMoved: 0, challengeAcks: 1, state: 'ESTABLISHED' });
   });
 });
@@ -1073,12 +1073,12 @@ describe('every dropped segment is counted', () => {
   });
 
   it('src bug: a segment without ACK in ESTABLISHED is dropped with no counter (input.ts synchronized, "if (!s.has(ACK)) return")', async () => {
-    const r = await unexplained((env) => spoofed(env, { seq: victim(env).rcvNxt, flags: PSH, payload: bytes('data') }));
+    const r = await unexplained((env) => spoofed(env, { seq: victim(env).rcv.nxt, flags: PSH, payload: bytes('data') }));
     expect(r.explained, r.packet).not.toEqual([]);
   });
 
   it('src bug: a RST outside the window in ESTABLISHED is dropped with no counter (input.ts synchronized)', async () => {
-    const r = await unexplained((env) => spoofed(env, { seq: victim(env).rcvNxt + 0x1000_0000, flags: RST }));
+    const r = await unexplained((env) => spoofed(env, { seq: victim(env).rcv.nxt + 0x1000_0000, flags: RST }));
     expect(r.explained, r.packet).not.toEqual([]);
   });
 });

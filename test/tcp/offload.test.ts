@@ -19,10 +19,24 @@ import { MemoryLink } from '../../src/link/memory-link.js';
 import { SimNetwork, type SimHost } from '../../src/sim/sim-network.js';
 import { SHUT_WR } from '../../src/socket/constants.js';
 import type { StreamSocket } from '../../src/socket/stream-socket.js';
-import { ACK, CWR, FIN, PSH, writeTcpHeader } from '../../src/tcp/tcp-packet.js';
+import { ACK, CWR, FIN, PSH } from '../../src/tcp/tcp-packet.js';
 import { OffloadLink } from '../helpers/offload-link.js';
 import { expectSameBytes, ip, naiveChecksum, readIpv4 } from '../helpers/packets.js';
 import { connectedPair } from '../helpers/sim-connection.js';
+import { Segment } from '../../src/tcp/segment.js';
+import type { OptionsToSend } from '../../src/tcp/options.js';
+
+/** The header writer the tests use: one `Segment`, emitted (the stack writes headers the same way). */
+function writeTcpHeader(
+  b: Uint8Array, o: number, src: number, dst: number, srcPort: number, dstPort: number, seq: number, ack: number, flags: number,
+  window: number, opts: OptionsToSend | null, payloadLen: number, urgent = 0, partialChecksum = false,
+): number {
+  const s = new Segment().set(srcPort, dstPort, seq, ack, flags, window);
+  s.urgent = urgent;
+  s.opts.setFrom(opts);
+  return s.emit(b, o, src, dst, payloadLen, partialChecksum);
+}
+
 
 const MTU = 1500;
 /** The payload of a full-sized segment: MSS 1460 less 12 bytes of timestamps option. */

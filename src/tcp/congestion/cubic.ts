@@ -7,7 +7,7 @@
  * writes it.
  */
 import type { CongestionControl } from './congestion-control.js';
-import { INITIAL_WINDOW_SEGMENTS } from './new-reno.js';
+import { INITIAL_WINDOW_SEGMENTS } from './congestion-control.js';
 
 const C = 0.4; // RFC 9438 §5.1
 const BETA = 0.7; // RFC 9438 §4.6
@@ -17,6 +17,7 @@ export class Cubic implements CongestionControl {
   readonly name = 'cubic';
   cwnd: number;
   ssthresh = Number.MAX_SAFE_INTEGER;
+  mss: number;
   /** Segments: the window at the last congestion event, and the one before it. */
   private wMax = 0;
   private wLastMax = 0;
@@ -27,11 +28,20 @@ export class Cubic implements CongestionControl {
   private wEst = 0;
 
   constructor(
-    private readonly mss: number,
+    mss: number,
     /** The smoothed RTT in ms (0 before the first sample). */
     private readonly srtt: () => number = () => 0,
   ) {
+    this.mss = mss;
     this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
+  }
+
+  init(mss: number): void {
+    this.mss = mss;
+    this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
+    this.ssthresh = Number.MAX_SAFE_INTEGER;
+    this.wMax = this.wLastMax = this.k = this.wEst = 0;
+    this.epochStart = -1;
   }
 
   onAck(acked: number, now: number): void {
@@ -69,7 +79,7 @@ export class Cubic implements CongestionControl {
     }
   }
 
-  private congestionEvent(flight: number): void {
+  onCongestionEvent(flight: number): void {
     const cwndSeg = Math.max(this.cwnd, flight) / this.mss;
     // §4.7 fast convergence: yield some room to new flows when the maximum shrinks.
     if (cwndSeg < this.wLastMax) {
@@ -83,26 +93,12 @@ export class Cubic implements CongestionControl {
     this.epochStart = -1;
   }
 
-  onFastRetransmit(flight: number): void {
-    this.congestionEvent(flight);
-    // RFC 6582 step 2 (fast recovery keeps the NewReno inflation).
-    this.cwnd = this.ssthresh + 3 * this.mss;
-  }
-
-  onDupAckInRecovery(): void {
-    this.cwnd += this.mss;
-  }
-
-  onPartialAck(acked: number): void {
-    this.cwnd = Math.max(this.mss, this.cwnd - acked + this.mss);
-  }
-
   onRecoveryEnd(): void {
     this.cwnd = this.ssthresh;
   }
 
   onRto(flight: number): void {
-    this.congestionEvent(flight);
+    this.onCongestionEvent(flight);
     this.cwnd = this.mss; // RFC 5681: the loss window
   }
 

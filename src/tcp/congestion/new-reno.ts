@@ -2,23 +2,30 @@
  * NewReno (RFC 5681 slow start and congestion avoidance, RFC 6582 fast recovery),
  * with the initial window of RFC 6928 (10 segments).
  */
-import type { CongestionControl } from './congestion-control.js';
-
-export const INITIAL_WINDOW_SEGMENTS = 10; // RFC 6928
+import { INITIAL_WINDOW_SEGMENTS, type CongestionControl } from './congestion-control.js';
 
 export class NewReno implements CongestionControl {
   readonly name = 'newreno';
   cwnd: number;
   ssthresh = Number.MAX_SAFE_INTEGER;
+  mss: number;
   private partialBytes = 0;
 
-  constructor(private readonly mss: number) {
+  constructor(mss: number) {
+    this.mss = mss;
     this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
+  }
+
+  init(mss: number): void {
+    this.mss = mss;
+    this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
+    this.ssthresh = Number.MAX_SAFE_INTEGER;
+    this.partialBytes = 0;
   }
 
   onAck(acked: number): void {
     if (this.cwnd < this.ssthresh) {
-      // RFC 5681 §3.1 slow start (appropriate byte counting, L = 1 SMSS per ACK... we use acked, capped at 2 SMSS, RFC 3465).
+      // RFC 5681 §3.1 slow start with appropriate byte counting (RFC 3465): the bytes acked, at most L = 2 SMSS per ACK.
       this.cwnd += Math.min(acked, 2 * this.mss);
     } else {
       // RFC 5681 §3.1 (3.3): about one SMSS per RTT, by counting bytes acked.
@@ -30,19 +37,9 @@ export class NewReno implements CongestionControl {
     }
   }
 
-  onFastRetransmit(flight: number): void {
-    // RFC 5681 (4): ssthresh = max(FlightSize / 2, 2*SMSS); RFC 6582 step 2: cwnd = ssthresh + 3*SMSS.
+  onCongestionEvent(flight: number): void {
+    // RFC 5681 (4): ssthresh = max(FlightSize / 2, 2*SMSS).
     this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
-    this.cwnd = this.ssthresh + 3 * this.mss;
-  }
-
-  onDupAckInRecovery(): void {
-    this.cwnd += this.mss;
-  }
-
-  onPartialAck(acked: number): void {
-    // RFC 6582 step 4: deflate by the amount acked, add back one SMSS.
-    this.cwnd = Math.max(this.mss, this.cwnd - acked + this.mss);
   }
 
   onRecoveryEnd(flight: number): void {

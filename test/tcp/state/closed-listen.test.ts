@@ -93,7 +93,8 @@ describe('LISTEN', () => {
     recv(h, [LOCAL_SYN_ACK]);
     const [c] = [...h.listener!.synQueue];
     expect(c?.state).toBe('SYN-RECEIVED');
-    expect(c).toMatchObject({ irs: R(0), rcvNxt: R(1), iss: L(0), sndUna: L(0), sndNxt: L(1), sndMss: 1460 });
+    expect(c.rcv).toMatchObject({ irs: R(0), nxt: R(1) });
+    expect(c.snd).toMatchObject({ iss: L(0), una: L(0), nxt: L(1), mss: 1460 });
     expect(h.listener!.accept()).toBeUndefined();
   });
 
@@ -103,7 +104,7 @@ describe('LISTEN', () => {
     recv(h, [LOCAL_SYN_ACK]);
     send(h, { flags: 'A', seq: R(1), ack: L(1), win: 250 }); // 250 << 2 = 1000 bytes
     const c = h.listener!.accept()!;
-    expect(c.sndWnd).toBe(1000);
+    expect(c.snd.wnd).toBe(1000);
     c.send(pattern(1500), h.now);
     // 1000 bytes fit the scaled window; the unscaled field (250) would allow only 250.
     recv(h, [{ flags: 'A', seq: L(1), ack: R(1), payload: pattern(1000) }]);
@@ -134,7 +135,7 @@ describe('LISTEN', () => {
     recv(h, [LOCAL_SYN_ACK]);
     send(h, { flags: 'A', seq: R(1), ack: L(1) });
     const c = h.listener!.accept()!;
-    expect(c.sndMss).toBe(536);
+    expect(c.snd.mss).toBe(536);
     const data = pattern(1000);
     c.send(data, h.now);
     // The 464-byte tail waits for the ACK (Nagle), then goes as one segment.
@@ -147,7 +148,7 @@ describe('LISTEN', () => {
     const h = socketListen();
     send(h, { flags: 'S', seq: R(0), mss: 9000, wscale: 0 });
     recv(h, [LOCAL_SYN_ACK]);
-    expect([...h.listener!.synQueue][0]!.sndMss).toBe(LOCAL_MSS);
+    expect([...h.listener!.synQueue][0]!.snd.mss).toBe(LOCAL_MSS);
   });
 
   it('a SYN carrying data: the SYN-ACK acknowledges the SYN only (the data will be sent again)', () => {
@@ -293,7 +294,7 @@ describe('LISTEN: SYN cookies (SYN queue full)', () => {
     const c = h.listener!.accept();
     expect(c?.state).toBe('ESTABLISHED');
     expect(h.stack.tcp.counters.syncookiesRecv).toBe(1);
-    expect(synWin).toBe(Math.min(65535, c!.rcvBuf.capacity));
+    expect(synWin).toBe(Math.min(65535, c!.rcv.buf.capacity));
     // The peer may fill the whole window the SYN-ACK promised at once: all of it is taken,
     // even the last segment of it arriving first.
     const lastLen = 1000;
@@ -306,10 +307,10 @@ describe('LISTEN: SYN cookies (SYN queue full)', () => {
       at += n;
     }
     expect(h.stack.tcp.counters.dropOutOfWindow).toBe(0);
-    expect(c!.rcvBuf.length).toBe(synWin);
+    expect(c!.rcv.buf.length).toBe(synWin);
     // Our ACK then advertises the free buffer in units of 2^ourScale (zero here: it is full).
     h.advance(h.now + 200);
     const ack = h.takeLines().map(strip).filter((l) => /^A /.test(l)).pop()!;
-    expect(Number(/ win=(\d+)/.exec(ack)![1])).toBe(Math.floor((c!.rcvBuf.capacity - synWin) / 2 ** ourScale));
+    expect(Number(/ win=(\d+)/.exec(ack)![1])).toBe(Math.floor((c!.rcv.buf.capacity - synWin) / 2 ** ourScale));
   });
 });

@@ -166,7 +166,7 @@ describe('CLOSE-WAIT', () => {
     h.conn.send(bytes('response'), h.now);
     recv(h, [{ flags: 'PA', seq: L(1), ack: R(2), win: LOCAL_WIN - 1, payload: 'response' }]);
     send(h, { flags: 'A', seq: R(2), ack: L(9) }, { time: 10 });
-    expect(h.conn.sndBuf.length).toBe(0);
+    expect(h.conn.snd.buf.length).toBe(0);
     expect(h.pollAt()).toBeUndefined();
     expect(h.conn.state).toBe('CLOSE-WAIT');
   });
@@ -442,14 +442,14 @@ describe('TIME-WAIT as a compact record', () => {
     recv(h, [{ flags: 'PA', seq: L(1), ack: R(1), payload: 'hello' }]);
     send(h, { flags: 'PA', seq: R(1), ack: L(6), payload: 'world' });
     expect(new TextDecoder().decode(c.read(100, h.now)!)).toBe('world');
-    expect(c.sndBuf.allocated + c.rcvBuf.allocated).toBeGreaterThan(0); // they grew on use
+    expect(c.snd.buf.allocated + c.rcv.buf.allocated).toBeGreaterThan(0); // they grew on use
     c.closeOrphan(h.now);
     h.takeLines();
     send(h, { flags: 'FA', seq: R(6), ack: L(7) }, { time: 100 });
     recv(h, [{ flags: 'A', seq: L(7), ack: R(7), win: ANY_WIN }]);
     expect(c.state).toBe('TIME-WAIT');
     expect(h.stack.tcp.timeWaitCount).toBe(1);
-    expect(c.sndBuf.allocated + c.rcvBuf.allocated).toBe(0);
+    expect(c.snd.buf.allocated + c.rcv.buf.allocated).toBe(0);
     expect(c.rtx.count).toBe(0);
   });
 

@@ -23,7 +23,7 @@ describe('ESTABLISHED: acceptability (RFC 9293 §3.10.7.4 first)', () => {
     send(h, { flags: 'PA', seq: R(1 + LOCAL_WIN), ack: L(1), payload: 'far' });
     recv(h, [{ flags: 'A', seq: L(1), ack: R(1) }]);
     expect(h.conn.readable()).toBe(0);
-    expect(h.conn.ooo.isEmpty()).toBe(true);
+    expect(h.conn.rcv.ooo.isEmpty()).toBe(true);
   });
 
   it('a peer\'s keepalive probe (SEG.SEQ = RCV.NXT-1, no data) is answered with an ACK', () => {
@@ -124,7 +124,7 @@ describe('ESTABLISHED: ACK (RFC 9293 §3.10.7.4 fifth, RFC 5961 §5.2)', () => {
     send(h, { flags: 'PA', seq: R(1), ack: L(10), payload: 'abc' });
     recv(h, [{ flags: 'A', seq: L(1), ack: R(1) }]);
     expect(h.conn.readable()).toBe(0);
-    expect(h.conn.sndUna).toBe(L(1));
+    expect(h.conn.snd.una).toBe(L(1));
   });
 
   // RFC 5961 §5.2: acceptable iff (SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT.
@@ -158,10 +158,10 @@ describe('ESTABLISHED: ACK (RFC 9293 §3.10.7.4 fifth, RFC 5961 §5.2)', () => {
     recv(h, [{ flags: 'PA', seq: L(1), ack: R(1), payload: 'hello' }]);
     expect(h.pollAt()).toBe(200);
     send(h, { flags: 'A', seq: R(1), ack: L(3) }, { time: 10 });
-    expect(h.conn.sndBuf.length).toBe(3);
+    expect(h.conn.snd.buf.length).toBe(3);
     expect(h.pollAt()).toBe(10 + 200); // RFC 6298 (5.3): restarted
     send(h, { flags: 'A', seq: R(1), ack: L(6) }, { time: 20 });
-    expect(h.conn.sndBuf.length).toBe(0);
+    expect(h.conn.snd.buf.length).toBe(0);
     expect(h.pollAt()).toBeUndefined(); // RFC 6298 (5.2): stopped
     recvNothing(h, { time: 1000 });
   });
@@ -171,16 +171,16 @@ describe('ESTABLISHED: ACK (RFC 9293 §3.10.7.4 fifth, RFC 5961 §5.2)', () => {
   it('the send window follows the newest segment only', () => {
     const h = socketEstablished();
     send(h, { flags: 'PA', seq: R(1), ack: L(1), win: 1000, payload: 'abc' });
-    expect(h.conn.sndWnd).toBe(1000);
+    expect(h.conn.snd.wnd).toBe(1000);
     send(h, { flags: 'A', seq: R(4), ack: L(1), win: 3000 }); // SND.WL1 < SEG.SEQ
-    expect(h.conn.sndWnd).toBe(3000);
+    expect(h.conn.snd.wnd).toBe(3000);
     h.conn.send(bytes('hello'), h.now);
     recv(h, [{ flags: 'PA', seq: L(1), ack: R(4), win: LOCAL_WIN - 3, payload: 'hello' }]);
     send(h, { flags: 'A', seq: R(4), ack: L(6), win: 2000 }); // same SEG.SEQ, SND.WL2 < SEG.ACK
-    expect(h.conn.sndWnd).toBe(2000);
+    expect(h.conn.snd.wnd).toBe(2000);
     // A reordered older segment (SEG.ACK < SND.UNA) must not shrink the window.
     send(h, { flags: 'A', seq: R(4), ack: L(3), win: 10 });
-    expect(h.conn.sndWnd).toBe(2000);
+    expect(h.conn.snd.wnd).toBe(2000);
     recvNothing(h, { time: 40 }); // (the data 'abc' was ACKed by 'hello')
   });
 });
@@ -390,7 +390,7 @@ describe('ESTABLISHED: sending', () => {
   it('sends data at once with PSH on the last segment, split at the MSS', () => {
     const h = socketEstablished();
     const data = pattern(3000);
-    h.conn.nodelay = true;
+    h.conn.opts.nodelay = true;
     h.conn.send(data, h.now);
     recv(h, [
       { flags: 'A', seq: L(1), ack: R(1), payload: data.subarray(0, 1460) },
@@ -426,7 +426,7 @@ describe('ESTABLISHED: sending', () => {
 
   it('TCP_NODELAY: small writes go at once', () => {
     const h = socketEstablished();
-    h.conn.nodelay = true;
+    h.conn.opts.nodelay = true;
     h.conn.send(bytes('a'), h.now);
     h.conn.send(bytes('b'), h.now);
     recv(h, [
@@ -459,7 +459,7 @@ describe('ESTABLISHED: sending', () => {
     expect(h.conn.stats.fastRetransmits).toBe(1);
     send(h, { flags: 'A', seq: R(1), ack: L(1 + data.length) }, { time: 20 });
     recvNothing(h, { time: 5000 });
-    expect(h.conn.inRecovery).toBe(false);
+    expect(h.conn.loss.state === 'fast-recovery').toBe(false);
   });
 
   it('a duplicate ACK that carries a window update is not counted as a duplicate', () => {
@@ -493,7 +493,7 @@ describe('Limited Transmit without SACK (RFC 3042, RFC 5681 §3.2 step 1)', () =
     const h = socketEstablished();
     const c = h.conn;
     expect(c.sackOk).toBe(false);
-    const mss = c.sndMss;
+    const mss = c.snd.mss;
     c.send(pattern(14 * mss), h.now);
     const first = h.takeLines();
     const cwndSegs = Math.floor(c.cc.cwnd / mss);

@@ -69,7 +69,8 @@ describe('SYN-SENT', () => {
     send(h, { flags: 'SA', seq: R(0), ack: L(1), win: 30000, mss: 1200, wscale: 0 });
     recv(h, [{ flags: 'A', seq: L(1), ack: R(1), win: ANY_WIN }]); // the window: see the test below
     expect(h.conn.state).toBe('ESTABLISHED');
-    expect(h.conn).toMatchObject({ irs: R(0), rcvNxt: R(1), sndUna: L(1), sndNxt: L(1), sndWnd: 30000, sndMss: 1200 });
+    expect(h.conn.rcv).toMatchObject({ irs: R(0), nxt: R(1) });
+    expect(h.conn.snd).toMatchObject({ una: L(1), nxt: L(1), wnd: 30000, mss: 1200 });
     expect(h.pollAt()).toBeUndefined(); // no retransmission timer left
   });
 
@@ -77,10 +78,10 @@ describe('SYN-SENT', () => {
   it('the peer\'s window is unscaled in its SYN-ACK and scaled by its shift afterwards', () => {
     const h = socketSynSent();
     send(h, { flags: 'SA', seq: R(0), ack: L(1), win: 1000, mss: 1460, wscale: 3 });
-    expect(h.conn.sndWnd).toBe(1000);
+    expect(h.conn.snd.wnd).toBe(1000);
     h.takeLines();
     send(h, { flags: 'A', seq: R(1), ack: L(1), win: 1000 });
-    expect(h.conn.sndWnd).toBe(8000);
+    expect(h.conn.snd.wnd).toBe(8000);
   });
 
   it('a SYN-ACK without window scale turns scaling off for our window too', () => {
@@ -90,8 +91,8 @@ describe('SYN-SENT', () => {
     recv(h, [{ flags: 'S', seq: L(0), win: 65535, mss: LOCAL_MSS, wscale: 3 }]);
     send(h, { flags: 'SA', seq: R(0), ack: L(1), mss: 1460 });
     recv(h, [{ flags: 'A', seq: L(1), ack: R(1), win: 65535 }]); // 262144 >> 3 would be 32768
-    expect(c.rcvWscale).toBe(0);
-    expect(c.sndWscale).toBe(0);
+    expect(c.rcv.wscale).toBe(0);
+    expect(c.snd.wscale).toBe(0);
   });
 
   it('data queued before the SYN-ACK goes out with the ACK', () => {
@@ -364,7 +365,7 @@ function passiveSndMss(mss: number): number {
   send(h, { flags: 'A', seq: R(1), ack: L(1) });
   const c = h.listener!.accept();
   expect(c?.state).toBe('ESTABLISHED');
-  return c!.sndMss;
+  return c!.snd.mss;
 }
 
 describe('the peer\'s MSS option', () => {
@@ -389,7 +390,7 @@ describe('the peer\'s MSS option', () => {
     const h = socketSynSent();
     send(h, { flags: 'SA', seq: R(0), ack: L(1), mss: 0, wscale: 0 });
     recv(h, [{ flags: 'A', seq: L(1), ack: R(1) }]);
-    expect(h.conn.sndMss).toBe(536);
+    expect(h.conn.snd.mss).toBe(536);
     h.conn.send(pattern(1000), h.now);
     recv(h, [{ flags: 'A', seq: L(1), ack: R(1), payload: pattern(1000).subarray(0, 536) }]);
     // (Nagle holds the 464-byte tail until the first segment is acknowledged.)

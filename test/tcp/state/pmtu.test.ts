@@ -37,7 +37,7 @@ describe('path MTU from ICMP', () => {
   it('MTU 68 quoting an in-flight sequence number lowers the MSS only to 512 (path MTU floor 552)', () => {
     const h = inFlight();
     fragNeeded(h, L(1), 68);
-    expect(h.conn.sndMss).toBe(512);
+    expect(h.conn.snd.mss).toBe(512);
     expect(h.stack.tcp.counters.pmtuUpdates).toBe(1);
     // Resent from SND.UNA at once, in 512-byte segments (RFC 1191 §6.5, Linux tcp_simple_retransmit).
     const lines = h.takeLines();
@@ -49,36 +49,36 @@ describe('path MTU from ICMP', () => {
   it('a lowered path MTU is raised back to what the peer allowed after 10 minutes (tried at the next send)', () => {
     const h = inFlight();
     fragNeeded(h, L(1), 1400);
-    expect(h.conn.sndMss).toBe(1360);
+    expect(h.conn.snd.mss).toBe(1360);
     expect(h.takeLines().map((l) => / len=\d+/.exec(l)![0])).toEqual([' len=1360', ' len=1360']); // resent from SND.UNA
     send(h, { flags: 'A', seq: R(1), ack: L(2921) }, { time: 50 });
     expect(h.takeLines().map((l) => / len=\d+/.exec(l)![0])).toEqual([' len=80']); // the tail Nagle held
     send(h, { flags: 'A', seq: R(1), ack: L(3001) }, { time: 60 });
-    expect(h.conn.sndUna).toBe(L(3001));
+    expect(h.conn.snd.una).toBe(L(3001));
     h.advance(TEN_MINUTES - 100);
     h.conn.output(h.now);
-    expect(h.conn.sndMss).toBe(1360);
+    expect(h.conn.snd.mss).toBe(1360);
     h.advance(TEN_MINUTES + 100);
     h.conn.send(pattern(3000), h.now);
     expect(h.takeLines()[0]).toMatch(/ len=1460 /);
-    expect(h.conn.sndMss).toBe(1460);
+    expect(h.conn.snd.mss).toBe(1460);
     expect(h.conn.state).toBe('ESTABLISHED');
   });
 
   it('ICMP may lower the path MTU at most once a second; the excess is counted tcp.pmtuRateLimited', () => {
     const h = inFlight();
     fragNeeded(h, L(1), 1400);
-    expect(h.conn.sndMss).toBe(1360);
+    expect(h.conn.snd.mss).toBe(1360);
     const resent = h.takeLines().length;
     fragNeeded(h, L(1), 1200); // each accepted decrease would resend the whole flight again
-    expect(h.conn.sndMss).toBe(1360);
+    expect(h.conn.snd.mss).toBe(1360);
     expect(h.takeLines()).toEqual([]);
     expect(h.stack.tcp.counters.pmtuRateLimited).toBe(1);
     expect(resent).toBeGreaterThan(0);
     h.advance(1000);
     h.takeLines(); // (the RTO may have fired meanwhile)
     fragNeeded(h, L(1), 1200);
-    expect(h.conn.sndMss).toBe(1160);
+    expect(h.conn.snd.mss).toBe(1160);
     expect(h.stack.tcp.counters.pmtuUpdates).toBe(2);
   });
 
@@ -90,7 +90,7 @@ describe('path MTU from ICMP', () => {
   ])('an ICMP quoting a sequence number %s changes nothing', (_name, seq) => {
     const h = inFlight();
     fragNeeded(h, seq as number, 576);
-    expect(h.conn.sndMss).toBe(1460);
+    expect(h.conn.snd.mss).toBe(1460);
     expect(h.stack.tcp.counters.pmtuUpdates).toBe(0);
     expect(h.takeLines()).toEqual([]);
   });

@@ -80,7 +80,7 @@ describe('ESTABLISHED: retransmission (RFC 6298)', () => {
   // algorithm takes no sample from a retransmitted segment.
   it('Karn: the ACK of a retransmission takes no RTT sample, so the backed-off RTO stays', () => {
     const h = socketEstablished();
-    h.conn.nodelay = true;
+    h.conn.opts.nodelay = true;
     h.conn.send(bytes('a'), h.now);
     recv(h, [{ flags: 'PA', seq: L(1), ack: R(1), payload: 'a' }]);
     recv(h, [{ flags: 'PA', seq: L(1), ack: R(1), payload: 'a' }], { time: 200 });
@@ -190,10 +190,10 @@ describe('ESTABLISHED: zero window (persist timer)', () => {
 function keepaliveConn(): TcpHarness {
   const h = socketEstablished();
   const c = h.conn;
-  c.keepalive = true;
-  c.keepIdleMs = 10_000;
-  c.keepIntvlMs = 1000;
-  c.keepCnt = 3;
+  c.opts.keepalive = true;
+  c.opts.keepIdleMs = 10_000;
+  c.opts.keepIntvlMs = 1000;
+  c.opts.keepCnt = 3;
   c.armKeepalive(h.now);
   return h;
 }

@@ -53,7 +53,7 @@ function establishedWithTs(): TcpHarness {
   sendTs(h, { flags: 'A', seq: R(1), ack: L(1) }, [1010, synAckTs!], 10);
   h.conn = h.listener!.accept()!;
   expect(h.conn.state).toBe('ESTABLISHED');
-  expect(h.conn.tsOk).toBe(true);
+  expect(h.conn.ts.ok).toBe(true);
   expect(h.conn.rtt.srtt).toBe(10);
   return h;
 }
@@ -67,7 +67,7 @@ describe('RTT from echoed timestamps is bounded by what we sent', () => {
     // The ACK is acceptable (it acknowledges exactly what we sent), its TSval passes PAWS,
     // but its TSecr names a time long before anything in flight was sent.
     sendTs(h, { flags: 'A', seq: R(1), ack: L(6) }, [1030, (dataTs! - MINUTES_30) >>> 0], 30);
-    expect(c.sndUna).toBe(L(6));
+    expect(c.snd.una).toBe(L(6));
     // Unbounded, a 1,800,020 ms sample gave SRTT ~225 s and RTO 120,000 ms.
     expect(c.rtt.srtt).toBeLessThan(1000);
     expect(c.rtt.rto).toBeLessThanOrEqual(1000);
@@ -76,7 +76,7 @@ describe('RTT from echoed timestamps is bounded by what we sent', () => {
   it('an echo older than the first transmission of the oldest unacknowledged byte takes no timestamp sample; our own send time measures instead', () => {
     const h = establishedWithTs();
     const c = h.conn;
-    const handshakeEcho = c.tsVal(0); // our SYN-ACK's TSval: before the data was sent
+    const handshakeEcho = c.ts.val(0); // our SYN-ACK's TSval: before the data was sent
     c.send(bytes('hello'), h.now); // sent at t=10
     sentTs(h);
     sendTs(h, { flags: 'A', seq: R(1), ack: L(6) }, [1030, handshakeEcho], 30);
@@ -103,7 +103,7 @@ describe('the floor for echoes moves while the flight never drains', () => {
   it('an echo older than the last Karn-timed segment acknowledged takes no sample, though newer than the flight start', () => {
     const h = establishedWithTs();
     const c = h.conn;
-    c.nodelay = true;
+    c.opts.nodelay = true;
     expect(c.sackOk).toBe(false);
     c.send(bytes('aaaa'), h.now); // t=10: the flight starts; timed
     const [ts1] = sentTs(h);
@@ -117,12 +117,12 @@ describe('the floor for echoes moves while the flight never drains', () => {
     h.now = 125;
     c.send(bytes('dddd'), h.now); // t=125
     sentTs(h);
-    sendTs(h, { flags: 'A', seq: R(1), ack: L(13) }, [1130, c.tsVal(120)], 130); // bbbb and cccc: floor -> 120
+    sendTs(h, { flags: 'A', seq: R(1), ack: L(13) }, [1130, c.ts.val(120)], 130); // bbbb and cccc: floor -> 120
     const samples = c.rtt.samples;
     const srtt = c.rtt.srtt;
     // An echo of t=50: after the flight began (t=10), long before anything still in flight.
-    sendTs(h, { flags: 'A', seq: R(1), ack: L(17) }, [1500, c.tsVal(50)], 500);
-    expect(c.sndUna).toBe(L(17));
+    sendTs(h, { flags: 'A', seq: R(1), ack: L(17) }, [1500, c.ts.val(50)], 500);
+    expect(c.snd.una).toBe(L(17));
     expect(c.rtt.samples).toBe(samples);
     expect(c.rtt.srtt).toBe(srtt);
   });
@@ -135,34 +135,34 @@ describe('TS.Recent and RST', () => {
   it('a segment dropped for an unacceptable ACK does not move TS.Recent; the next real segment is accepted', () => {
     const h = establishedWithTs();
     const c = h.conn;
-    const recent = c.tsRecent;
+    const recent = c.ts.recent;
     sendTs(h, { flags: 'PA', seq: R(1), ack: L(1) + 100_000, payload: 'spoof' }, [(recent + 0x1000_0000) >>> 0, 0], 20);
-    expect(c.tsRecent).toBe(recent);
+    expect(c.ts.recent).toBe(recent);
     expect(h.stack.tcp.counters.dropAckUnacceptable).toBe(1);
     sentTs(h); // (its challenge ACK)
     sendTs(h, { flags: 'PA', seq: R(1), ack: L(1), payload: 'hello' }, [(recent + 20) >>> 0, 0], 30);
     expect(h.stack.tcp.counters.dropPaws).toBe(0);
     expect(new TextDecoder().decode(c.read(100, h.now)!)).toBe('hello');
-    expect(c.tsRecent).toBe((recent + 20) >>> 0);
+    expect(c.ts.recent).toBe((recent + 20) >>> 0);
   });
 
   it('a segment without ACK does not move TS.Recent either', () => {
     const h = establishedWithTs();
     const c = h.conn;
-    const recent = c.tsRecent;
+    const recent = c.ts.recent;
     sendTs(h, { flags: 'P', seq: R(1), payload: 'noack' }, [(recent + 0x1000_0000) >>> 0, 0], 20);
-    expect(c.tsRecent).toBe(recent);
+    expect(c.ts.recent).toBe(recent);
   });
 
   // RFC 7323 §3.2: TSopt "SHOULD be sent in an <RST> segment".
   it('close with unread data resets the connection, and the RST carries timestamps', () => {
     const h = establishedWithTs();
     const c = h.conn;
-    sendTs(h, { flags: 'PA', seq: R(1), ack: L(1), payload: 'unread' }, [1020, c.tsVal(10)], 20);
+    sendTs(h, { flags: 'PA', seq: R(1), ack: L(1), payload: 'unread' }, [1020, c.ts.val(10)], 20);
     sentTs(h); // the ACK
     c.abort(h.now, 'close with unread data');
     const [tsval] = sentTs(h); // throws if the RST has no timestamps
-    expect(tsval).toBe(c.tsVal(h.now));
+    expect(tsval).toBe(c.ts.val(h.now));
   });
 });
 

@@ -26,9 +26,9 @@ describe('CUBIC', () => {
   it('a loss multiplies the window by beta = 0.7 (RFC 9438 §4.6)', () => {
     const cc = new Cubic(MSS, () => 100);
     cc.cwnd = 100 * MSS;
-    cc.onFastRetransmit(100 * MSS);
+    cc.onCongestionEvent(100 * MSS);
     expect(cc.ssthresh).toBe(70 * MSS);
-    expect(cc.cwnd).toBe(73 * MSS); // ssthresh + 3 segments during fast recovery
+    expect(cc.cwnd).toBe(100 * MSS); // during recovery cwnd is loss recovery's (reno-recovery.ts, sack-recovery.ts)
     cc.onRecoveryEnd();
     expect(cc.cwnd).toBe(70 * MSS);
   });
@@ -37,7 +37,7 @@ describe('CUBIC', () => {
     const rtt = 100;
     const cc = new Cubic(MSS, () => rtt);
     cc.cwnd = 100 * MSS;
-    cc.onFastRetransmit(100 * MSS);
+    cc.onCongestionEvent(100 * MSS);
     cc.onRecoveryEnd();
     // K = cbrt(W_max (1 - beta) / C) = cbrt(100 * 0.3 / 0.4) = 4.22 s
     const K = Math.cbrt((100 * 0.3) / 0.4) * 1000;
@@ -70,10 +70,10 @@ describe('CUBIC', () => {
   it('fast convergence: a second loss below the last maximum lowers W_max further (§4.7)', () => {
     const a = new Cubic(MSS, () => 100);
     a.cwnd = 100 * MSS;
-    a.onFastRetransmit(100 * MSS);
+    a.onCongestionEvent(100 * MSS);
     a.onRecoveryEnd();
     a.cwnd = 80 * MSS;
-    a.onFastRetransmit(80 * MSS);
+    a.onCongestionEvent(80 * MSS);
     expect(a.ssthresh).toBe(56 * MSS);
   });
 

@@ -7,13 +7,29 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIpv4 } from '../../../src/ip/address.js';
-import { TcpOptions } from '../../../src/tcp/options.js';
 import {
-  ACK, CWR, ECE, FIN, PSH, RST, SYN, TCP_HEADER_LEN, TcpPacket, URG, emitTcp, flagString, parseTcp, tcpHeaderLen,
-  writeTcpHeader, type TcpRepr,
+  ACK, CWR, ECE, FIN, PSH, RST, SYN, TCP_HEADER_LEN, TcpPacket, URG, emitTcp, flagString, parseTcp, type TcpRepr,
 } from '../../../src/tcp/tcp-packet.js';
 import { SeededRand } from '../../../src/core/rand.js';
 import { expectSameBytes, hex, naiveChecksum, toHex } from '../../helpers/packets.js';
+import { Segment } from '../../../src/tcp/segment.js';
+import { TcpOptions, optionsLength, type OptionsToSend } from '../../../src/tcp/options.js';
+
+/** The header writer the tests use: one `Segment`, emitted (the stack writes headers the same way). */
+function writeTcpHeader(
+  b: Uint8Array, o: number, src: number, dst: number, srcPort: number, dstPort: number, seq: number, ack: number, flags: number,
+  window: number, opts: OptionsToSend | null, payloadLen: number, urgent = 0, partialChecksum = false,
+): number {
+  const s = new Segment().set(srcPort, dstPort, seq, ack, flags, window);
+  s.urgent = urgent;
+  s.opts.setFrom(opts);
+  return s.emit(b, o, src, dst, payloadLen, partialChecksum);
+}
+
+function tcpHeaderLen(opts: OptionsToSend | null): number {
+  return TCP_HEADER_LEN + (opts ? optionsLength(opts) : 0);
+}
+
 
 const CLIENT = parseIpv4('10.7.0.1');
 const SERVER = parseIpv4('10.7.0.2');

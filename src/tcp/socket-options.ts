@@ -1,0 +1,42 @@
+/**
+ * The per-connection socket options (setsockopt), owned once. A socket holds one
+ * `SocketOptions`; its connection uses that same object (setsockopt on a connected
+ * socket changes the connection with no copy), a listener's is copied once into each
+ * connection it accepts (as Linux's accepted sockets inherit TCP_NODELAY, SO_KEEPALIVE,
+ * the keepalive times and the buffer sizes), and nothing else writes it.
+ */
+import type { TcpConfig } from './config.js';
+
+export class SocketOptions {
+  /** TCP_NODELAY: send small segments at once (no Nagle, RFC 1122 §4.2.3.4). */
+  nodelay = false;
+  /** SO_KEEPALIVE (RFC 1122 §4.2.3.6), and its TCP_KEEPIDLE / TCP_KEEPINTVL (ms) and TCP_KEEPCNT. */
+  keepalive = false;
+  keepIdleMs: number;
+  keepIntvlMs: number;
+  keepCnt: number;
+  /** SO_SNDBUF / SO_RCVBUF in bytes. */
+  sndBuf: number;
+  rcvBuf: number;
+
+  constructor(config: Readonly<TcpConfig>) {
+    this.keepIdleMs = config.keepIdleMs;
+    this.keepIntvlMs = config.keepIntvlMs;
+    this.keepCnt = config.keepCnt;
+    this.sndBuf = config.sndBuf;
+    this.rcvBuf = config.rcvBuf;
+  }
+
+  /** A copy (an accepted connection's options, from its listener's). */
+  clone(config: Readonly<TcpConfig>): SocketOptions {
+    const o = new SocketOptions(config);
+    o.nodelay = this.nodelay;
+    o.keepalive = this.keepalive;
+    o.keepIdleMs = this.keepIdleMs;
+    o.keepIntvlMs = this.keepIntvlMs;
+    o.keepCnt = this.keepCnt;
+    o.sndBuf = this.sndBuf;
+    o.rcvBuf = this.rcvBuf;
+    return o;
+  }
+}
