@@ -25,7 +25,6 @@ import { Cubic } from './congestion/cubic.js';
 import type { TcpOptions } from './options.js';
 import { Receiver } from './receive.js';
 import { LossRecovery } from './recovery.js';
-import { RenoRecovery } from './reno-recovery.js';
 import { RttEstimator } from './rtt.js';
 import { DEFAULT_PEER_MSS, Sender } from './send.js';
 import { seqAdd, seqGt } from './seq.js';
@@ -90,14 +89,15 @@ export interface ConnStats {
 }
 
 export class TcpConnection {
-  /** A number for traces and `tcpip stat` (set by the layer). */
-  id = 0;
-  /** The time of this connection's entry in the layer's timer heap (-1: none). */
+  /**
+   * The layer's links (it alone writes them): this connection's entry time in the
+   * layer's timer heap (-1: none), and whether it is on the layer's list of connections
+   * whose timers changed, and on its list of ACKs deferred to the batch's end.
+   */
   heapAt = -1;
-  /** On the layer's lists of connections whose timers changed, and with an ACK deferred to the batch's end. */
   touchPending = false;
   ackPending = false;
-  // --- identity
+  // --- identity (set once by the layer, when the connection is registered)
   localAddr: Ipv4Addr = 0;
   localPort = 0;
   remoteAddr: Ipv4Addr = 0;
@@ -135,7 +135,7 @@ export class TcpConnection {
   keepaliveSent = 0;
   lastRecvAt = 0;
   /** When we last sent a challenge ACK (RFC 5961 §7; -1: never). */
-  lastChallengeAckAt = -1;
+  private lastChallengeAckAt = -1;
   /** The error the application will be told (ECONNRESET, ETIMEDOUT, ECONNREFUSED). */
   error: TcpErrno | null = null;
   /** The listener an embryonic passive connection belongs to. */
@@ -155,11 +155,18 @@ export class TcpConnection {
     readonly mtuMss: number,
     now: number,
     opts: SocketOptions = new SocketOptions(config),
+    /** A number for traces and `tcpip stat`. */
+    readonly id = 0,
+    /** The random offset of our TSval clock (RFC 7323 §5.4). */
+    tsOffset = 0,
   ) {
     this.opts = opts;
+    this.ts.offer = config.timestamps;
+    this.ts.offset = tsOffset;
+    this.offerSack = config.sack;
     this.snd = new Sender(this, opts.sndBuf);
     this.rcv = new Receiver(this, opts.rcvBuf, config.maxOooRanges, mtuMss);
-    this.loss = new LossRecovery(this, new RenoRecovery(this));
+    this.loss = new LossRecovery(this);
     this.cc = config.congestionControl === 'newreno' ? new NewReno(DEFAULT_PEER_MSS) : new Cubic(DEFAULT_PEER_MSS, () => this.rtt.srtt);
     this.createdAt = now;
     this.lastRecvAt = now;
@@ -302,11 +309,7 @@ export class TcpConnection {
     this.rcv.ooo.clear();
     this.rtx.clear();
     this.snd.buf.consume(this.snd.buf.length);
-    if (this.listener) {
-      const l = this.listener;
-      this.listener = null;
-      l.onEmbryoDone(this, false);
-    }
+    this.leaveListener()?.onEmbryoDone(this, false);
     this.out.touch(this); // its timers are gone: the layer's heap must forget them too
     this.onEvent();
   }
@@ -379,10 +382,35 @@ export class TcpConnection {
     if (seqGt(snd.max, snd.una) && !this.timers.armed(Timer.Persist) && this.isSynchronizedData()) this.timers.armIfIdle(Timer.Rto, now + this.rtt.rto);
   }
 
-  /** A challenge ACK (RFC 5961 §3-5), rate limited by the layer. */
-  challengeAck(now: number): void {
+  /**
+   * A challenge ACK (RFC 5961 §3-5) unless one went less than `interval` ms ago; returns
+   * whether it was sent. RFC 5961 §7 asks for a limit; a limit shared by all connections
+   * is a side channel (CVE-2016-5696), so, as Linux does now, it is per connection.
+   */
+  challengeAck(now: number, interval: number): boolean {
+    if (this.lastChallengeAckAt >= 0 && now - this.lastChallengeAckAt < interval) return false;
+    this.lastChallengeAckAt = now;
     this.stats.challengeAcks++;
     this.snd.sendAck(now);
+    return true;
+  }
+
+  /** When the last challenge ACK went (-1: never), for the TIME-WAIT record that takes over. */
+  lastChallengeAck(): number {
+    return this.lastChallengeAckAt;
+  }
+
+  /** A passive connection, born in LISTEN of listener `l` (RFC 9293: the TCB leaves LISTEN for SYN-RECEIVED). */
+  bornOf(l: NonNullable<TcpConnection['listener']>): void {
+    this.state = 'LISTEN';
+    this.listener = l;
+  }
+
+  /** The handshake is over, or the listener closed: the connection no longer belongs to it. */
+  leaveListener(): NonNullable<TcpConnection['listener']> | null {
+    const l = this.listener;
+    this.listener = null;
+    return l;
   }
 
   // ------------------------------------------------------------------ timers

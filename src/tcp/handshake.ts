@@ -12,7 +12,6 @@
  *   4.  ESTABLISHED --> <SEQ=101><ACK=301><CTL=ACK>       --> ESTABLISHED
  */
 import type { TcpConnection } from './connection.js';
-import { SackRecovery } from './sack-recovery.js';
 import type { Segment } from './segment.js';
 
 /** Active OPEN (RFC 9293 §3.10.1): ISS chosen, SYN sent, SYN-SENT. */
@@ -37,9 +36,7 @@ export function passiveOpen(c: TcpConnection, s: Segment, iss: number, now: numb
  * neither). ISS and IRS are the ACK's numbers less one.
  */
 export function cookieOpen(c: TcpConnection, s: Segment, iss: number, irs: number, mss: number, wscale: number, now: number): void {
-  // Our cookie SYN-ACK advertised this much, unscaled, from RCV.NXT.
-  c.rcv.synWindow = Math.min(65535, c.rcv.buf.capacity);
-  c.rcv.init(irs);
+  c.rcv.initFromCookie(irs);
   negotiate(c, mss, wscale, false, null, now);
   c.snd.synWindow(s.wnd);
   c.snd.initFromCookie(iss);
@@ -56,11 +53,7 @@ export function established(c: TcpConnection, s: Segment, wnd: number, why: stri
   c.snd.initWindow(wnd, s.seq, s.ack);
   c.setState('ESTABLISHED', why);
   c.onEstablished();
-  if (c.listener) {
-    const l = c.listener;
-    c.listener = null;
-    l.onEmbryoDone(c, true);
-  }
+  c.leaveListener()?.onEmbryoDone(c, true);
 }
 
 /**
@@ -84,5 +77,5 @@ function negotiate(c: TcpConnection, mss: number, wscale: number, sackPermitted:
     c.rcv.noScaling();
     c.offerWscale = false;
   }
-  if (c.sackOk && c.loss.strategy.kind !== 'sack') c.loss.strategy = new SackRecovery(c);
+  c.loss.useSack(c.sackOk);
 }

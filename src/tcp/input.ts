@@ -15,9 +15,9 @@ import { Timer } from './timers.js';
 /** Why a segment for a connection was dropped (each a TCP-layer counter). */
 export type InputDrop = 'dropOutOfWindow' | 'dropNoAck' | 'dropPaws' | 'dropRstNotExact' | 'dropSynInWindow' | 'dropAckUnacceptable' | 'dropSynSent' | 'timeWaitFinAcked';
 
-/** What input needs from the layer: the RFC 5961 §7 rate limit for challenge ACKs, and drop counters. */
+/** What input needs from the layer: the challenge ACK (rate limited, RFC 5961 §7), and drop counters. */
 export interface InputEnv {
-  allowChallengeAck(c: TcpConnection, now: number): boolean;
+  challengeAck(c: TcpConnection, now: number): void;
   drop(reason: InputDrop): void;
 }
 
@@ -71,7 +71,7 @@ function synSent(c: TcpConnection, s: Segment, now: number, env: InputEnv): void
 }
 
 function sendChallengeAck(c: TcpConnection, now: number, env: InputEnv): void {
-  if (env.allowChallengeAck(c, now)) c.challengeAck(now);
+  env.challengeAck(c, now);
 }
 
 /** Every state after SYN-SENT. */

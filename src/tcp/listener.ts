@@ -94,7 +94,7 @@ export class TcpListener {
     if (this.closed) return;
     this.closed = true;
     for (const c of [...this.synQueue, ...this.acceptQueue]) {
-      c.listener = null;
+      c.leaveListener();
       c.abort(now, 'listener closed');
     }
     this.synQueue.clear();
@@ -157,8 +157,7 @@ export class TcpListener {
   /** A connection born of this listener, in LISTEN, with a copy of the listener's options. */
   private embryo(s: Segment, src: Ipv4Addr, dst: Ipv4Addr, now: number, env: ListenEnv): TcpConnection {
     const c = env.newConnection(dst, s.dstPort, src, s.srcPort, this.opts.clone(env.config), now);
-    c.state = 'LISTEN'; // born of the listener (RFC 9293: the TCB leaves LISTEN for SYN-RECEIVED)
-    c.listener = this;
+    c.bornOf(this);
     env.count('passiveOpens');
     return c;
   }

@@ -58,6 +58,13 @@ export class Rack implements DeliverySink {
   tlpEndSeq = 0;
   tlpIsRetrans = false;
 
+  /** A probe went out (RFC 8985 §7.3): the episode lasts until an ACK at or past `endSeq` says what it found. */
+  probeSent(endSeq: number, retransmission: boolean): void {
+    this.tlpActive = true;
+    this.tlpEndSeq = endSeq;
+    this.tlpIsRetrans = retransmission;
+  }
+
   /** Per ACK, before its records are delivered: the timestamp echo (ms on our clock) or -1. */
   beginAck(echoMs: number): void {
     this.echoMs = echoMs;
@@ -164,7 +171,7 @@ export class Rack implements DeliverySink {
     return Math.min(Math.max(MIN_PTO_MS, pto), rtoLeft);
   }
 
-  /** RTO or close: no probe is outstanding any more. */
+  /** The probe episode is over (an RTO, fast recovery, or the ACK that answered it). */
   resetTlp(): void {
     this.tlpActive = false;
   }

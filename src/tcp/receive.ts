@@ -76,6 +76,12 @@ export class Receiver {
     this.advEdge = seqAdd(this.nxt, this.synWindow);
   }
 
+  /** A SYN cookie's ACK: our SYN-ACK advertised min(65535, buffer) unscaled, as sendCookie wrote it. */
+  initFromCookie(irs: number): void {
+    this.synWindow = Math.min(MAX_WINDOW_FIELD, this.buf.capacity);
+    this.init(irs);
+  }
+
   /** Window scaling is off for this connection (the peer did not offer it, RFC 7323 §2.2). */
   noScaling(): void {
     this.wscale = 0;

@@ -16,6 +16,8 @@
 import { logger } from '../core/log.js';
 import type { TcpConnection } from './connection.js';
 import { DUP_THRESH } from './rack.js';
+import { RenoRecovery } from './reno-recovery.js';
+import { SackRecovery } from './sack-recovery.js';
 import type { Segment } from './segment.js';
 import { seqDiff, seqGe, seqGt, seqLe } from './seq.js';
 import { FIN } from './tcp-packet.js';
@@ -64,13 +66,16 @@ export class LossRecovery {
   dupAcks = 0;
   /** Retransmission timeouts in a row without progress (RFC 9293 §3.8.3's R2 counts them). */
   retries = 0;
+  /** Reno until the SYNs show SACK is on (one strategy for the connection's life). */
   strategy: RecoveryStrategy;
 
-  constructor(
-    private readonly c: TcpConnection,
-    strategy: RecoveryStrategy,
-  ) {
-    this.strategy = strategy;
+  constructor(private readonly c: TcpConnection) {
+    this.strategy = new RenoRecovery(c);
+  }
+
+  /** The SYNs have shown whether SACK is on (handshake.ts): the strategy for the connection's life. */
+  useSack(sack: boolean): void {
+    if (sack && this.strategy.kind !== 'sack') this.strategy = new SackRecovery(this.c);
   }
 
   /** Fast recovery or RTO recovery: a loss episode is under way. */
@@ -145,7 +150,7 @@ export class LossRecovery {
   enterRecovery(now: number): void {
     const c = this.c;
     c.stats.fastRetransmits++;
-    c.rack.tlpActive = false; // RFC 8985 §7.1: recovery ends a probe episode
+    c.rack.resetTlp(); // RFC 8985 §7.1: recovery ends a probe episode
     c.cc.onCongestionEvent(c.snd.inFlight(), now);
     this.state = 'fast-recovery';
     this.recover = c.snd.max;

@@ -217,9 +217,7 @@ export class SackRecovery implements RecoveryStrategy {
       retrans = true;
     }
     c.stats.tlpProbes++;
-    c.rack.tlpActive = true;
-    c.rack.tlpEndSeq = snd.nxt;
-    c.rack.tlpIsRetrans = retrans;
+    c.rack.probeSent(snd.nxt, retrans);
     // The retransmission timer restarts after the probe (RFC 8985 §7.3).
     c.timers.arm(Timer.Rto, now + c.rtt.rto);
     c.timers.stop(Timer.Tlp);
@@ -235,15 +233,15 @@ export class SackRecovery implements RecoveryStrategy {
     const r = c.rack;
     if (!r.tlpActive || seqLt(ack, r.tlpEndSeq)) return;
     if (!r.tlpIsRetrans || dsack) {
-      r.tlpActive = false;
+      r.resetTlp();
     } else if (seqGt(ack, r.tlpEndSeq)) {
-      r.tlpActive = false;
+      r.resetTlp();
       // From the window before the loss (SND.UNA has moved already; Linux's ssthresh hooks use cwnd).
       c.cc.onCongestionEvent(Math.max(c.snd.inFlight(), c.cc.cwnd), now);
       c.cc.cwnd = c.cc.ssthresh;
       c.traceCwnd();
     } else if (!advanced && !sacked) {
-      r.tlpActive = false; // a duplicate ACK at the probe's end, no SACK: nothing to learn
+      r.resetTlp(); // a duplicate ACK at the probe's end, no SACK: nothing to learn
     }
   }
 }

@@ -144,12 +144,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   /** A new connection with these socket options (a socket's own object: it is not copied). */
   newConnection(now: number, opts: SocketOptions = new SocketOptions(this.config)): TcpConnection {
-    const c = new TcpConnection(this, this.config, this.mtuMss, now, opts);
-    c.id = this.nextConnId++;
-    c.ts.offer = this.config.timestamps;
-    c.ts.offset = this.rand.u32();
-    c.offerSack = this.config.sack;
-    return c;
+    return new TcpConnection(this, this.config, this.mtuMss, now, opts, this.nextConnId++, this.rand.u32());
   }
 
   private traceOpen(c: TcpConnection, active: boolean, now: number): void {
@@ -389,19 +384,14 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   }
 
   /**
-   * RFC 5961 §7 asks for a limit on challenge ACKs. A limit shared by all connections is
-   * a side channel: an off-path attacker who exhausts it and counts the challenge ACKs
-   * he still gets learns whether some other connection just sent one, and from that its
-   * port and sequence numbers (CVE-2016-5696). So, as Linux does now, the limit is per
-   * connection: one challenge ACK per CHALLENGE_ACK_INTERVAL_MS (tcp_invalid_ratelimit).
+   * A challenge ACK (RFC 5961 §3-5), at most one per connection per
+   * CHALLENGE_ACK_INTERVAL_MS (Linux tcp_invalid_ratelimit). The limit is per connection
+   * because a shared one is a side channel: an off-path attacker who exhausts it and
+   * counts the challenge ACKs he still gets learns whether some other connection just
+   * sent one, and from that its port and sequence numbers (CVE-2016-5696).
    */
-  allowChallengeAck(c: TcpConnection, now: number): boolean {
-    if (c.lastChallengeAckAt < 0 || now - c.lastChallengeAckAt >= CHALLENGE_ACK_INTERVAL_MS) {
-      c.lastChallengeAckAt = now;
-      return true;
-    }
-    this.counters.challengeAcksRateLimited++;
-    return false;
+  challengeAck(c: TcpConnection, now: number): void {
+    if (!c.challengeAck(now, CHALLENGE_ACK_INTERVAL_MS)) this.counters.challengeAcksRateLimited++;
   }
 
   receive(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void {

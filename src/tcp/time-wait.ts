@@ -57,7 +57,7 @@ export class TimeWaitRecord {
     this.tsOffset = c.ts.offset;
     this.tsRecent = c.ts.recent;
     this.tsRecentAt = c.ts.recentAt;
-    this.lastAckAt = c.lastChallengeAckAt;
+    this.lastAckAt = c.lastChallengeAck();
     this.expiresAt = expiresAt;
     this.id = c.id;
     this.ref = new WeakRef(c);

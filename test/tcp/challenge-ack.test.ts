@@ -25,10 +25,15 @@ describe('challenge ACK rate limit (RFC 5961 §7, CVE-2016-5696)', () => {
     const { stack, conn } = setup();
     const c = conn();
     expect(CHALLENGE_ACK_INTERVAL_MS).toBe(500);
-    expect(stack.tcp.allowChallengeAck(c, 1000)).toBe(true);
-    expect(stack.tcp.allowChallengeAck(c, 1000)).toBe(false);
-    expect(stack.tcp.allowChallengeAck(c, 1499)).toBe(false);
-    expect(stack.tcp.allowChallengeAck(c, 1500)).toBe(true);
+    const sent = (now: number): boolean => {
+      const before = c.stats.challengeAcks;
+      stack.tcp.challengeAck(c, now);
+      return c.stats.challengeAcks > before;
+    };
+    expect(sent(1000)).toBe(true);
+    expect(sent(1000)).toBe(false);
+    expect(sent(1499)).toBe(false);
+    expect(sent(1500)).toBe(true);
     expect(stack.tcp.counters.challengeAcksRateLimited).toBe(2);
   });
 
@@ -37,12 +42,13 @@ describe('challenge ACK rate limit (RFC 5961 §7, CVE-2016-5696)', () => {
     const attacker = conn();
     const victim = conn();
     // The attacker spends far more than any global budget on his own connection...
-    let got = 0;
-    for (let i = 0; i < 5000; i++) if (stack.tcp.allowChallengeAck(attacker, 2000)) got++;
-    expect(got).toBe(1);
+    for (let i = 0; i < 5000; i++) stack.tcp.challengeAck(attacker, 2000);
+    expect(attacker.stats.challengeAcks).toBe(1);
     // ...and the victim's connection still answers, at the same instant.
-    expect(stack.tcp.allowChallengeAck(victim, 2000)).toBe(true);
+    stack.tcp.challengeAck(victim, 2000);
+    expect(victim.stats.challengeAcks).toBe(1);
     // And the victim's answer leaves the attacker's allowance exactly as it was.
-    expect(stack.tcp.allowChallengeAck(attacker, 2000 + CHALLENGE_ACK_INTERVAL_MS)).toBe(true);
+    stack.tcp.challengeAck(attacker, 2000 + CHALLENGE_ACK_INTERVAL_MS);
+    expect(attacker.stats.challengeAcks).toBe(2);
   });
 });
