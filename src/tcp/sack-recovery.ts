@@ -170,10 +170,15 @@ export class SackRecovery implements RecoveryStrategy {
 
   // ------------------------------------------------------------------ TLP (RFC 8985 §7)
 
-  /** May a probe be scheduled or sent: the "open" state (Linux TCP_CA_Open), no probe out, no go-back under way? */
+  /**
+   * May a probe be scheduled or sent: the "open" state (Linux TCP_CA_Open), no probe out,
+   * no go-back under way, and our SYN acknowledged (after a simultaneous open and a close,
+   * a FIN may be in flight before it: the SYN-ACK's retransmission must come first, RFC
+   * 9293 §3.10.4, and a probe of the FIN cannot stand in for it).
+   */
   private probeAllowed(): boolean {
     const c = this.c;
-    return !c.loss.recovering() && !c.rack.tlpActive && c.snd.nxt === c.snd.max && c.isSynchronizedData();
+    return !c.loss.recovering() && !c.rack.tlpActive && c.snd.nxt === c.snd.max && c.isSynchronizedData() && c.snd.synAcked();
   }
 
   /**

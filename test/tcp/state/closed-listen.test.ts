@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   L, LOCAL_MSS, LOCAL_PORT, LOCAL_SYN_ACK, R, REMOTE_PORT, REMOTE_SYN, pattern, recv, recvNothing, send,
-  socketClosed, socketEstablished, socketListen,
+  socketClosed, socketEstablished, socketListen, dataMss, tsText,
 } from './harness.js';
 
 describe('CLOSED (no connection on the port)', () => {
@@ -59,7 +59,7 @@ describe('CLOSED (no connection on the port)', () => {
     recv(h, [{ flags: 'RA', seq: L(1), ack: R(1) }]);
     h.stack.tcp.unlisten(h.listener!, h.now);
     send(h, { flags: 'PA', seq: R(1), ack: L(1), payload: 'late' });
-    recv(h, [{ flags: 'R', seq: L(1) }]);
+    recv(h, [{ flags: 'R', seq: L(1), opts: '' }]); // from no connection: no options
   });
 });
 
@@ -136,12 +136,13 @@ describe('LISTEN', () => {
     send(h, { flags: 'A', seq: R(1), ack: L(1) });
     const c = h.listener!.accept()!;
     expect(c.snd.mss).toBe(536);
+    const m = dataMss(536);
     const data = pattern(1000);
     c.send(data, h.now);
-    // The 464-byte tail waits for the ACK (Nagle), then goes as one segment.
-    recv(h, [{ flags: 'A', seq: L(1), ack: R(1), payload: data.subarray(0, 536) }]);
-    send(h, { flags: 'A', seq: R(1), ack: L(537) });
-    recv(h, [{ flags: 'PA', seq: L(537), ack: R(1), payload: data.subarray(536) }]);
+    // The tail waits for the ACK (Nagle), then goes as one segment.
+    recv(h, [{ flags: 'A', seq: L(1), ack: R(1), payload: data.subarray(0, m) }]);
+    send(h, { flags: 'A', seq: R(1), ack: L(1 + m) });
+    recv(h, [{ flags: 'PA', seq: L(1 + m), ack: R(1), payload: data.subarray(m) }]);
   });
 
   it('a SYN with a larger MSS than our route allows: we send at most our own MSS', () => {
@@ -205,15 +206,15 @@ describe('LISTEN', () => {
     h.stack.tcp.unlisten(h.listener!, h.now);
     const got = h.takeLines().sort();
     expect(got).toEqual([
-      `[10.7.0.2:${LOCAL_PORT} > 10.7.0.1:${REMOTE_PORT + 1}] RA seq=L+1 ack=R+1 win=0`,
-      `[10.7.0.2:${LOCAL_PORT} > 10.7.0.1:${REMOTE_PORT + 2}] RA seq=L+1 ack=R+1 win=0`,
+      `[10.7.0.2:${LOCAL_PORT} > 10.7.0.1:${REMOTE_PORT + 1}] RA seq=L+1 ack=R+1 win=0${tsText()}`,
+      `[10.7.0.2:${LOCAL_PORT} > 10.7.0.1:${REMOTE_PORT + 2}] RA seq=L+1 ack=R+1 win=0${tsText()}`,
     ]);
     expect(embryo?.state).toBe('CLOSED');
     expect(waiting?.state).toBe('CLOSED');
     expect(h.conn.state).toBe('ESTABLISHED');
     // The port is closed now: a new SYN gets a RST.
     send(h, { ...REMOTE_SYN, remotePort: REMOTE_PORT + 3 });
-    recv(h, [{ flags: 'RA', seq: 0, ack: R(1), remotePort: REMOTE_PORT + 3 }]);
+    recv(h, [{ flags: 'RA', seq: 0, ack: R(1), remotePort: REMOTE_PORT + 3, opts: '' }]);
   });
 });
 

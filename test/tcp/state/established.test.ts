@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  L, LOCAL_WIN, R, bytes, pattern, recv, recvNothing, send, socketEstablished, text,
+  L, LOCAL_WIN, R, bytes, pattern, recv, recvNothing, send, socketEstablished, text, dataMss,
 } from './harness.js';
 
 describe('ESTABLISHED: acceptability (RFC 9293 §3.10.7.4 first)', () => {
@@ -390,12 +390,13 @@ describe('ESTABLISHED: sending', () => {
   it('sends data at once with PSH on the last segment, split at the MSS', () => {
     const h = socketEstablished();
     const data = pattern(3000);
+    const m = dataMss();
     h.conn.opts.nodelay = true;
     h.conn.send(data, h.now);
     recv(h, [
-      { flags: 'A', seq: L(1), ack: R(1), payload: data.subarray(0, 1460) },
-      { flags: 'A', seq: L(1461), ack: R(1), payload: data.subarray(1460, 2920) },
-      { flags: 'PA', seq: L(2921), ack: R(1), payload: data.subarray(2920) },
+      { flags: 'A', seq: L(1), ack: R(1), payload: data.subarray(0, m) },
+      { flags: 'A', seq: L(1 + m), ack: R(1), payload: data.subarray(m, 2 * m) },
+      { flags: 'PA', seq: L(1 + 2 * m), ack: R(1), payload: data.subarray(2 * m) },
     ]);
   });
 
@@ -415,13 +416,14 @@ describe('ESTABLISHED: sending', () => {
     const h = socketEstablished();
     h.conn.send(bytes('a'), h.now);
     recv(h, [{ flags: 'PA', seq: L(1), ack: R(1), payload: 'a' }]);
-    const data = pattern(1461);
+    const m = dataMss();
+    const data = pattern(m + 1);
     h.conn.send(data, h.now);
-    recv(h, [{ flags: 'A', seq: L(2), ack: R(1), payload: data.subarray(0, 1460) }]);
+    recv(h, [{ flags: 'A', seq: L(2), ack: R(1), payload: data.subarray(0, m) }]);
     send(h, { flags: 'A', seq: R(1), ack: L(2) }, { time: 10 });
-    recvNothing(h); // still 1460 bytes unacknowledged
-    send(h, { flags: 'A', seq: R(1), ack: L(1462) }, { time: 20 });
-    recv(h, [{ flags: 'PA', seq: L(1462), ack: R(1), payload: data.subarray(1460) }]);
+    recvNothing(h); // still a full segment unacknowledged
+    send(h, { flags: 'A', seq: R(1), ack: L(2 + m) }, { time: 20 });
+    recv(h, [{ flags: 'PA', seq: L(2 + m), ack: R(1), payload: data.subarray(m) }]);
   });
 
   it('TCP_NODELAY: small writes go at once', () => {
@@ -445,11 +447,13 @@ describe('ESTABLISHED: sending', () => {
 
   // RFC 5681 §3.2: the third duplicate ACK triggers a retransmission of the missing segment
   // without waiting for the timer; the full ACK ends recovery (RFC 6582).
+  // Without SACK (NewReno, RFC 6582): with SACK, RACK decides (sack-recovery.ts and the rack-*.pkt scripts).
   it('fast retransmit on the third duplicate ACK', () => {
-    const h = socketEstablished();
-    const data = pattern(4 * 1460);
+    const h = socketEstablished({ tcp: { sack: false } });
+    const m = dataMss();
+    const data = pattern(4 * m);
     h.conn.send(data, h.now);
-    const seg = (i: number, flags = 'A') => ({ flags, seq: L(1 + i * 1460), ack: R(1), payload: data.subarray(i * 1460, (i + 1) * 1460) });
+    const seg = (i: number, flags = 'A') => ({ flags, seq: L(1 + i * m), ack: R(1), payload: data.subarray(i * m, (i + 1) * m) });
     recv(h, [seg(0), seg(1), seg(2), seg(3, 'PA')]);
     send(h, { flags: 'A', seq: R(1), ack: L(1) }, { time: 10 });
     send(h, { flags: 'A', seq: R(1), ack: L(1) }, { time: 11 });
@@ -462,8 +466,9 @@ describe('ESTABLISHED: sending', () => {
     expect(h.conn.loss.state === 'fast-recovery').toBe(false);
   });
 
+  // Without SACK, where duplicate ACKs drive recovery (with SACK a tail loss probe would go at t=10).
   it('a duplicate ACK that carries a window update is not counted as a duplicate', () => {
-    const h = socketEstablished();
+    const h = socketEstablished({ tcp: { sack: false } });
     const data = pattern(2 * 1460);
     h.conn.send(data, h.now);
     h.takeLines();
@@ -490,10 +495,10 @@ describe('Limited Transmit without SACK (RFC 3042, RFC 5681 §3.2 step 1)', () =
   // segment go, so a small window still yields the third duplicate ACK (and a fast
   // retransmit) instead of waiting for the retransmission timeout.
   it('the first and second duplicate ACK each send one new segment; cwnd is not changed', () => {
-    const h = socketEstablished();
+    const h = socketEstablished({ tcp: { sack: false } });
     const c = h.conn;
     expect(c.sackOk).toBe(false);
-    const mss = c.snd.mss;
+    const mss = c.snd.dataMss();
     c.send(pattern(14 * mss), h.now);
     const first = h.takeLines();
     const cwndSegs = Math.floor(c.cc.cwnd / mss);

@@ -53,9 +53,18 @@ export const RTO_AFTER_HANDSHAKE = 200;
 /** RFC 6298 (2.1): the RTO before any RTT sample. */
 export const INITIAL_RTO = 1000;
 
-/** As an expected segment's `win`: the window is not compared (printed as `win=*`). Used only
- * where a known window bug would otherwise fail a test about something else. */
-export const ANY_WIN = -1;
+/**
+ * The payload of a full-sized segment for a send MSS of `mss`: the MSS less the 12 bytes
+ * of timestamps every segment carries when they are on (RFC 7323 §3.2; the defaults mode).
+ */
+export function dataMss(mss = LOCAL_MSS): number {
+  return withDefaults() ? mss - 12 : mss;
+}
+
+/** What a line of ours prints after the header with the defaults on: ` <TS>` (see defaultOpts), else nothing. */
+export function tsText(): string {
+  return withDefaults() ? ' <TS>' : '';
+}
 
 /** Our sequence number ISS + n. */
 export function L(n: number): number {
@@ -81,6 +90,12 @@ export interface Seg {
   mss?: number;
   wscale?: number;
   payload?: string | Uint8Array;
+  /**
+   * The options other than MSS and window scale, as a line prints them (`sackOK,TS`,
+   * `TS,sack`). Default: none, or with the defaults on (see `withDefaults`) `sackOK,TS` on
+   * a SYN and `TS` on every other segment of a connection that negotiated timestamps.
+   */
+  opts?: string;
   /** Defaults: the remote's port for the remote end, LOCAL_PORT for ours. */
   remotePort?: number;
   localPort?: number;
@@ -159,6 +174,8 @@ interface Line {
   wscale: number | undefined;
   other: string;
   payload: Uint8Array;
+  /** Our TSval, when the segment carries timestamps. */
+  tsVal?: number;
 }
 
 function rel(x: number, base: number, name: string, relative: boolean): string {
@@ -185,7 +202,7 @@ function formatLine(l: Line, fromUs: boolean, relative: boolean): string {
   if (l.wscale !== undefined) opts.push(`wscale ${l.wscale}`);
   if (l.other) opts.push(l.other);
   const optText = opts.length ? ` <${opts.join(',')}>` : '';
-  return `${ends}${flagText(l.flags)} seq=${rel(l.seq, sBase, sName, relative)}${ack} win=${l.win === ANY_WIN ? '*' : l.win}${payloadText(l.payload)}${optText}`;
+  return `${ends}${flagText(l.flags)} seq=${rel(l.seq, sBase, sName, relative)}${ack} win=${l.win}${payloadText(l.payload)}${optText}`;
 }
 
 /** Reads one frame the stack sent; a frame that is not a valid IPv4/TCP packet reads as a line saying why. */
@@ -207,6 +224,7 @@ function parseFrame(frame: Uint8Array): Line | string {
   return {
     src: ip.src(), dst: ip.dst(), srcPort: r.srcPort, dstPort: r.dstPort, flags: r.flags, seq: r.seq, ack: r.ack,
     win: r.window, mss: r.options.mss, wscale: r.options.wscale, other: other.join(','), payload: r.payload.slice(),
+    tsVal: r.options.timestamps?.tsVal,
   };
 }
 
@@ -216,8 +234,18 @@ function expectedLine(s: Seg, h: TcpHarness): Line {
   return {
     src: LOCAL_ADDR, dst: REMOTE_ADDR, srcPort: s.localPort ?? h.localPort, dstPort: s.remotePort ?? h.remotePort,
     flags, seq: s.seq >>> 0, ack: (s.ack ?? 0) >>> 0, win: s.win ?? (flags & RST ? 0 : LOCAL_WIN),
-    mss: s.mss, wscale: s.wscale, other: '', payload: bytes(s.payload),
+    mss: s.mss, wscale: s.wscale, other: s.opts ?? h.defaultOpts(flags, s.localPort ?? h.localPort, s.remotePort ?? h.remotePort), payload: bytes(s.payload),
   };
+}
+
+/**
+ * Whether the state suites run with the stack's defaults, timestamps and SACK on (RFC 7323,
+ * RFC 2018), and the remote offering both as Linux does: set by defaults.test.ts, which runs
+ * every suite again that way. The suites are written without options (each segment reads
+ * as the RFC draws it); in this mode the harness adds the options on both sides.
+ */
+export function withDefaults(): boolean {
+  return (globalThis as { __tcpStateDefaults?: boolean }).__tcpStateDefaults === true;
 }
 
 // ------------------------------------------------------------------ the harness
@@ -226,6 +254,9 @@ export interface HarnessOpts {
   tcp?: Partial<TcpConfig>;
   mtu?: number;
 }
+
+/** The remote's TSval clock in the defaults mode: its own, far from ours. */
+const REMOTE_TS_BASE = 0x7000_0000;
 
 export class TcpHarness {
   now = 0;
@@ -241,12 +272,40 @@ export class TcpHarness {
   private connection: TcpConnection | null = null;
   /** Errors the stack caught while handling a packet or a timer (a bug: tests fail on them). */
   readonly internalErrors: unknown[] = [];
+  /** Timestamps and SACK on both sides (see withDefaults). */
+  readonly defaults: boolean;
+  /** The latest TSval we sent: the remote echoes it (defaults mode). */
+  lastTsVal = 0;
+
+  /**
+   * The options other than MSS and window scale that a segment of ours with `flags`
+   * between these ports carries by default: none, or with the defaults on, what the
+   * connection negotiated (SACK blocks while it holds out-of-order data). A RST from a
+   * connection the test has just aborted carries timestamps; a test expecting a RST for
+   * no connection says `opts: ''`.
+   */
+  defaultOpts(flags: number, localPort: number, remotePort: number): string {
+    if (!this.defaults) return '';
+    const tcp = this.stack.tcp.config;
+    if (flags & SYN) return [tcp.sack ? 'sackOK' : '', tcp.timestamps ? 'TS' : ''].filter(Boolean).join(',');
+    let conn: TcpConnection | null = null;
+    for (const c of this.stack.tcp.connections) if (c.localPort === localPort && c.remotePort === remotePort) conn = c;
+    if (!conn) {
+      for (const tw of this.stack.tcp.timeWait.records()) if (tw.localPort === localPort && tw.remotePort === remotePort) return tw.tsOk ? 'TS' : '';
+      const last = this.connection;
+      conn = last && last.localPort === localPort && last.remotePort === remotePort ? last : null;
+    }
+    if (!conn || !conn.ts.ok) return '';
+    return flags & ACK && conn.sackOk && !conn.rcv.ooo.isEmpty() ? 'TS,sack' : 'TS';
+  }
 
   constructor(opts: HarnessOpts = {}) {
     const [a, b] = MemoryLink.pair('ip', opts.mtu ?? 1500);
     this.link = a;
     this.peer = b;
-    this.stack = new Stack(a, { addr: LOCAL_ADDR, prefixLen: 24, tcp: { rcvBuf: RCV_BUF, timestamps: false, sack: false, ...opts.tcp } }, new SeededRand(1));
+    this.defaults = withDefaults();
+    const options = this.defaults ? {} : { timestamps: false, sack: false };
+    this.stack = new Stack(a, { addr: LOCAL_ADDR, prefixLen: 24, tcp: { rcvBuf: RCV_BUF, ...options, ...opts.tcp } }, new SeededRand(1));
     this.stack.onInternalError = (err) => this.internalErrors.push(err);
     this.stack.tcp.issOverride = () => LOCAL_ISS;
     a.setReceiver(this.stack.receiverFor(() => this.now, () => this.stack.poll(this.now)));
@@ -281,12 +340,12 @@ export class TcpHarness {
   }
 
   /** Everything the stack sent since the last call, one line each. */
-  takeLines(expected: readonly Seg[] = []): string[] {
+  takeLines(): string[] {
     this.peer.inbox.length = 0;
-    return this.link.takeSent().map((f, i) => {
+    return this.link.takeSent().map((f) => {
       const l = parseFrame(f);
       if (typeof l === 'string') return l;
-      if (expected[i]?.win === ANY_WIN) l.win = ANY_WIN;
+      if (l.tsVal !== undefined) this.lastTsVal = l.tsVal;
       return formatLine(l, true, this.relative);
     });
   }
@@ -313,6 +372,10 @@ export function send(h: TcpHarness, s: Seg, at: At = {}): void {
     options: {
       ...(s.mss !== undefined ? { mss: s.mss } : {}),
       ...(s.wscale !== undefined ? { wscale: s.wscale } : {}),
+      // The defaults: the remote offers SACK in its SYN and puts timestamps on every
+      // segment, echoing our latest TSval (RFC 7323 §3.2: zero in a SYN).
+      ...(h.defaults && flags & SYN ? { sackPermitted: true } : {}),
+      ...(h.defaults ? { timestamps: { tsVal: (REMOTE_TS_BASE + Math.floor(h.now)) >>> 0, tsEcr: flags & ACK ? h.lastTsVal : 0 } } : {}),
     },
     payload,
   };
@@ -331,7 +394,7 @@ export function send(h: TcpHarness, s: Seg, at: At = {}): void {
  */
 export function recv(h: TcpHarness, expected: readonly Seg[], at: At = {}): void {
   if (at.time !== undefined) h.advance(at.time);
-  const actual = h.takeLines(expected);
+  const actual = h.takeLines();
   const want = expected.map((s) => formatLine(expectedLine(s, h), true, h.relative));
   expect(actual, `segments sent by the stack at t=${h.now}`).toEqual(want);
 }

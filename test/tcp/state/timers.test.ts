@@ -4,14 +4,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  L, LOCAL_WIN, R, RTO_AFTER_HANDSHAKE, bytes, pattern, recv, recvNothing, send, socketEstablished, type TcpHarness,
+  L, LOCAL_WIN, R, RTO_AFTER_HANDSHAKE, bytes, pattern, recv, recvNothing, send, socketEstablished, type TcpHarness, dataMss, tsText,
 } from './harness.js';
 
+/** The retransmission timer alone: no tail loss probe (it needs SACK; RFC 8985 §7). */
+const NO_TLP = { tcp: { sack: false } };
 const MAX_RTO = 120_000; // RFC 6298 (2.5) allows a cap of at least 60 s; Linux uses 120 s
 
 describe('ESTABLISHED: retransmission (RFC 6298)', () => {
+  // The retransmission timer alone: with SACK a tail loss probe (RFC 8985 §7) goes first,
+  // which the tlp-*.pkt scripts test.
   it('retransmits unacknowledged data after the RTO, doubling it each time (5.4, 5.5)', () => {
-    const h = socketEstablished();
+    const h = socketEstablished(NO_TLP);
     h.conn.send(bytes('hello'), h.now);
     const seg = { flags: 'PA', seq: L(1), ack: R(1), payload: 'hello' };
     recv(h, [seg]);
@@ -32,7 +36,7 @@ describe('ESTABLISHED: retransmission (RFC 6298)', () => {
   });
 
   it('gives up after maxRetries (15) retransmissions with ETIMEDOUT; the RTO is capped at 120 s', () => {
-    const h = socketEstablished();
+    const h = socketEstablished(NO_TLP);
     h.conn.send(bytes('x'), h.now);
     const seg = { flags: 'PA', seq: L(1), ack: R(1), payload: 'x' };
     recv(h, [seg]);
@@ -54,7 +58,7 @@ describe('ESTABLISHED: retransmission (RFC 6298)', () => {
   });
 
   it('the limit follows config.maxRetries', () => {
-    const h = socketEstablished({ tcp: { maxRetries: 2 } });
+    const h = socketEstablished({ tcp: { maxRetries: 2, sack: false } });
     h.conn.send(bytes('x'), h.now);
     h.takeLines();
     recv(h, [{ flags: 'PA', seq: L(1), ack: R(1), payload: 'x' }], { time: 200 });
@@ -64,13 +68,14 @@ describe('ESTABLISHED: retransmission (RFC 6298)', () => {
   });
 
   it('after a timeout only one segment is resent (loss window, RFC 5681 §3.1); the rest follow the ACKs', () => {
-    const h = socketEstablished();
-    const data = pattern(3 * 1460);
+    const h = socketEstablished(NO_TLP);
+    const m = dataMss();
+    const data = pattern(3 * m);
     h.conn.send(data, h.now);
-    const seg = (i: number, flags = 'A') => ({ flags, seq: L(1 + i * 1460), ack: R(1), payload: data.subarray(i * 1460, (i + 1) * 1460) });
+    const seg = (i: number, flags = 'A') => ({ flags, seq: L(1 + i * m), ack: R(1), payload: data.subarray(i * m, (i + 1) * m) });
     recv(h, [seg(0), seg(1), seg(2, 'PA')]);
     recv(h, [seg(0)], { time: 200 });
-    send(h, { flags: 'A', seq: R(1), ack: L(1461) }, { time: 250 });
+    send(h, { flags: 'A', seq: R(1), ack: L(1 + m) }, { time: 250 });
     recv(h, [seg(1), seg(2, 'PA')]);
     send(h, { flags: 'A', seq: R(1), ack: L(1 + data.length) }, { time: 300 });
     recvNothing(h, { time: 2000 });
@@ -78,8 +83,10 @@ describe('ESTABLISHED: retransmission (RFC 6298)', () => {
 
   // RFC 6298 (5.7) aside, §5: a backed-off RTO stays until a new RTT sample, and Karn's
   // algorithm takes no sample from a retransmitted segment.
+  // (Without timestamps: with them every ACK of new data measures, retransmissions too,
+  // RFC 7323 §4.1; timestamps.test.ts covers which echoes may.)
   it('Karn: the ACK of a retransmission takes no RTT sample, so the backed-off RTO stays', () => {
-    const h = socketEstablished();
+    const h = socketEstablished({ tcp: { timestamps: false, sack: false } });
     h.conn.opts.nodelay = true;
     h.conn.send(bytes('a'), h.now);
     recv(h, [{ flags: 'PA', seq: L(1), ack: R(1), payload: 'a' }]);
@@ -156,7 +163,7 @@ describe('ESTABLISHED: zero window (persist timer)', () => {
       const t = h.pollAt()!;
       h.advance(t);
       if (h.conn.state === 'ESTABLISHED') {
-        expect(h.takeLines()).toEqual(['A seq=L+0 ack=R+1 win=8192']);
+        expect(h.takeLines()).toEqual([`A seq=L+0 ack=R+1 win=8192${tsText()}`]);
         n++;
       }
       if (n > 100) break;
