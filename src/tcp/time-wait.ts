@@ -11,11 +11,10 @@
 import type { TcpConnection } from './connection.js';
 import { FIN, RST, SYN, ACK } from './tcp-packet.js';
 import type { Segment } from './segment.js';
+import { PAWS_IDLE_MS } from './timestamps.js';
 import { demuxKey, findEndpoint } from './demux.js';
 import { seqAdd, seqGe, seqLe, seqLt } from './seq.js';
 
-/** RFC 7323 §5.5: TS.Recent older than 24 days no longer protects (the clock may have wrapped). */
-const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 
 export class TimeWaitRecord {
   readonly localAddr: number;

@@ -60,10 +60,12 @@ export class Timestamps {
    * RFC 7323 §4.3 (R3): remember the newest timestamp of a segment that starts at or
    * before what we last acknowledged. The caller does this only for a segment it has
    * accepted (sequence number, RST, SYN and ACK checked), so one spoofed segment cannot
-   * make the next legitimate one fail PAWS (RFC 7323 §5.3, RFC 5961 §5.2).
+   * make the next legitimate one fail PAWS (RFC 7323 §5.3, RFC 5961 §5.2). A TS.Recent
+   * left for 24 days is no longer valid (§5.5): any TSval replaces it, as Linux's
+   * tcp_paws_check allows.
    */
   update(s: Segment, segSeq: number, now: number): void {
-    if (this.ok && s.opts.hasTimestamps && seqLe(segSeq, this.lastAckSent) && seqGe(s.opts.tsVal, this.recent)) {
+    if (this.ok && s.opts.hasTimestamps && seqLe(segSeq, this.lastAckSent) && (seqGe(s.opts.tsVal, this.recent) || now - this.recentAt >= PAWS_IDLE_MS)) {
       this.recent = s.opts.tsVal;
       this.recentAt = now;
     }

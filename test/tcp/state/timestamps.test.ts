@@ -183,3 +183,88 @@ describe('TIME-WAIT with timestamps', () => {
     expect(h.stack.tcp.counters.timeWaitFinAcked).toBe(1);
   });
 });
+
+describe('PAWS (RFC 7323 §5.3 R1)', () => {
+  // "If ... SEG.TSval < TS.Recent and if TS.Recent is valid ..., then treat the arriving
+  // segment as not acceptable: Send an acknowledgment in reply as specified in RFC 793
+  // page 69 and drop the segment."
+  it('a segment whose TSval is older than TS.Recent is dropped and answered with an ACK; its data is not delivered', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    const recent = c.ts.recent;
+    sendTs(h, { flags: 'PA', seq: R(1), ack: L(1), payload: 'old' }, [(recent - 1) >>> 0, 0], 20);
+    expect(h.stack.tcp.counters.dropPaws).toBe(1);
+    expect(c.stats.pawsDropped).toBe(1);
+    expect(c.readable()).toBe(0);
+    expect(c.rcv.nxt).toBe(R(1));
+    expect(c.ts.recent).toBe(recent);
+    expect(sentTs(h)).toHaveLength(1); // the ACK
+  });
+
+  it('a TSval equal to TS.Recent passes (R1 drops only what is older), and a newer one moves TS.Recent (R3)', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    const recent = c.ts.recent;
+    sendTs(h, { flags: 'PA', seq: R(1), ack: L(1), payload: 'same' }, [recent, 0], 20);
+    expect(h.stack.tcp.counters.dropPaws).toBe(0);
+    expect(c.readable()).toBe(4);
+    h.advance(100); // our delayed ACK: Last.ACK.sent = R+5
+    sentTs(h);
+    sendTs(h, { flags: 'PA', seq: R(5), ack: L(1), payload: 'new' }, [(recent + 7) >>> 0, 0], 110);
+    expect(c.readable()).toBe(7);
+    expect(c.ts.recent).toBe((recent + 7) >>> 0);
+  });
+
+  it('R3 takes TS.Recent only from a segment at or before Last.ACK.sent (RFC 7323 §4.3)', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    const recent = c.ts.recent;
+    sendTs(h, { flags: 'PA', seq: R(1), ack: L(1), payload: 'a' }, [(recent + 1) >>> 0, 0], 20); // RCV.NXT = Last.ACK.sent: taken
+    expect(c.ts.recent).toBe((recent + 1) >>> 0);
+    // Our ACK of 'a' is delayed: Last.ACK.sent is still R+1, so 'b' at R+2 does not move TS.Recent.
+    sendTs(h, { flags: 'PA', seq: R(2), ack: L(1), payload: 'b' }, [(recent + 9) >>> 0, 0], 21);
+    expect(c.readable()).toBe(2);
+    expect(c.ts.recent).toBe((recent + 1) >>> 0);
+  });
+
+  it('TSval comparison is modulo 2^32: a TSval past the wrap is newer, not older', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    const step = 0x7ff0_0000; // less than 2^31: each is newer than the one before
+    const first = c.ts.recent;
+    let ts = first;
+    let seq = 1;
+    for (let i = 0; i < 3; i++) {
+      ts = (ts + step) >>> 0;
+      sendTs(h, { flags: 'PA', seq: R(seq), ack: L(1), payload: 'x' }, [ts, 0], 20 + 100 * i);
+      seq++;
+      expect(c.ts.recent, `step ${i}`).toBe(ts);
+      h.advance(h.now + 50); // the delayed ACK moves Last.ACK.sent
+      sentTs(h);
+    }
+    expect(first + 3 * step).toBeGreaterThan(0xffff_ffff); // the TSvals did wrap past 2^32
+    expect(h.stack.tcp.counters.dropPaws).toBe(0);
+    expect(c.readable()).toBe(3);
+  });
+
+  it('a RST is not subject to PAWS: an exact RST with an old TSval still resets', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    sendTs(h, { flags: 'R', seq: R(1) }, [(c.ts.recent - 100) >>> 0, 0], 20);
+    expect(c.state).toBe('CLOSED');
+    expect(c.error).toBe('ECONNRESET');
+  });
+
+  // RFC 7323 §5.5: after 24 days idle TS.Recent is no longer valid (the peer's clock may
+  // have wrapped half its space); the segment is accepted and TS.Recent taken from it.
+  it('after 24 days without a segment, an old TSval no longer fails PAWS', () => {
+    const h = establishedWithTs();
+    const c = h.conn;
+    const days24 = 24 * 24 * 3600 * 1000;
+    const recent = c.ts.recent;
+    sendTs(h, { flags: 'PA', seq: R(1), ack: L(1), payload: 'late' }, [(recent - 1000) >>> 0, 0], 10 + days24 + 1);
+    expect(h.stack.tcp.counters.dropPaws).toBe(0);
+    expect(c.readable()).toBe(4);
+    expect(c.ts.recent).toBe((recent - 1000) >>> 0);
+  });
+});
