@@ -107,27 +107,19 @@ static napi_value Open(napi_env env, napi_callback_info info) {
 
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return throw_errno(env, errno, "open /dev/net/tun for", name);
+  const char *what; /* the step that failed, for the error */
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
   memcpy(ifr.ifr_name, name, IFNAMSIZ - 1); /* name is NUL-terminated within IFNAMSIZ; ifr was zeroed */
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-    int err = errno;
-    close(fd);
-    return throw_errno(env, err, "TUNSETIFF", name);
-  }
+  what = "TUNSETIFF";
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) goto fail;
   if (offload && !tap) {
     int hdr = (int)sizeof(struct virtio_net_hdr);
-    if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
-      int err = errno;
-      close(fd);
-      return throw_errno(env, err, "TUNSETVNETHDRSZ", name);
-    }
-    if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0) {
-      int err = errno;
-      close(fd);
-      return throw_errno(env, err, "TUNSETOFFLOAD", name);
-    }
+    what = "TUNSETVNETHDRSZ";
+    if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) goto fail;
+    what = "TUNSETOFFLOAD";
+    if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0) goto fail;
   } else {
     /* Offload settings belong to the device, not the fd: a persistent device may still
      * have them from an earlier open, and without virtio-net headers we could not tell
@@ -141,6 +133,12 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   CHECK(napi_set_element(env, result, 0, fdv));
   CHECK(napi_set_element(env, result, 1, namev));
   return result;
+
+fail: {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, err, what, name);
+  }
 }
 
 /* configure(name, addr: u32 | 0, prefixLen, mtu, up[, txqueuelen]) */
@@ -167,37 +165,50 @@ static napi_value Configure(napi_env env, napi_callback_info info) {
 
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return throw_errno(env, errno, "socket for", name);
+  const char *what; /* the step that failed, for the error */
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   memcpy(ifr.ifr_name, name, IFNAMSIZ - 1); /* name is NUL-terminated within IFNAMSIZ; ifr was zeroed */
   if (mtu) {
     ifr.ifr_mtu = (int)mtu;
-    if (ioctl(s, SIOCSIFMTU, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "set MTU of", name); }
+    what = "set MTU of";
+    if (ioctl(s, SIOCSIFMTU, &ifr) < 0) goto fail;
   }
   if (addr) {
     struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
     memset(&ifr.ifr_addr, 0, sizeof ifr.ifr_addr);
     sin->sin_family = AF_INET;
     sin->sin_addr.s_addr = htonl(addr);
-    if (ioctl(s, SIOCSIFADDR, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "set address of", name); }
+    what = "set address of";
+    if (ioctl(s, SIOCSIFADDR, &ifr) < 0) goto fail;
     memset(&ifr.ifr_netmask, 0, sizeof ifr.ifr_netmask);
     sin = (struct sockaddr_in *)&ifr.ifr_netmask;
     sin->sin_family = AF_INET;
     sin->sin_addr.s_addr = htonl(prefix == 0 ? 0 : (uint32_t)(0xffffffffu << (32 - prefix)));
-    if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "set netmask of", name); }
+    what = "set netmask of";
+    if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0) goto fail;
   }
   if (txqlen) {
     /* The kernel's queue of packets for us (default 500 for TUN/TAP): a longer one rides
      * out bursts, such as floods, that arrive faster than one read batch. */
     ifr.ifr_qlen = (int)txqlen;
-    if (ioctl(s, SIOCSIFTXQLEN, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "set txqueuelen of", name); }
+    what = "set txqueuelen of";
+    if (ioctl(s, SIOCSIFTXQLEN, &ifr) < 0) goto fail;
   }
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "get flags of", name); }
+  what = "get flags of";
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) goto fail;
   if (up) ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
   else ifr.ifr_flags &= ~IFF_UP;
-  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "set flags of", name); }
+  what = "set flags of";
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) goto fail;
   close(s);
   return NULL;
+
+fail: {
+    int err = errno;
+    close(s);
+    return throw_errno(env, err, what, name);
+  }
 }
 
 /* hwaddr(name): Buffer(6) */
@@ -215,7 +226,11 @@ static napi_value HwAddr(napi_env env, napi_callback_info info) {
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   memcpy(ifr.ifr_name, name, IFNAMSIZ - 1); /* name is NUL-terminated within IFNAMSIZ; ifr was zeroed */
-  if (ioctl(s, SIOCGIFHWADDR, &ifr) < 0) { int e = errno; close(s); return throw_errno(env, e, "get MAC of", name); }
+  if (ioctl(s, SIOCGIFHWADDR, &ifr) < 0) {
+    int err = errno;
+    close(s);
+    return throw_errno(env, err, "get MAC of", name);
+  }
   close(s);
   void *data;
   napi_value buf;
