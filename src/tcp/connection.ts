@@ -31,7 +31,7 @@ import { seqAdd, seqGt } from './seq.js';
 import { Rack } from './rack.js';
 import { RetransmitQueue } from './retransmit-queue.js';
 import { SocketOptions } from './socket-options.js';
-import { assertTransition, type TcpState } from './state.js';
+import { assertTransition, isSynchronizedData, type TcpState } from './state.js';
 import { ACK, RST, SYN } from './tcp-packet.js';
 import { TcpTimers, Timer } from './timers.js';
 import { Timestamps } from './timestamps.js';
@@ -320,8 +320,7 @@ export class TcpConnection {
 
   /** A synchronized state that carries data or its acknowledgments (after the handshake, before TIME-WAIT). */
   isSynchronizedData(): boolean {
-    const s = this.state;
-    return s === 'ESTABLISHED' || s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'CLOSE-WAIT' || s === 'CLOSING' || s === 'LAST-ACK';
+    return isSynchronizedData(this.state);
   }
 
   /** What the peer may send beyond RCV.NXT per our last advertisement. */

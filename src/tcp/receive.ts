@@ -18,7 +18,7 @@ import type { TcpConnection } from './connection.js';
 import { MAX_WSCALE } from './options.js';
 import { RingBuffer } from './ring-buffer.js';
 import type { Segment } from './segment.js';
-import { seqAdd, seqDiff, seqLe, seqLt } from './seq.js';
+import { seqAdd, seqDiff, seqInRange, seqLt } from './seq.js';
 import { Timer } from './timers.js';
 import { TS_OPTION_LEN } from './timestamps.js';
 import { FIN, SYN } from './tcp-packet.js';
@@ -141,9 +141,11 @@ export class Receiver {
   acceptable(s: Segment): boolean {
     const wnd = this.advertisedWindow();
     const len = s.segLen();
-    if (len === 0) return wnd === 0 ? s.seq === this.nxt : inWindow(this.nxt, wnd, s.seq);
+    // RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND, or the segment's last byte in that range.
+    const end = seqAdd(this.nxt, wnd);
+    if (len === 0) return wnd === 0 ? s.seq === this.nxt : seqInRange(s.seq, this.nxt, end);
     if (wnd === 0) return false;
-    return inWindow(this.nxt, wnd, s.seq) || inWindow(this.nxt, wnd, seqAdd(s.seq, len - 1));
+    return seqInRange(s.seq, this.nxt, end) || seqInRange(seqAdd(s.seq, len - 1), this.nxt, end);
   }
 
   /** Trims the segment to the receive window: old bytes off the front, excess off the back. */
@@ -293,11 +295,6 @@ export class Receiver {
     t[0] = seqAdd(this.nxt, this.ooo.start(i));
     t[1] = seqAdd(this.nxt, this.ooo.end(i));
   }
-}
-
-/** RCV.NXT =< x < RCV.NXT+RCV.WND */
-function inWindow(rcvNxt: number, wnd: number, x: number): boolean {
-  return seqLe(rcvNxt, x) && seqLt(x, seqAdd(rcvNxt, wnd));
 }
 
 /** The smallest window scale that lets `buf` bytes be advertised (RFC 7323 §2.3), at most 14. */

@@ -34,7 +34,11 @@ export function assertTransition(from: TcpState, to: TcpState, why: string): voi
   if (!TRANSITIONS[from].includes(to)) throw new TransitionError(from, to, why);
 }
 
-/** States in which the connection is synchronized (RFC 9293 §3.5.2). */
-export function isSynchronized(s: TcpState): boolean {
-  return s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT' && s !== 'SYN-RECEIVED';
+/**
+ * Synchronized states (RFC 9293 §3.5.2) that still carry data or its acknowledgments:
+ * ESTABLISHED to LAST-ACK. TIME-WAIT is synchronized too, but sends only ACKs of the
+ * peer's FIN.
+ */
+export function isSynchronizedData(s: TcpState): boolean {
+  return s === 'ESTABLISHED' || s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'CLOSE-WAIT' || s === 'CLOSING' || s === 'LAST-ACK';
 }

@@ -13,7 +13,7 @@ import { FIN, RST, SYN, ACK } from './tcp-packet.js';
 import type { Segment } from './segment.js';
 import { PAWS_IDLE_MS } from './timestamps.js';
 import { demuxKey, findEndpoint } from './demux.js';
-import { seqAdd, seqGe, seqLe, seqLt } from './seq.js';
+import { seqAdd, seqGe, seqInRange, seqLe, seqLt } from './seq.js';
 
 
 export class TimeWaitRecord {
@@ -92,8 +92,8 @@ export function timeWaitInput(tw: TimeWaitRecord, s: Segment, now: number, env: 
   const len = s.segLen();
   const wnd = tw.rcvWnd;
   const ok = len === 0
-    ? (wnd === 0 ? s.seq === tw.rcvNxt : inWindow(tw.rcvNxt, wnd, s.seq))
-    : wnd > 0 && (inWindow(tw.rcvNxt, wnd, s.seq) || inWindow(tw.rcvNxt, wnd, seqAdd(s.seq, len - 1)));
+    ? (wnd === 0 ? s.seq === tw.rcvNxt : seqInRange(s.seq, tw.rcvNxt, seqAdd(tw.rcvNxt, wnd)))
+    : wnd > 0 && (seqInRange(s.seq, tw.rcvNxt, seqAdd(tw.rcvNxt, wnd)) || seqInRange(seqAdd(s.seq, len - 1), tw.rcvNxt, seqAdd(tw.rcvNxt, wnd)));
   if (!ok) {
     if (s.has(FIN) && !rst && seqAdd(s.seq, len) === tw.rcvNxt) {
       // The peer resends its FIN (exactly: ending at RCV.NXT): our last ACK was lost.
@@ -138,10 +138,6 @@ export function timeWaitInput(tw: TimeWaitRecord, s: Segment, now: number, env: 
   if (s.has(FIN) || s.len > 0) env.sendAck(tw, now, true);
 }
 
-/** RCV.NXT =< x < RCV.NXT+RCV.WND */
-function inWindow(rcvNxt: number, wnd: number, x: number): boolean {
-  return seqLe(rcvNxt, x) && seqLt(x, seqAdd(rcvNxt, wnd));
-}
 
 /**
  * The records, found by 4-tuple, expiring in order: every deadline is set to now + 2*MSL,
