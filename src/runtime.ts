@@ -106,10 +106,15 @@ export class Runtime {
       this.timerAt = Infinity;
       return;
     }
+    const delay = Math.max(0, at - this.clock.now());
+    if (delay === 0 && this.stack.ip.loopbackPending()) {
+      // The loopback interface has datagrams waiting: a timer would wait 1 ms.
+      this.wake();
+      return;
+    }
     if (this.timer && at >= this.timerAt) return; // an earlier timer is already armed
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
-    const delay = Math.max(0, at - this.clock.now());
     this.timer = setTimeout(() => {
       this.timer = null;
       this.timerAt = Infinity;

@@ -46,6 +46,9 @@ export interface Pollable {
 }
 
 const KEYS = ['internalErrors'] as const;
+/** Looped-back datagrams per batch, and batches per poll. */
+const LOOPBACK_BATCH = 64;
+const LOOPBACK_ROUNDS = 64;
 
 /**
  * One TCP/IP stack on one LinkDevice. It does no I/O of its own and reads no clock: a
@@ -101,16 +104,39 @@ export class Stack {
     }
   }
 
-  /** Runs whatever is due at `now` (ms): the interface's and IP layer's timers and queues, TCP's timers, and each `addPollable`. A throw is counted and logged. */
+  /**
+   * Runs whatever is due at `now` (ms): the interface's and IP layer's timers and queues,
+   * the loopback interface, TCP's timers, and each `addPollable`. A throw is counted and
+   * logged.
+   */
   poll(now: number): void {
     try {
       this.iface.poll(now);
       this.ip.poll(now);
+      this.loopback(now);
       const ps = this.pollables;
       for (let i = 0; i < ps.length; i++) ps[i]!.poll(now);
+      // What the timers sent to ourselves goes round now too.
+      this.loopback(now);
     } catch (err) {
       this.counters.internalErrors++;
       this.onInternalError(err);
+    }
+  }
+
+  /**
+   * Delivers what waits on the loopback interface, in batches as a device's frames come
+   * (one ACK per connection per batch), until nothing is left or LOOPBACK_ROUNDS batches
+   * have gone (the rest on the next poll, so that a flood cannot hold the event loop).
+   */
+  private loopback(now: number): void {
+    for (let round = 0; round < LOOPBACK_ROUNDS && this.ip.loopbackPending(); round++) {
+      this.tcp.beginBatch();
+      try {
+        this.ip.deliverLoopback(now, LOOPBACK_BATCH);
+      } finally {
+        this.tcp.endBatch(now);
+      }
     }
   }
 

@@ -67,7 +67,7 @@ export class Icmp implements TransportHandler {
     if (type === ICMP_ECHO_REQUEST) {
       // RFC 1122 §3.2.2.6: an echo request to a broadcast address MAY be silently
       // discarded; we do, as Linux does by default (icmp_echo_ignore_broadcasts).
-      if (dst !== this.ip.route.addr) {
+      if (!this.ip.route.isLocal(dst)) {
         this.counters.broadcastEchoIgnored++;
         return;
       }

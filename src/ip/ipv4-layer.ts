@@ -14,6 +14,7 @@ import { formatIpv4, isMartianSource, type Ipv4Addr } from './address.js';
 import { Icmp } from './icmp.js';
 import { UNREACH_PROTOCOL } from './icmp-packet.js';
 import { IPV4_HEADER_LEN, IP_PROTO_ICMP, Ipv4Packet, writeIpv4Header } from './ipv4-packet.js';
+import { LOOPBACK_MTU, LoopbackQueue } from './loopback.js';
 import { Reassembler, type ReassemblyLimits } from './reassembly.js';
 import type { Route } from './route.js';
 
@@ -75,6 +76,8 @@ export type SendError = 'EMSGSIZE' | 'EHOSTUNREACH' | 'ENETUNREACH';
 
 const COUNTER_KEYS = [
   'received', 'delivered', 'sent', 'fragmentsReceived', 'reassembled', 'fragmentsSent', 'loopback',
+  // datagrams dropped because the loopback queue was full
+  'loopbackDrops',
   // drops, by reason
   'truncated', 'badVersion', 'badHeaderLength', 'badTotalLength', 'badChecksum', 'notForUs',
   'martianSource', 'unknownProtocol', 'fragDuplicate', 'fragOverlap', 'fragOversized',
@@ -100,7 +103,9 @@ export class Ipv4Layer {
   private readonly reassembler: Reassembler;
   private readonly rx = new Ipv4Packet();
   private readonly frag = new Uint8Array(LINK_HEADROOM + 65535);
-  private readonly loopbackQueue: Uint8Array[] = [];
+  private readonly loopbackQueue = new LoopbackQueue();
+  /** Sees each datagram that goes through the loopback interface (for pcap). */
+  loopbackTap: ((b: Uint8Array, off: number, len: number) => void) | null = null;
   private ident: number;
 
   // The datagram being delivered right now, so that a transport can answer it with an
@@ -135,7 +140,12 @@ export class Ipv4Layer {
 
   /** May TCP hand segments for `dst` to the link with partial checksums and longer than the MTU? (Not to ourselves: loopback verifies checksums.) */
   tcpOffloadTo(dst: Ipv4Addr): boolean {
-    return this.out.tcpOffload === true && dst !== this.route.addr;
+    return this.out.tcpOffload === true && !this.route.isLocal(dst);
+  }
+
+  /** The MTU towards `dst`: the loopback interface's for this host's own addresses, else the device's. */
+  mtuTo(dst: Ipv4Addr): number {
+    return this.route.isLocal(dst) ? LOOPBACK_MTU : this.mtu;
   }
 
   register(protocol: number, h: TransportHandler): void {
@@ -235,7 +245,7 @@ export class Ipv4Layer {
       this.counters.outTooBig++;
       return 'EMSGSIZE';
     }
-    const from = src === 0 ? this.route.addr : src;
+    const from = src === 0 ? this.route.sourceFor(dst) : src;
     const ttl = opts?.ttl ?? DEFAULT_TTL;
     const tos = opts?.tos ?? 0;
     const df = opts?.dontFrag ?? false;
@@ -244,11 +254,15 @@ export class Ipv4Layer {
     const total = IPV4_HEADER_LEN + payloadLen;
     const h = off - IPV4_HEADER_LEN;
 
-    if (dst === this.route.addr) {
-      // To ourselves: never on the wire. Queued, and delivered from poll(), so that a
-      // transport is never re-entered from its own send.
+    if (this.route.isLocal(dst)) {
+      // To ourselves: never on the wire (RFC 1122 §3.2.1.3). Queued, and delivered from
+      // poll(), so that a transport is never re-entered from its own send.
       writeIpv4Header(b, h, from, dst, protocol, ttl, tos, ident, df, false, 0, payloadLen);
-      this.loopbackQueue.push(b.slice(h, h + total));
+      if (!this.loopbackQueue.push(b, h, total)) {
+        this.counters.loopbackDrops++;
+        return null; // dropped as a full device queue drops: the transport recovers
+      }
+      if (this.loopbackTap) this.loopbackTap(b, h, total);
       this.counters.sent++;
       this.counters.loopback++;
       return null;
@@ -287,17 +301,38 @@ export class Ipv4Layer {
     return null;
   }
 
-  /** Timers (reassembly) and the loopback queue. */
+  /** Timers (reassembly). The loopback queue is delivered by `deliverLoopback`. */
   poll(now: number): void {
     // (Only with fragments pending: the closure and the iteration cost an allocation per poll.)
     if (this.reassembler.datagramsInProgress > 0) this.reassembler.poll(now, (head) => this.icmp.sendReassemblyTimeout(head, now));
-    while (this.loopbackQueue.length > 0) {
-      const pkt = this.loopbackQueue.shift()!;
-      this.counters.received++;
-      this.rxChecksumOk = false; // (looped back: never vouched for)
-      this.dispatch(this.rx.reset(pkt, 0, pkt.length), now);
-    }
   }
+
+  /** Datagrams are waiting on the loopback interface. */
+  loopbackPending(): boolean {
+    return this.loopbackQueue.length > 0;
+  }
+
+  /**
+   * Delivers up to `max` looped-back datagrams (and what delivering them queues), as the
+   * device's frames are delivered: the checksums are verified, never vouched for.
+   * Returns how many.
+   */
+  deliverLoopback(now: number, max: number): number {
+    this.loopbackNow = now;
+    return this.loopbackQueue.drain(this.deliverOne, max);
+  }
+
+  private loopbackNow = 0;
+  private readonly deliverOne = (b: Uint8Array, off: number, len: number): void => {
+    this.counters.received++;
+    this.rxChecksumOk = false;
+    const p = this.rx.reset(b, off, len);
+    if (p.checkLen() !== null || !p.verifyChecksum()) {
+      this.counters.badChecksum++;
+      return;
+    }
+    this.dispatch(p, this.loopbackNow);
+  };
 
   pollAt(): number | undefined {
     if (this.loopbackQueue.length > 0) return 0;

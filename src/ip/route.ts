@@ -3,6 +3,7 @@
  * the choice of next hop and of source address.
  */
 import { BROADCAST, formatIpv4, netmask, sameSubnet, type Ipv4Addr } from './address.js';
+import { LOOPBACK_ADDR, isLoopback } from './loopback.js';
 
 export interface RouteConfig {
   addr: Ipv4Addr;
@@ -33,6 +34,19 @@ export class Route {
     return dst === this.addr || dst === BROADCAST || dst === this.subnetBroadcast;
   }
 
+  /**
+   * Is `a` this host's own, reached through the loopback interface: 127.0.0.0/8 (RFC 1122
+   * §3.2.1.3) or our address (Linux's local route)?
+   */
+  isLocal(a: Ipv4Addr): boolean {
+    return a === this.addr || isLoopback(a);
+  }
+
+  /** The source address for a datagram to `dst`: 127.0.0.1 towards 127.0.0.0/8, else ours. */
+  sourceFor(dst: Ipv4Addr): Ipv4Addr {
+    return isLoopback(dst) ? LOOPBACK_ADDR : this.addr;
+  }
+
   isBroadcast(a: Ipv4Addr): boolean {
     return a === BROADCAST || a === this.subnetBroadcast;
   }
@@ -41,9 +55,9 @@ export class Route {
     return dst === BROADCAST || sameSubnet(dst, this.addr, this.prefixLen);
   }
 
-  /** The next hop for `dst`, or -1 when there is no route. */
+  /** The next hop for `dst`, or -1 when there is no route (ourselves, through the loopback interface, included). */
   nextHop(dst: Ipv4Addr): number {
-    if (this.onLink(dst)) return dst;
+    if (this.onLink(dst) || this.isLocal(dst)) return dst;
     return this.gateway ?? -1;
   }
 }

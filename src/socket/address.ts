@@ -1,15 +1,16 @@
 /**
  * Socket addresses are `[host, port]` pairs, as in Python's socket module:
- * `['10.7.0.1', 7]`; `''` or `'0.0.0.0'` is any address; `'localhost'` is this stack's
- * own address (the stack has no separate loopback interface).
+ * `['10.7.0.1', 7]`; `''` or `'0.0.0.0'` is any address; `'localhost'` is 127.0.0.1, the
+ * stack's loopback interface.
  */
 import { ANY, BROADCAST, formatIpv4, parseIpv4, type Ipv4Addr } from '../ip/address.js';
+import { LOOPBACK_ADDR } from '../ip/loopback.js';
 import { SocketError } from './errors.js';
 
 /**
  * A socket address `[host, port]`, as in Python: host is a dotted IPv4 address, `''` or
- * `'0.0.0.0'` for any, `'localhost'` for the stack's own address, or `'<broadcast>'`;
- * names are not resolved.
+ * `'0.0.0.0'` for any, `'localhost'` for 127.0.0.1 (the loopback interface), or
+ * `'<broadcast>'`; other names are resolved by the calls that take them (see names.ts).
  */
 export type SockAddr = [host: string, port: number];
 
@@ -19,7 +20,7 @@ export function resolveAddr(a: SockAddr, ownAddr: Ipv4Addr, syscall: string, who
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SocketError('EINVAL', syscall, who, `port ${port} is not 0..65535`);
   let addr: Ipv4Addr;
   if (host === '' || host === '0.0.0.0') addr = ANY;
-  else if (host === 'localhost') addr = ownAddr;
+  else if (host === 'localhost') addr = LOOPBACK_ADDR;
   else if (host === '<broadcast>' || host === '255.255.255.255') addr = BROADCAST;
   else {
     try {

@@ -193,7 +193,7 @@ export class StreamSocket extends Socket {
     this.checkOpen('bind');
     if (this.boundPort !== 0 || this.conn || this.listener) throw this.error('EINVAL', 'bind', 'socket is already bound');
     const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'bind', this.who());
-    if (addr !== 0 && addr !== this.host.stack.route.addr) throw this.error('EADDRNOTAVAIL', 'bind');
+    if (addr !== 0 && !this.host.stack.route.isLocal(addr)) throw this.error('EADDRNOTAVAIL', 'bind');
     // SO_REUSEADDR lets a port be reused while old connections linger (TIME-WAIT), never
     // while something listens on it (Linux).
     if (port !== 0 && (this.tcp.hasListener(port) || (this.tcp.portInUse(port) && !this.reuseAddr))) {
@@ -262,7 +262,7 @@ export class StreamSocket extends Socket {
       if (this.conn.state === 'SYN-SENT') throw this.error('EALREADY', 'connect');
       throw this.error('EISCONN', 'connect');
     }
-    if (this.host.stack.route.nextHop(addr) === -1 && addr !== this.host.stack.route.addr) throw this.error('ENETUNREACH', 'connect');
+    if (this.host.stack.route.nextHop(addr) === -1) throw this.error('ENETUNREACH', 'connect');
     const c = this.tcp.newConnection(this.now(), this.opts);
     this.attach(c);
     this.everConnected = false;

@@ -151,8 +151,8 @@ export class TcpConnection {
   constructor(
     readonly out: SegmentWriter,
     readonly config: TcpConfig,
-    /** Largest segment the route carries: MTU - 40. */
-    readonly mtuMss: number,
+    /** Largest segment the route carries: MTU - 40 (see useRoute). */
+    public mtuMss: number,
     now: number,
     opts: SocketOptions = new SocketOptions(config),
     /** A number for traces and `tcpip stat`. */
@@ -200,6 +200,12 @@ export class TcpConnection {
   /** The layer is about to hand this connection an event at `now` (a segment, a timer, a user call). */
   at(now: number): void {
     this.traceNow = now;
+  }
+
+  /** The route is known (before the SYN): the largest segment it carries, which our SYN offers as MSS. */
+  useRoute(mtuMss: number): void {
+    this.mtuMss = mtuMss;
+    this.rcv.useMss(mtuMss);
   }
 
   /** Resizes a buffer before the connection carries data (SO_SNDBUF / SO_RCVBUF). */

@@ -23,8 +23,8 @@ export interface ListenEnv {
   readonly cookies: SynCookies;
   /** SYN cookies' own rate limit (see tcp-layer.ts). */
   readonly cookieLimit: TokenBucket;
-  /** The largest segment payload our MTU carries. */
-  readonly mtuMss: number;
+  /** The largest segment payload the route to `dst` carries. */
+  mtuMssTo(dst: Ipv4Addr): number;
   /** Counts an event on the layer's counters. */
   count(what: 'listenRstIgnored' | 'listenNoSyn' | 'listenSynFin' | 'listenDrops' | 'syncookiesSent' | 'syncookiesRecv' | 'syncookiesFailed' | 'syncookiesRateLimited' | 'passiveOpens'): void;
   /** A connection for the 4-tuple with these options, registered with the layer. */
@@ -169,7 +169,7 @@ export class TcpListener {
       return;
     }
     const o = s.opts;
-    const cookie = env.cookies.make(dst, s.dstPort, src, s.srcPort, s.seq, peerSendMss(o.mss, env.mtuMss), o.wscale, now);
+    const cookie = env.cookies.make(dst, s.dstPort, src, s.srcPort, s.seq, peerSendMss(o.mss, env.mtuMssTo(src)), o.wscale, now);
     this.lastCookieAt = now;
     // The window scale and window the connection will have (its buffer is the listener's size).
     const rcvBuf = this.opts.rcvBuf;

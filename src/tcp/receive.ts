@@ -34,8 +34,8 @@ export class Receiver {
   advEdge = 0;
   /** RFC 7323: the shift we apply to our window field. */
   wscale: number;
-  /** The MSS we advertise (our MTU's). */
-  readonly mss: number;
+  /** The MSS we advertise (the route's MTU less 40). */
+  mss: number;
   /** The window our SYN advertised (unscaled), for the right edge once RCV.NXT is known. */
   synWindow = 0;
   buf: RingBuffer;
@@ -80,6 +80,11 @@ export class Receiver {
   initFromCookie(irs: number): void {
     this.synWindow = Math.min(MAX_WINDOW_FIELD, this.buf.capacity);
     this.init(irs);
+  }
+
+  /** The route is known before our SYN: the MSS it carries. */
+  useMss(mss: number): void {
+    this.mss = mss;
   }
 
   /** Window scaling is off for this connection (the peer did not offer it, RFC 7323 §2.2). */

@@ -108,9 +108,14 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     ip.register(IP_PROTO_TCP, this);
   }
 
-  /** The largest segment payload our MTU carries. */
+  /** The largest segment payload our device's MTU carries. */
   get mtuMss(): number {
-    return this.ip.mtu - IPV4_HEADER_LEN - 20;
+    return this.ip.mtu - IPV4_HEADER_LEN - TCP_HEADER_LEN;
+  }
+
+  /** The largest segment payload the route to `dst` carries (the loopback interface's for our own addresses). */
+  mtuMssTo(dst: Ipv4Addr): number {
+    return this.ip.mtuTo(dst) - IPV4_HEADER_LEN - TCP_HEADER_LEN;
   }
 
   private find(localAddr: Ipv4Addr, localPort: number, remoteAddr: Ipv4Addr, remotePort: number): TcpConnection | undefined {
@@ -143,8 +148,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   // ------------------------------------------------------------ user-side operations
 
   /** A new connection with these socket options (a socket's own object: it is not copied). */
-  newConnection(now: number, opts: SocketOptions = new SocketOptions(this.config)): TcpConnection {
-    return new TcpConnection(this, this.config, this.mtuMss, now, opts, this.nextConnId++, this.rand.u32());
+  newConnection(now: number, opts: SocketOptions = new SocketOptions(this.config), mtuMss = this.mtuMss): TcpConnection {
+    return new TcpConnection(this, this.config, mtuMss, now, opts, this.nextConnId++, this.rand.u32());
   }
 
   private traceOpen(c: TcpConnection, active: boolean, now: number): void {
@@ -346,7 +351,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   /** Active open from (localAddr, localPort or ephemeral) to (remote). */
   connect(c: TcpConnection, localPort: number, remoteAddr: Ipv4Addr, remotePort: number, now: number): 'EADDRINUSE' | 'EADDRNOTAVAIL' | null {
-    c.localAddr = this.ip.route.addr;
+    c.localAddr = this.ip.route.sourceFor(remoteAddr);
+    c.useRoute(this.mtuMssTo(remoteAddr));
     c.remoteAddr = remoteAddr;
     c.remotePort = remotePort;
     if (localPort === 0) {
@@ -421,7 +427,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     if (log.enabled) log(`< ${p.toString(src, dst)}`);
     // TCP is unicast: segments to a broadcast or multicast address are discarded without a
     // reply (RFC 1122 §4.2.3.10 for SYNs; no RST may come from such an address either).
-    if (dst !== this.ip.route.addr) {
+    if (!this.ip.route.isLocal(dst)) {
       this.counters.notUnicast++;
       return;
     }
@@ -477,12 +483,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       config: this.config,
       cookies: this.cookies,
       cookieLimit: this.cookieLimit,
-      get mtuMss() {
-        return layer.mtuMss;
-      },
+      mtuMssTo: (dst) => layer.mtuMssTo(dst),
       count: (what) => void this.counters[what]++,
       newConnection: (local, localPort, remote, remotePort, opts, now) => {
-        const c = this.newConnection(now, opts);
+        const c = this.newConnection(now, opts, this.mtuMssTo(remote));
         c.localAddr = local;
         c.localPort = localPort;
         c.remoteAddr = remote;
@@ -497,7 +501,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       traceOpen: (c, active, now) => this.traceOpen(c, active, now),
       sendCookieSynAck: (s, src, dst, cookie, wscale, window, now) => {
         const o = this.outSeg.set(s.dstPort, s.srcPort, cookie, seqAdd(s.seq, 1), SYN | ACK, window);
-        o.opts.mss = this.mtuMss;
+        o.opts.mss = this.mtuMssTo(src);
         if (wscale >= 0) o.opts.wscale = wscale;
         const len = o.emit(this.ip.tx, TX_PAYLOAD_OFFSET, dst, src, 0);
         this.counters.segsOut++;
@@ -559,7 +563,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       // Out-of-order data held: tell the peer which (RFC 2018), in whatever option space
       // the segment leaves: options come out of the MSS too (data + options <= SND.MSS,
       // RFC 6691), not only the MTU.
-      const room = Math.min(this.ip.mtu - IPV4_HEADER_LEN - TCP_HEADER_LEN, c.snd.mss) - opts.length() - dataLen;
+      const room = Math.min(c.mtuMss, c.snd.mss) - opts.length() - dataLen;
       const fit = Math.floor((room - 4) / 8);
       if (fit >= 1) {
         const n = c.rcv.fillSackBlocks(this.sackTuples, fit);

@@ -82,7 +82,7 @@ export class UdpLayer implements TransportHandler {
   /** Binds to (addr, port); port 0 picks an ephemeral port (RFC 6056). */
   bind(ep: UdpEndpoint, addr: Ipv4Addr, port: number): UdpErrno | null {
     if (ep.localPort !== 0) return 'EINVAL';
-    if (addr !== 0 && addr !== this.ip.route.addr && !this.ip.route.isBroadcast(addr)) return 'EADDRNOTAVAIL';
+    if (addr !== 0 && !this.ip.route.isLocal(addr) && !this.ip.route.isBroadcast(addr)) return 'EADDRNOTAVAIL';
     if (port === 0) {
       port = pickEphemeralPort(this.rand, (p) => this.byPort.has(p));
       if (port === -1) return 'EADDRINUSE';
@@ -117,7 +117,7 @@ export class UdpLayer implements TransportHandler {
     }
     if (port === 0) return 'EINVAL';
     if (this.ip.route.isBroadcast(addr) && !ep.broadcast) return 'EACCES';
-    if (this.ip.route.nextHop(addr) === -1 && addr !== this.ip.route.addr) return 'ENETUNREACH';
+    if (this.ip.route.nextHop(addr) === -1) return 'ENETUNREACH';
     if (ep.localPort === 0) {
       const err = this.bind(ep, 0, 0);
       if (err) return err;
@@ -141,7 +141,7 @@ export class UdpLayer implements TransportHandler {
       const err = this.bind(ep, 0, 0);
       if (err) return err;
     }
-    const src = ep.localAddr !== 0 && !this.ip.route.isBroadcast(ep.localAddr) ? ep.localAddr : this.ip.route.addr;
+    const src = ep.localAddr !== 0 && !this.ip.route.isBroadcast(ep.localAddr) ? ep.localAddr : this.ip.route.sourceFor(addr);
     const tx = this.ip.tx;
     const o = TX_PAYLOAD_OFFSET;
     tx.set(data, o + UDP_HEADER_LEN);
