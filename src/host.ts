@@ -35,11 +35,12 @@ import { KeepAliveCount, makeHost } from './socket/host.js';
 import { httpAgent, httpsAgent, undiciConnector, type UndiciConnector } from './socket/http-agents.js';
 import { netFace, type NetFace } from './socket/net.js';
 import { SocketApi } from './socket/socket-api.js';
+import type { NameOptions } from './socket/names.js';
 import { Stack } from './stack.js';
 import type { TcpConfig } from './tcp/config.js';
 
 /** Options common to `openTun` and `createStack`. */
-export interface StackOptions {
+export interface StackOptions extends NameOptions {
   /** This stack's IPv4 address with its prefix, e.g. `'10.7.0.2/24'`. */
   addr: string;
   /**
@@ -52,6 +53,11 @@ export interface StackOptions {
   tcp?: Partial<TcpConfig>;
   /** Write every TCP connection's events as JSON lines to this file (see `tcpip plot`). */
   trace?: string;
+}
+
+/** The name options out of a stack's options (checked when the host is made). */
+function nameOptions(o: NameOptions): NameOptions {
+  return { hostName: o.hostName, hosts: o.hosts, nameservers: o.nameservers, dnsTimeoutMs: o.dnsTimeoutMs, dnsAttempts: o.dnsAttempts };
 }
 
 /**
@@ -147,10 +153,11 @@ export class StackHost {
     /** The event loop that drives it. */
     readonly runtime: Runtime,
     onClose: () => void = () => {},
+    names: NameOptions = {},
   ) {
     this.onClose = onClose;
     this.alive = new KeepAliveCount((alive) => runtime.keepAlive(alive || this.selfRef));
-    this.socket = new SocketApi(makeHost(stack, () => runtime.clock.now(), () => runtime.wake(), this.alive));
+    this.socket = new SocketApi(makeHost(stack, () => runtime.clock.now(), () => runtime.wake(), this.alive), names);
     this.net = netFace(this.socket);
     this.dgram = dgramFace(this.socket);
     this.address = formatIpv4(stack.route.addr);
@@ -205,8 +212,9 @@ export class TunHost extends StackHost {
     readonly tun: TunDevice,
     private readonly summary: string[],
     onClose: () => void,
+    names: NameOptions = {},
   ) {
-    super(stack, runtime, onClose);
+    super(stack, runtime, onClose, names);
   }
 
   /** Lines that describe the device and addresses, as the demo prints them. */
@@ -297,7 +305,7 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
     ...(options.pcap ? [`pcap     ${options.pcap}`] : []),
     ...(options.trace ? [`trace    ${options.trace}`] : []),
   ];
-  const host = new TunHost(stack, runtime, tun, summary, () => traceClose());
+  const host = new TunHost(stack, runtime, tun, summary, () => traceClose(), nameOptions(options));
   runtime.start();
   return host;
 }
@@ -314,7 +322,7 @@ export function createStack(options: CreateStackOptions): StackHost {
   const stack = new Stack(options.link, { addr, prefixLen, gateway, tcp: options.tcp ?? {} }, options.rand ?? new CryptoRand());
   const traceClose = traceOn(stack, options.trace);
   const runtime = new Runtime(stack, options.link, options.clock ?? realClock);
-  const host = new StackHost(stack, runtime, traceClose);
+  const host = new StackHost(stack, runtime, traceClose, nameOptions(options));
   runtime.start();
   return host;
 }

@@ -44,6 +44,7 @@ export { DgramSocket } from './socket/dgram-socket.js';
 export { Socket } from './socket/socket.js';
 export { SocketError, type Errno } from './socket/errors.js';
 export type { SockAddr } from './socket/address.js';
+export type { NameOptions, AddrInfo } from './socket/names.js';
 export type { SocketHost, KeepAlive } from './socket/host.js';
 export * from './socket/constants.js';
 

@@ -14,6 +14,7 @@ import { LINKTYPE_RAW, PcapLink, PcapWriter } from '../link/pcap.js';
 import { dgramFace, type DgramFace } from '../socket/dgram.js';
 import { KeepAliveCount, makeHost, type SocketHost } from '../socket/host.js';
 import { netFace, type NetFace } from '../socket/net.js';
+import type { NameOptions } from '../socket/names.js';
 import { SocketApi } from '../socket/socket-api.js';
 import { Stack, type StackConfig } from '../stack.js';
 
@@ -131,7 +132,7 @@ export class SimNetwork {
    * (by default `link` itself; give a wrapper around `link` to inject faults or record).
    * `link` is the host's end of a MemoryLink pair whose other end belongs to another host.
    */
-  add(name: string, link: MemoryLink, cidr: string, seed: number, device: LinkDevice = link, gateway?: string, tcp: StackConfig['tcp'] = {}): SimHost {
+  add(name: string, link: MemoryLink, cidr: string, seed: number, device: LinkDevice = link, gateway?: string, tcp: StackConfig['tcp'] = {}, names: NameOptions = {}): SimHost {
     const { addr, prefixLen } = parseCidr(cidr);
     const stack = new Stack(device, { addr, prefixLen, gateway: gateway ? parseIpv4(gateway) : undefined, tcp }, new SeededRand(seed));
     stack.onInternalError = (err) => {
@@ -140,7 +141,7 @@ export class SimNetwork {
     device.setReceiver(stack.receiverFor(() => this.clock.now(), () => (this.dirty = true)));
     const alive = new KeepAliveCount();
     const host = makeHost(stack, () => this.clock.now(), () => (this.dirty = true), alive);
-    const api = new SocketApi(host);
+    const api = new SocketApi(host, { hostName: name, ...names });
     const h: SimHost = { name, cidr, seed, stack, link, device, host, api, net: netFace(api), dgram: dgramFace(api), alive };
     this.hosts.push(h);
     return h;
@@ -162,7 +163,7 @@ export class SimNetwork {
     h.stack = stack;
     h.alive = new KeepAliveCount();
     h.host = makeHost(stack, () => this.clock.now(), () => (this.dirty = true), h.alive);
-    h.api = new SocketApi(h.host);
+    h.api = new SocketApi(h.host, { hostName: h.name });
     h.net = netFace(h.api);
     h.dgram = dgramFace(h.api);
   }

@@ -4,9 +4,10 @@
 import { UDP_MAX_PAYLOAD } from '../udp/udp-packet.js';
 import type { UdpErrno, UdpLayer } from '../udp/udp-layer.js';
 import { UdpEndpoint } from '../udp/udp-layer.js';
-import { resolveAddr, sockAddr, type SockAddr } from './address.js';
+import { localAddr, lookupAddr, resolveAddr, sockAddr, type SockAddr } from './address.js';
 import { SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, SO_ERROR, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE } from './constants.js';
 import type { SocketHost } from './host.js';
+import type { Names } from './names.js';
 import { Socket, WOULD_BLOCK, describeEnds } from './socket.js';
 
 /** Linux doubles SO_RCVBUF/SO_SNDBUF values (for bookkeeping overhead) and clamps them. */
@@ -24,8 +25,8 @@ export class DgramSocket extends Socket {
   readonly ep = new UdpEndpoint();
 
   /** @internal Use `SocketApi.socket(AF_INET, SOCK_DGRAM)`. */
-  constructor(host: SocketHost, fd: number, release: (fd: number) => void, private readonly udp: UdpLayer) {
-    super(host, fd, SOCK_DGRAM, release);
+  constructor(host: SocketHost, fd: number, release: (fd: number) => void, private readonly udp: UdpLayer, names: Names) {
+    super(host, fd, SOCK_DGRAM, release, names);
     this.ep.onEvent = () => this.notify();
   }
 
@@ -45,7 +46,7 @@ export class DgramSocket extends Socket {
    */
   bind(address: SockAddr): void {
     this.checkOpen('bind');
-    const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'bind', this.who());
+    const { addr, port } = resolveAddr(address, this.names, 'bind', this.who());
     const err = this.udp.bind(this.ep, addr, port);
     if (err) this.fail(err, 'bind', err === 'EINVAL' ? 'socket is already bound' : undefined);
   }
@@ -57,7 +58,7 @@ export class DgramSocket extends Socket {
    */
   async connect(address: SockAddr): Promise<void> {
     this.checkOpen('connect');
-    const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'connect', this.who());
+    const { addr, port } = localAddr(address, this.names, 'connect', this.who()) ?? (await lookupAddr(address, this.names, 'connect', this.who()));
     const err = this.udp.connect(this.ep, addr, port);
     if (err) this.fail(err, 'connect');
   }
@@ -80,7 +81,7 @@ export class DgramSocket extends Socket {
   async sendto(data: Uint8Array | string, address: SockAddr): Promise<number> {
     this.checkOpen('sendto');
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'sendto', this.who());
+    const { addr, port } = localAddr(address, this.names, 'sendto', this.who()) ?? (await lookupAddr(address, this.names, 'sendto', this.who()));
     if (port === 0) this.fail('EINVAL', 'sendto', 'destination port 0');
     return this.sendImpl('sendto', bytes, addr, port);
   }

@@ -10,7 +10,12 @@ export type Errno =
   | 'EADDRINUSE' | 'EADDRNOTAVAIL' | 'EAFNOSUPPORT' | 'EAGAIN' | 'EALREADY' | 'EBADF' | 'ECONNABORTED'
   | 'ECONNREFUSED' | 'ECONNRESET' | 'EDESTADDRREQ' | 'EHOSTUNREACH' | 'EINPROGRESS' | 'EINVAL' | 'EISCONN'
   | 'EMSGSIZE' | 'ENETUNREACH' | 'ENOBUFS' | 'ENOPROTOOPT' | 'ENOTCONN' | 'EOPNOTSUPP' | 'EPIPE' | 'EPROTO'
-  | 'EPROTONOSUPPORT' | 'ETIMEDOUT' | 'EACCES';
+  | 'EPROTONOSUPPORT' | 'ETIMEDOUT' | 'EACCES'
+  // getaddrinfo's errors (Python's socket.gaierror; glibc's numbers)
+  | 'EAI_NONAME' | 'EAI_AGAIN' | 'EAI_FAIL' | 'EAI_FAMILY' | 'EAI_SERVICE';
+
+/** glibc's EAI_* values (negative, as Python's gaierror.errno). */
+const EAI_ERRNO: Partial<Record<Errno, number>> = { EAI_NONAME: -2, EAI_AGAIN: -3, EAI_FAIL: -4, EAI_FAMILY: -6, EAI_SERVICE: -8 };
 
 const DESCRIPTIONS: Record<Errno, string> = {
   EADDRINUSE: 'address already in use',
@@ -38,6 +43,11 @@ const DESCRIPTIONS: Record<Errno, string> = {
   EPROTONOSUPPORT: 'protocol not supported',
   ETIMEDOUT: 'timed out',
   EACCES: 'permission denied',
+  EAI_NONAME: 'name or service not known',
+  EAI_AGAIN: 'temporary failure in name resolution',
+  EAI_FAIL: 'non-recoverable failure in name resolution',
+  EAI_FAMILY: 'address family not supported',
+  EAI_SERVICE: 'service not supported',
 };
 
 /**
@@ -58,6 +68,6 @@ export class SocketError extends Error {
     this.name = 'SocketError';
     this.code = code;
     this.syscall = syscall;
-    this.errno = (constants.errno as Record<string, number>)[code] ?? 0;
+    this.errno = EAI_ERRNO[code] ?? (constants.errno as Record<string, number>)[code] ?? 0;
   }
 }

@@ -15,6 +15,13 @@ import { DgramSocket } from './dgram-socket.js';
 import { SocketError } from './errors.js';
 import type { SocketHost } from './host.js';
 import type { Socket } from './socket.js';
+import { Names, type AddrInfo, type NameOptions } from './names.js';
+
+/** A host name from a device's name (`tcpip0`), or `tcpip` if the name is not one. */
+function defaultHostName(device: string): string {
+  const n = device.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return n.length > 0 ? n : 'tcpip';
+}
 
 /**
  * The BSD socket facade on one stack, shaped like Python's `socket` module
@@ -22,12 +29,33 @@ import type { Socket } from './socket.js';
  */
 export class SocketApi {
   private readonly table = new Map<number, Socket>();
+  /** The host's names: `gethostname()`, the hosts table, DNS (names.ts). */
+  readonly names: Names;
 
   /** A facade on `host`'s stack; a StackHost or SimHost has one already, as `socket`. */
   constructor(
     /** The stack, clock and timers the sockets run on. */
     readonly host: SocketHost,
-  ) {}
+    /** Host name, hosts table and name servers (default host name: the device's name). */
+    names: NameOptions = {},
+  ) {
+    this.names = new Names(host, () => this.socket(AF_INET, SOCK_DGRAM), names, defaultHostName(host.stack.device.name));
+  }
+
+  /** The stack's host name (Python's `socket.gethostname()`). */
+  gethostname(): string {
+    return this.names.gethostname();
+  }
+
+  /** The IPv4 address of `name`, dotted (Python's `socket.gethostbyname()`); rejects with EAI_NONAME or EAI_AGAIN. */
+  gethostbyname(name: string): Promise<string> {
+    return this.names.gethostbyname(name);
+  }
+
+  /** Python's `socket.getaddrinfo(host, port, family, type, proto)`: [family, type, proto, canonname, [address, port]] entries. */
+  getaddrinfo(host: string | null, port: number | string | null, family = 0, type = 0, proto = 0): Promise<AddrInfo[]> {
+    return this.names.getaddrinfo(host, port, family, type, proto);
+  }
 
   /** @internal The stack's UDP layer. */
   get udp(): UdpLayer {
@@ -49,7 +77,7 @@ export class SocketApi {
     const fd = this.allocFd();
     const release = (n: number): void => void this.table.delete(n);
     let s: Socket;
-    if (type === SOCK_DGRAM) s = new DgramSocket(this.host, fd, release, this.udp);
+    if (type === SOCK_DGRAM) s = new DgramSocket(this.host, fd, release, this.udp, this.names);
     else if (type === SOCK_STREAM) s = this.stream(fd);
     else throw new SocketError('EPROTONOSUPPORT', 'socket', `type ${type}`, 'only SOCK_STREAM and SOCK_DGRAM are supported');
     this.table.set(fd, s);
@@ -58,7 +86,7 @@ export class SocketApi {
 
   private stream(fd: number, conn?: TcpConnection): StreamSocket {
     const release = (n: number): void => void this.table.delete(n);
-    return new StreamSocket(this.host, fd, release, this.host.stack.tcp, (c) => this.adopt(c), conn);
+    return new StreamSocket(this.host, fd, release, this.host.stack.tcp, (c) => this.adopt(c), this.names, conn);
   }
 
   /** A descriptor for a connection accept() hands out. */

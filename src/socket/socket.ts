@@ -8,6 +8,7 @@ import { SocketError, type Errno } from './errors.js';
 import type { SocketHost } from './host.js';
 import { SOCK_DGRAM, SOCK_STREAM } from './constants.js';
 import type { SockAddr } from './address.js';
+import type { Names } from './names.js';
 
 /** Returned by an attempt that cannot complete yet. */
 export const WOULD_BLOCK: unique symbol = Symbol('would block');
@@ -32,6 +33,8 @@ export abstract class Socket {
     /** SOCK_STREAM or SOCK_DGRAM. */
     readonly type: typeof SOCK_STREAM | typeof SOCK_DGRAM,
     protected readonly release: (fd: number) => void,
+    /** Names the calls that take an address resolve (names.ts). */
+    protected readonly names: Names,
   ) {}
 
   /** "udp 10.7.0.2:7" / "tcp 10.7.0.2:80 -> 10.7.0.1:40000", for error messages. */

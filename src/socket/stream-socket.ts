@@ -8,12 +8,13 @@ import type { TcpConnection, TcpErrno } from '../tcp/connection.js';
 import type { TcpLayer } from '../tcp/tcp-layer.js';
 import type { TcpListener } from '../tcp/listener.js';
 import { SocketOptions } from '../tcp/socket-options.js';
-import { resolveAddr, sockAddr, type SockAddr } from './address.js';
+import { localAddr, lookupAddr, resolveAddr, sockAddr, type SockAddr } from './address.js';
 import {
   IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF,
   SO_REUSEADDR, SO_SNDBUF, SO_TYPE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY,
 } from './constants.js';
 import type { SocketHost } from './host.js';
+import type { Names } from './names.js';
 import { Socket, WOULD_BLOCK, describeEnds } from './socket.js';
 
 const MIN_BUF = 4096;
@@ -155,9 +156,10 @@ export class StreamSocket extends Socket {
     private readonly tcp: TcpLayer,
     /** Allocates a descriptor for an accepted connection. */
     private readonly adopt: (c: TcpConnection) => StreamSocket,
+    names: Names,
     conn?: TcpConnection,
   ) {
-    super(host, fd, SOCK_STREAM, release);
+    super(host, fd, SOCK_STREAM, release, names);
     this.opts = new SocketOptions(tcp.config);
     if (conn) this.attach(conn);
   }
@@ -192,7 +194,7 @@ export class StreamSocket extends Socket {
   bind(address: SockAddr): void {
     this.checkOpen('bind');
     if (this.boundPort !== 0 || this.conn || this.listener) throw this.error('EINVAL', 'bind', 'socket is already bound');
-    const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'bind', this.who());
+    const { addr, port } = resolveAddr(address, this.names, 'bind', this.who());
     if (addr !== 0 && !this.host.stack.route.isLocal(addr)) throw this.error('EADDRNOTAVAIL', 'bind');
     // SO_REUSEADDR lets a port be reused while old connections linger (TIME-WAIT), never
     // while something listens on it (Linux).
@@ -256,7 +258,7 @@ export class StreamSocket extends Socket {
   async connect(address: SockAddr): Promise<void> {
     this.checkOpen('connect');
     if (this.listener) throw this.error('EINVAL', 'connect', 'socket is listening');
-    const { addr, port } = resolveAddr(address, this.host.stack.route.addr, 'connect', this.who());
+    const { addr, port } = localAddr(address, this.names, 'connect', this.who()) ?? (await lookupAddr(address, this.names, 'connect', this.who()));
     if (port === 0) throw this.error('EINVAL', 'connect', 'port 0');
     if (this.conn) {
       if (this.conn.state === 'SYN-SENT') throw this.error('EALREADY', 'connect');
