@@ -50,6 +50,17 @@ export function toPort(v: unknown, name = 'port'): number {
   return n;
 }
 
+/**
+ * A name that does not resolve fails as Node's dns.lookup does: code ENOTFOUND (EAI_AGAIN
+ * stays), syscall getaddrinfo, and the hostname.
+ */
+function lookupError(err: Error, hostname: string): Error {
+  const code = (err as { code?: string }).code;
+  if (code !== 'EAI_NONAME' && code !== 'EAI_AGAIN') return err;
+  const c = code === 'EAI_NONAME' ? 'ENOTFOUND' : 'EAI_AGAIN';
+  return Object.assign(new Error(`getaddrinfo ${c} ${hostname}`), { code: c, errno: (err as { errno?: number }).errno, syscall: 'getaddrinfo', hostname });
+}
+
 function hostArg(v: unknown, name: string, dflt: string): string {
   if (v === undefined || v === null || v === '') return dflt;
   if (typeof v !== 'string') throw invalidArg(name, 'of type string', v);
@@ -232,7 +243,7 @@ export class TcpStream extends Duplex {
       () => {
         if (!this.destroyed) this.established(true);
       },
-      (err: Error) => this.destroy(err),
+      (err: Error) => this.destroy(lookupError(err, host)),
     );
     return this;
   }

@@ -8,6 +8,7 @@ import { parseIpv4 } from '../../src/ip/address.js';
 import { encodeQuery, parseAnswer } from '../../src/dns/message.js';
 import { AF_INET, SOCK_DGRAM, SOCK_STREAM } from '../../src/socket/constants.js';
 import { SocketApi } from '../../src/socket/socket-api.js';
+import { netFace } from '../../src/socket/net.js';
 import { SimNetwork, type SimHost } from '../../src/sim/sim-network.js';
 
 /** Hosts a (10.7.0.1, the resolver's) and b (10.7.0.2), which plays the name server too. */
@@ -239,6 +240,15 @@ describe('DNS stub resolver (RFC 1035, RFC 5452)', () => {
     expect(peer[0]).toBe('10.7.0.1');
     const bad = api.socket(AF_INET, SOCK_STREAM);
     await expect(net.until(bad.connect(['nope.example.test', 7000]))).rejects.toMatchObject({ code: 'EAI_NONAME', syscall: 'connect' });
+    // The Node face: a name connects; an unknown one fails as Node's dns.lookup does.
+    const face = netFace(api);
+    const acc2 = srv.accept();
+    const ok = face.connect(7000, 'srv.example.test');
+    await net.until(new Promise((r) => ok.once('connect', r)));
+    await net.until(acc2);
+    const err = await net.until(new Promise<NodeJS.ErrnoException>((r) => face.connect(7000, 'nope.example.test').once('error', r)));
+    expect(err).toMatchObject({ code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: 'nope.example.test' });
+    ok.destroy();
   });
 });
 

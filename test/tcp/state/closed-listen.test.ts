@@ -279,7 +279,10 @@ describe('LISTEN: SYN cookies (SYN queue full)', () => {
     expect(plain).not.toMatch(/wscale/);
     const scaled = cookieSynAck(h, 40_003, 7);
     expect(scaled).toMatch(/wscale \d+/);
-    expect(h.stack.tcp.counters.syncookiesSent).toBe(2);
+    // A shift of 0 is an offer too (RFC 7323 §2.2: scaling on, factor 1): it gets ours.
+    const zero = cookieSynAck(h, 40_005, 0);
+    expect(zero).toMatch(/wscale \d+/);
+    expect(h.stack.tcp.counters.syncookiesSent).toBe(3);
   });
 
   it('the connection a cookie makes advertises the window its SYN-ACK promised, scaled as agreed', () => {

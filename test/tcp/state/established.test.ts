@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  L, LOCAL_WIN, R, bytes, pattern, recv, recvNothing, send, socketEstablished, text, dataMss,
+  L, LOCAL_WIN, R, REMOTE_SYN, bytes, pattern, recv, recvNothing, send, socketEstablished, socketListen, text, dataMss,
 } from './harness.js';
+import { Timer } from '../../../src/tcp/timers.js';
 
 describe('ESTABLISHED: acceptability (RFC 9293 §3.10.7.4 first)', () => {
   // "If an incoming segment is not acceptable, an acknowledgment should be sent in reply
@@ -512,5 +513,45 @@ describe('Limited Transmit without SACK (RFC 3042, RFC 5681 §3.2 step 1)', () =
     // The third duplicate ACK: fast retransmit of the first segment.
     send(h, { flags: 'A', seq: R(1), ack: L(1) }, { time: 12 });
     expect(h.takeLines()[0]).toMatch(new RegExp(`^A seq=L\\+1 ack=R\\+1 .*len=${mss} `));
+  });
+});
+
+describe('receiver SWS avoidance (RFC 1122 §4.2.3.3)', () => {
+  // "the receiver ... MUST NOT advance the right window edge unless ... by at least
+  // min(RCV.BUFF / 2, Eff.snd.MSS)": exactly that much is enough.
+  it('a closed window reopens as soon as the application has read min(RCV.BUFF/2, MSS) bytes', () => {
+    const h = socketEstablished();
+    const data = pattern(LOCAL_WIN);
+    for (let off = 0; off < LOCAL_WIN; off += 1024) send(h, { flags: 'A', seq: R(1 + off), ack: L(1), payload: data.subarray(off, off + 1024) });
+    h.takeLines();
+    expect(h.conn.advertisedWindow()).toBe(0);
+    h.conn.read(1459, h.now);
+    recvNothing(h); // one byte short: the edge stays
+    h.conn.read(1, h.now);
+    recv(h, [{ flags: 'A', seq: L(1), ack: R(1 + LOCAL_WIN), win: 1460 }]);
+  });
+});
+
+describe('tail loss probe (RFC 8985 §7.2) only in the open state', () => {
+  // "...schedule a loss probe ... if the connection is not in loss recovery" and has no
+  // SACKed data outstanding (Linux: TCP_CA_Open): with a hole SACKed around, RACK owns it.
+  it('an ACK that advances but SACKs data above a hole arms no probe', () => {
+    const h = socketListen({ tcp: { sack: true } });
+    send(h, { ...REMOTE_SYN, sackPermitted: true });
+    h.takeLines();
+    send(h, { flags: 'A', seq: R(1), ack: L(1) }, { time: 40 }); // an RTT of 40 ms
+    h.conn = h.listener!.accept()!;
+    expect(h.conn.sackOk).toBe(true);
+    const m = dataMss();
+    h.conn.send(pattern(5 * m), h.now);
+    h.takeLines();
+    expect(h.conn.timers.armed(Timer.Tlp)).toBe(true); // open: a probe is scheduled
+    // 30 ms later: segment 1 acknowledged, 2 missing, 3 SACKed. RACK's reordering window
+    // (a quarter of the minimum RTT) has not passed for 2: not lost yet, but not open either.
+    send(h, { flags: 'A', seq: R(1), ack: L(1 + m), sack: [[L(1 + 2 * m), L(1 + 3 * m)]] }, { time: 70 });
+    expect(h.conn.loss.state).toBe('disorder');
+    expect(h.conn.timers.armed(Timer.Rack)).toBe(true);
+    expect(h.conn.timers.armed(Timer.Tlp)).toBe(false);
+    expect(h.conn.stats.tlpProbes).toBe(0);
   });
 });

@@ -138,6 +138,20 @@ describe('SYN-SENT', () => {
     expect(h.conn.error).toBeNull();
   });
 
+  // The ACK that acknowledges our SYN-ACK covers the SYN's sequence number, which carries
+  // no data: data queued before it must go from its first byte (a surviving mutant of the
+  // #14 sample dropped that adjustment and lost the first byte).
+  it('simultaneous open: data queued in SYN-RECEIVED goes out whole once our SYN is acknowledged', () => {
+    const h = socketSynSent();
+    send(h, REMOTE_SYN);
+    recv(h, [LOCAL_SYN_ACK]);
+    h.conn.send(new Uint8Array([1, 2, 3]), h.now);
+    recvNothing(h); // not before the handshake completes
+    send(h, { flags: 'A', seq: R(1), ack: L(1) });
+    recv(h, [{ flags: 'PA', seq: L(1), ack: R(1), payload: new Uint8Array([1, 2, 3]) }]);
+    expect(h.conn.state).toBe('ESTABLISHED');
+  });
+
   // RFC 9293 §3.10.4 CLOSE in SYN-RECEIVED: "If no SENDs have been issued and there is no
   // pending data to send, then form a FIN segment and send it, and enter FIN-WAIT-1 state".
   // The SYN is still unacknowledged: a retransmission must repeat the SYN-ACK (at ISS); the

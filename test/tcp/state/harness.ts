@@ -96,6 +96,9 @@ export interface Seg {
    * a SYN and `TS` on every other segment of a connection that negotiated timestamps.
    */
   opts?: string;
+  /** Segments we inject: SACK-permitted (in a SYN), and SACK blocks (RFC 2018). */
+  sackPermitted?: boolean;
+  sack?: [number, number][];
   /** Defaults: the remote's port for the remote end, LOCAL_PORT for ours. */
   remotePort?: number;
   localPort?: number;
@@ -374,7 +377,8 @@ export function send(h: TcpHarness, s: Seg, at: At = {}): void {
       ...(s.wscale !== undefined ? { wscale: s.wscale } : {}),
       // The defaults: the remote offers SACK in its SYN and puts timestamps on every
       // segment, echoing our latest TSval (RFC 7323 §3.2: zero in a SYN).
-      ...(h.defaults && flags & SYN ? { sackPermitted: true } : {}),
+      ...((h.defaults && flags & SYN) || s.sackPermitted ? { sackPermitted: true } : {}),
+      ...(s.sack ? { sack: s.sack } : {}),
       ...(h.defaults ? { timestamps: { tsVal: (REMOTE_TS_BASE + Math.floor(h.now)) >>> 0, tsEcr: flags & ACK ? h.lastTsVal : 0 } } : {}),
     },
     payload,
