@@ -45,6 +45,8 @@ export { Socket } from './socket/socket.js';
 export { SocketError, type Errno } from './socket/errors.js';
 export type { SockAddr } from './socket/address.js';
 export type { NameOptions, AddrInfo } from './socket/names.js';
+export { Poll, type Selectable } from './socket/select.js';
+export { SocketFile } from './socket/socket-file.js';
 export type { SocketHost, KeepAlive } from './socket/host.js';
 export * from './socket/constants.js';
 

@@ -47,3 +47,16 @@ export const SHUT_RD = 0;
 export const SHUT_WR = 1;
 /** `shutdown()`: both. */
 export const SHUT_RDWR = 2;
+
+/** `poll()` events (Python's select.POLL*, Linux's values): data to read (or a connection to accept). */
+export const POLLIN = 0x001;
+/** Urgent data (never: RFC 6093 advises against urgent data, and the stack ignores it). */
+export const POLLPRI = 0x002;
+/** Room to write (or a connect that finished). */
+export const POLLOUT = 0x004;
+/** An error is pending (the next call reports it). */
+export const POLLERR = 0x008;
+/** The connection is closed both ways, or reset. */
+export const POLLHUP = 0x010;
+/** The descriptor is not open. */
+export const POLLNVAL = 0x020;

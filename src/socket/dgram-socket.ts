@@ -5,7 +5,7 @@ import { UDP_MAX_PAYLOAD } from '../udp/udp-packet.js';
 import type { UdpErrno, UdpLayer } from '../udp/udp-layer.js';
 import { UdpEndpoint } from '../udp/udp-layer.js';
 import { localAddr, lookupAddr, resolveAddr, sockAddr, type SockAddr } from './address.js';
-import { SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, SO_ERROR, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE } from './constants.js';
+import { POLLERR, POLLIN, POLLNVAL, POLLOUT, SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, SO_ERROR, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE } from './constants.js';
 import type { SocketHost } from './host.js';
 import type { Names } from './names.js';
 import { Socket, WOULD_BLOCK, describeEnds } from './socket.js';
@@ -101,6 +101,40 @@ export class DgramSocket extends Socket {
     if (err) this.fail(err, syscall, err === 'EACCES' ? 'broadcast needs SO_BROADCAST' : undefined);
     this.host.wake();
     return bytes.length;
+  }
+
+  /**
+   * As `recvfrom`, into `buffer` (Python's `recvfrom_into`): resolves to [bytes copied,
+   * sender]; at most `nbytes` (0: the buffer's length), the rest of the datagram discarded.
+   */
+  recvfrom_into(buffer: Uint8Array, nbytes = 0): Promise<[number, SockAddr]> {
+    if (!(buffer instanceof Uint8Array)) return Promise.reject(this.error('EINVAL', 'recvfrom_into', 'buffer must be a Uint8Array'));
+    if (!Number.isInteger(nbytes) || nbytes < 0 || nbytes > buffer.length) return Promise.reject(this.error('EINVAL', 'recvfrom_into', `nbytes ${nbytes} is not 0..${buffer.length} (the buffer's length)`));
+    const max = nbytes === 0 ? buffer.length : nbytes;
+    return this.block('recvfrom_into', () => {
+      this.checkOpen('recvfrom_into');
+      this.takeError('recvfrom_into');
+      if (this.ep.localPort === 0) this.fail('EINVAL', 'recvfrom_into', 'socket is not bound');
+      const d = this.ep.take();
+      if (!d) return WOULD_BLOCK;
+      const n = Math.min(max, d.data.length);
+      buffer.set(d.data.subarray(0, n), 0);
+      return [n, sockAddr(d.addr, d.port)] as [number, SockAddr];
+    });
+  }
+
+  /** As `recvfrom_into`, without the sender (Python's `recv_into`). */
+  async recv_into(buffer: Uint8Array, nbytes = 0): Promise<number> {
+    const [n] = await this.recvfrom_into(buffer, nbytes);
+    return n;
+  }
+
+  pollEvents(): number {
+    if (this.closed) return POLLNVAL;
+    let ev = POLLOUT; // a datagram can always be sent (or fail at once)
+    if (this.ep.queue.length > 0) ev |= POLLIN;
+    if (this.ep.pendingError) ev |= POLLERR;
+    return ev;
   }
 
   /**

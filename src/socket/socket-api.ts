@@ -16,6 +16,7 @@ import { SocketError } from './errors.js';
 import type { SocketHost } from './host.js';
 import type { Socket } from './socket.js';
 import { Names, type AddrInfo, type NameOptions } from './names.js';
+import { Poll, select, type Selectable } from './select.js';
 
 /** A host name from a device's name (`tcpip0`), or `tcpip` if the name is not one. */
 function defaultHostName(device: string): string {
@@ -110,6 +111,20 @@ export class SocketApi {
     const s = this.table.get(fd);
     if (!s) throw new SocketError('EBADF', 'lookup', `fd ${fd}`, 'no such socket');
     return s;
+  }
+
+  /**
+   * Python's `select.select(rlist, wlist, xlist[, timeout])` over sockets or descriptors:
+   * resolves to the ready sublists, waiting up to `timeout` seconds on the stack's clock
+   * (null: no limit, 0: look once). See select.ts.
+   */
+  select(rlist: Selectable[], wlist: Selectable[], xlist: Selectable[], timeout: number | null = null): Promise<[Selectable[], Selectable[], Selectable[]]> {
+    return select(this.host, (x) => (typeof x === 'number' ? this.get(x) : x), rlist, wlist, xlist, timeout);
+  }
+
+  /** Python's `select.poll()`: register sockets with POLLIN/POLLOUT, then `await p.poll(ms)`. */
+  poll(): Poll {
+    return new Poll(this.host, (x) => (typeof x === 'number' ? (this.table.get(x) ?? null) : x));
   }
 
   /** Every open socket (for `tcpip stat` and the HTTP page). */

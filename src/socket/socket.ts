@@ -54,6 +54,31 @@ export abstract class Socket {
   };
   /** Closes the socket and frees its descriptor; later calls fail with EBADF. Closing twice does nothing. */
   abstract close(): void | Promise<void>;
+  /**
+   * The socket's readiness now, as `poll()` reports it: POLLIN, POLLOUT, POLLERR, POLLHUP
+   * (POLLNVAL once closed). `select()` and `poll()` (select.ts) are built on it.
+   */
+  abstract pollEvents(): number;
+
+  /** The descriptor (Python's `fileno()`). */
+  fileno(): number {
+    return this.fd;
+  }
+
+  /** Whether `close()` has been called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** @internal Calls `fn` (after the event at hand) whenever the socket's state may have changed; until `unwatch`. */
+  watch(fn: () => void): void {
+    this.waiters.add(fn);
+  }
+
+  /** @internal Stops a `watch`. */
+  unwatch(fn: () => void): void {
+    this.waiters.delete(fn);
+  }
 
   protected who(): string {
     return `fd ${this.fd} (${this.describe()})`;

@@ -8,10 +8,13 @@ import type { TcpConnection, TcpErrno } from '../tcp/connection.js';
 import type { TcpLayer } from '../tcp/tcp-layer.js';
 import type { TcpListener } from '../tcp/listener.js';
 import { SocketOptions } from '../tcp/socket-options.js';
+import { SocketFile } from './socket-file.js';
+import { SocketError } from './errors.js';
 import { localAddr, lookupAddr, resolveAddr, sockAddr, type SockAddr } from './address.js';
 import {
   IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF,
-  SO_REUSEADDR, SO_SNDBUF, SO_TYPE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY,
+  SO_REUSEADDR, SO_SNDBUF, SO_TYPE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY, POLLERR, POLLHUP, POLLIN,
+  POLLNVAL, POLLOUT,
 } from './constants.js';
 import type { SocketHost } from './host.js';
 import type { Names } from './names.js';
@@ -355,13 +358,84 @@ export class StreamSocket extends Socket {
         this.host.wake();
         return data;
       }
-      if (c.atEof() || c.rcv.rdShut) return new Uint8Array(0);
-      if (c.state === 'CLOSED') {
-        if (c.error) throw this.connError(c, 'recv');
-        return new Uint8Array(0);
-      }
-      return WOULD_BLOCK;
+      return this.nothingToRead(c, 'recv') ? new Uint8Array(0) : WOULD_BLOCK;
     });
+  }
+
+  /**
+   * As `recv`, into `buffer` (Python's `recv_into`): resolves to the number of bytes
+   * copied to its start, at most `nbytes` (0: the buffer's length); 0 at end of stream.
+   * Nothing is allocated. Rejects with EINVAL when `nbytes` exceeds the buffer.
+   */
+  recv_into(buffer: Uint8Array, nbytes = 0): Promise<number> {
+    if (!(buffer instanceof Uint8Array)) return Promise.reject(this.error('EINVAL', 'recv_into', 'buffer must be a Uint8Array'));
+    if (!Number.isInteger(nbytes) || nbytes < 0 || nbytes > buffer.length) return Promise.reject(this.error('EINVAL', 'recv_into', `nbytes ${nbytes} is not 0..${buffer.length} (the buffer's length)`));
+    const max = nbytes === 0 ? buffer.length : nbytes;
+    return this.block('recv_into', () => {
+      const c = this.connected('recv_into');
+      const n = c.readInto(buffer, 0, max, this.now());
+      if (n > 0) {
+        this.host.wake();
+        return n;
+      }
+      return this.nothingToRead(c, 'recv_into') ? 0 : WOULD_BLOCK;
+    });
+  }
+
+  /** Nothing is buffered: true at end of stream (or after SHUT_RD, or closed without error); throws the connection's error. */
+  private nothingToRead(c: TcpConnection, syscall: string): boolean {
+    if (c.atEof() || c.rcv.rdShut) return true;
+    if (c.state === 'CLOSED') {
+      if (c.error) throw this.connError(c, syscall);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * `connect` that reports failure as an error number instead (Python's `connect_ex`):
+   * resolves to 0 once connected, or the errno (ECONNREFUSED, ETIMEDOUT, EINPROGRESS on a
+   * non-blocking socket, ...). A name that does not resolve still rejects (gaierror).
+   */
+  async connect_ex(address: SockAddr): Promise<number> {
+    try {
+      await this.connect(address);
+      return 0;
+    } catch (e) {
+      if (e instanceof SocketError && !e.code.startsWith('EAI_')) return e.errno;
+      throw e;
+    }
+  }
+
+  /**
+   * A file-like object over the connection (Python's `makefile`): `readline()`,
+   * `read(n)`, `write()`, `flush()`, `close()`. `mode` is 'r', 'w' or 'rw', with 'b' for
+   * bytes instead of text (`encoding` default utf-8). Closing it flushes and leaves the
+   * socket open.
+   */
+  makefile(mode = 'r', options: { encoding?: string } = {}): SocketFile {
+    this.checkOpen('makefile');
+    return new SocketFile(this, mode, options.encoding ?? 'utf-8');
+  }
+
+  pollEvents(): number {
+    if (this.closed) return POLLNVAL;
+    const l = this.listener;
+    if (l) return l.acceptQueue.length > 0 ? POLLIN : 0;
+    const c = this.conn;
+    if (!c) return POLLOUT | POLLHUP; // as Linux reports a stream socket that is not connected
+    // As Linux's tcp_poll: nothing while the handshake is under way; then data or EOF to
+    // read, room to write (or a write that would fail at once), and HUP/ERR once closed.
+    if (c.state === 'SYN-SENT' || c.state === 'SYN-RECEIVED') return 0;
+    let ev = 0;
+    if (c.readable() > 0 || c.atEof() || c.rcv.rdShut) ev |= POLLIN;
+    if (c.state === 'CLOSED') {
+      ev |= POLLIN | POLLOUT | POLLHUP;
+      if (c.error) ev |= POLLERR;
+      return ev;
+    }
+    if (c.snd.finQueued || c.sendSpace() > 0) ev |= POLLOUT;
+    return ev;
   }
 
   /**

@@ -240,12 +240,28 @@ export class TcpConnection {
     if (rcv.buf.length === 0) return null;
     const wasSmall = rcv.windowIsSmall();
     const data = rcv.read(max);
-    // RFC 1122 §4.2.3.3: tell the peer when the window has opened by a useful amount.
-    if (wasSmall && rcv.canOpenWindow() && this.isSynchronizedData()) {
-      rcv.requestAck();
+    this.readDone(wasSmall, now);
+    return data;
+  }
+
+  /** RECEIVE into `dst[off, off+max)` (no allocation); returns the bytes copied (0: none buffered). */
+  readInto(dst: Uint8Array, off: number, max: number, now: number): number {
+    const rcv = this.rcv;
+    const n = Math.min(max, rcv.buf.length);
+    if (n <= 0) return 0;
+    const wasSmall = rcv.windowIsSmall();
+    rcv.buf.peek(0, dst, off, n);
+    rcv.buf.consume(n);
+    this.readDone(wasSmall, now);
+    return n;
+  }
+
+  /** RFC 1122 §4.2.3.3: after a read, tell the peer when the window has opened by a useful amount. */
+  private readDone(wasSmall: boolean, now: number): void {
+    if (wasSmall && this.rcv.canOpenWindow() && this.isSynchronizedData()) {
+      this.rcv.requestAck();
       this.output(now);
     }
-    return data;
   }
 
   /** EOF: the peer's FIN arrived and every byte before it has been read. */
