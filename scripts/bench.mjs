@@ -6,6 +6,8 @@
 // sockets. Each row runs for a bounded time. Prints a table; writes bench-results.json.
 // Request/response and connection rate run twice: with a Node client, and with a small C
 // client (scripts/loadgen.c, compiled here with cc) so that the client is not the bound.
+// The loopback rows put a Node server and client on 127.0.0.1 in one process: the
+// stack's loopback interface against the kernel's (scripts/loopback-bench.mjs).
 //   npm run bench [-- --seconds 3 --repeat 3 --mtu 1500 --offload on|off --json FILE]
 // Figures on a shared machine drift by a factor of two between minutes, so each row is
 // measured --repeat times, stack and Linux alternately, and the medians are compared.
@@ -210,6 +212,21 @@ function pingRate(which) {
   return { value: Number(m[2]) / (Number(m[3]) / 1000), unit: 'round trips/s', rttMs: rtt ? Number(rtt[1]) : null, lost: Number(m[1]) - Number(m[2]) };
 }
 
+/**
+ * A loopback row: a server and a client in one Node process over 127.0.0.1, through the
+ * stack's own loopback interface, or through the kernel's (in the Linux client namespace).
+ */
+const LOOPBACK = fileURLToPath(new URL('./loopback-bench.mjs', import.meta.url));
+function loopback(which, test) {
+  const args = [LOOPBACK, '--on', which === 'stack' ? 'stack' : 'kernel', '--test', test, '--seconds', String(SECONDS)];
+  const r = which === 'stack' ? spawnSync(node, args, { encoding: 'utf8' }) : spawnSync('ip', ['netns', 'exec', linuxA, node, ...args], { encoding: 'utf8' });
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  } catch {
+    return { error: (r.stderr || r.stdout || 'no output').trim().slice(0, 300) };
+  }
+}
+
 const rows = [
   { name: 'bulk kernel -> stack (discard)', run: (w) => client(targets[w], BULK_IN), target: '>= 2 Gbit/s' },
   { name: 'bulk stack -> kernel (chargen)', run: (w) => client(targets[w], BULK_OUT), target: '>= 2 Gbit/s' },
@@ -219,6 +236,8 @@ const rows = [
   { name: 'conn set-up + tear-down (C)', run: (w) => cClient(targets[w], ['conn', 'ADDR', 9, SECONDS, 4]), target: '>= 5,000/s' },
   { name: `${IDLE} idle connections: memory`, run: (w) => idleMemory(w), target: '<= 20 KiB beyond buffers', once: true },
   { name: 'ping -f (one in flight)', run: (w) => pingRate(w), target: '>= 15,000/s, or the TUN bound' },
+  { name: 'loopback bulk, 127.0.0.1 (Node)', run: (w) => loopback(w, 'bulk'), target: '>= 0.8 x Linux' },
+  { name: 'loopback 1-byte req/resp (Node)', run: (w) => loopback(w, 'rr'), target: '>= 0.8 x Linux' },
 ];
 
 console.log(`bench: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, MTU ${MTU}, offload ${values.offload}, ${SECONDS} s per measurement, median of ${REPEAT} (stack and Linux alternately)\n`);
