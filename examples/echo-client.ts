@@ -16,7 +16,7 @@ import type { SocketApi } from '../src/socket/socket-api.js';
 import { consoleIo, type Io } from './io.js';
 import { isMain, runOnDevice } from './run-on-device.js';
 
-export async function main(net: SocketApi, io: Io, host = 'localhost'): Promise<void> {
+export async function main(net: SocketApi, io: Io, host = '127.0.0.1'): Promise<void> {
   const client = net.socket(AF_INET, SOCK_STREAM);
   await client.connect([host, 9527]);
   for (;;) {

@@ -23,9 +23,10 @@ import type { SocketApi } from '../src/socket/socket-api.js';
 import { consoleIo, type Io } from './io.js';
 import { isMain, runOnDevice } from './run-on-device.js';
 
-export async function main(net: SocketApi, io: Io, count = Infinity): Promise<void> {
+/** `bindHost`: the tutorial's 127.0.0.1 (only this stack reaches it); `''` for the kernel side too. */
+export async function main(net: SocketApi, io: Io, count = Infinity, bindHost = '127.0.0.1'): Promise<void> {
   const server = net.socket(AF_INET, SOCK_STREAM);
-  server.bind(['', 9527]);
+  server.bind([bindHost, 9527]);
   server.listen(5);
   for (let i = 0; i < count; i++) {
     const [conn, addr] = await server.accept();
@@ -47,4 +48,4 @@ export async function main(net: SocketApi, io: Io, count = Infinity): Promise<vo
   server.close();
 }
 
-if (isMain(import.meta.url)) await runOnDevice((net) => main(net, consoleIo()));
+if (isMain(import.meta.url)) await runOnDevice((net, args) => main(net, consoleIo(), Infinity, args[0]));

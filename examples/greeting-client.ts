@@ -2,6 +2,7 @@
  * The tutorial's first client: connect, read the greeting, print it.
  *
  *   s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+ *   host = socket.gethostname()
  *   s.connect((host, 9999))
  *   msg = s.recv(1024)
  *   s.close()
@@ -12,7 +13,7 @@ import type { SocketApi } from '../src/socket/socket-api.js';
 import { consoleIo, type Io } from './io.js';
 import { isMain, runOnDevice } from './run-on-device.js';
 
-export async function main(net: SocketApi, io: Io, host = 'localhost'): Promise<void> {
+export async function main(net: SocketApi, io: Io, host = net.gethostname()): Promise<void> {
   const s = net.socket(AF_INET, SOCK_STREAM);
   await s.connect([host, 9999]);
   const msg = await s.recv(1024);

@@ -2,6 +2,7 @@
  * The tutorial's first server: greets each client with one line and hangs up.
  *
  *   serversocket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+ *   host = socket.gethostname()
  *   serversocket.bind((host, 9999))
  *   serversocket.listen(5)
  *   while True:
@@ -18,7 +19,8 @@ import { isMain, runOnDevice } from './run-on-device.js';
 
 export async function main(net: SocketApi, io: Io, count = Infinity): Promise<void> {
   const serversocket = net.socket(AF_INET, SOCK_STREAM);
-  serversocket.bind(['', 9999]);
+  const host = net.gethostname(); // the stack's address on the device: the kernel reaches it too
+  serversocket.bind([host, 9999]);
   serversocket.listen(5);
   for (let i = 0; i < count; i++) {
     const [clientsocket, addr] = await serversocket.accept();

@@ -28,18 +28,33 @@ export type Selectable = Socket | number;
  * `onTimeout()` at the deadline.
  */
 function waitFor<T>(host: SocketHost, socks: Socket[], timeoutMs: number | null, check: () => T | null, onTimeout: () => T): Promise<T> {
-  const now = check();
+  let now: T | null;
+  try {
+    now = check();
+  } catch (e) {
+    return Promise.reject(e);
+  }
   if (now !== null) return Promise.resolve(now);
   if (timeoutMs === 0) return Promise.resolve(onTimeout());
-  return new Promise<T>((resolve) => {
+  return new Promise<T>((resolve, reject) => {
     let timer: { cancel(): void } | null = null;
-    const done = (v: T): void => {
+    const stop = (): void => {
       for (const s of socks) s.unwatch(retry);
       timer?.cancel();
+    };
+    const done = (v: T): void => {
+      stop();
       resolve(v);
     };
     const retry = (): void => {
-      const r = check();
+      let r: T | null;
+      try {
+        r = check();
+      } catch (e) {
+        stop();
+        reject(e);
+        return;
+      }
       if (r !== null) done(r);
     };
     for (const s of socks) s.watch(retry);
@@ -63,12 +78,13 @@ export function select(
     r = rlist.map(resolve);
     w = wlist.map(resolve);
     x = xlist.map(resolve);
-    for (const s of [...r, ...w, ...x]) if (s.isClosed) throw new SocketError('EBADF', 'select', `fd ${s.fd}`, 'the socket is closed');
   } catch (e) {
     return Promise.reject(e);
   }
   const all = [...new Set([...r, ...w, ...x])];
   const check = (): [Selectable[], Selectable[], Selectable[]] | null => {
+    // A socket closed while select() waits: EBADF, as select(2) on a closed descriptor.
+    for (const s of all) if (s.isClosed) throw new SocketError('EBADF', 'select', `fd ${s.fd}`, 'the socket was closed');
     const rr = rlist.filter((_, i) => r[i]!.pollEvents() & READ_SET);
     const ww = wlist.filter((_, i) => w[i]!.pollEvents() & WRITE_SET);
     const xx = xlist.filter((_, i) => x[i]!.pollEvents() & EXCEPT_SET);

@@ -6,7 +6,17 @@ import { main as udpServer } from '../../examples/udp-server.js';
 import { scriptedIo } from '../../examples/io.js';
 
 describe('examples: UDP server and client from the tutorial', () => {
-  it('the server prints the datagram the client sent and who sent it', async () => {
+  it("on one stack, to 'localhost' as the tutorial's client sends", async () => {
+    const { net, b } = SimNetwork.pair();
+    const io = scriptedIo([]);
+    const server = udpServer(b.api, io, 1);
+    await net.runFor(1);
+    await net.until(udpClient(b.api));
+    await net.until(server);
+    expect(io.output[1]).toMatch(/^Received: hello,this is a test info ! from \["127\.0\.0\.1",\d+\]$/);
+  });
+
+  it('across the wire: the server prints the datagram the client sent and who sent it', async () => {
     const { net, a, b } = SimNetwork.pair();
     const io = scriptedIo([]);
     const server = udpServer(b.api, io, 1);
