@@ -289,12 +289,15 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
   const tun = TunDevice.open({ name: dev, medium, mtu, kernelAddr: gateway, prefixLen, offload, configure: options.configure, txQueueLen });
   let device: LinkDevice = tun;
   if (fault) device = new FaultLink(device, fault, new SeededRand(fault.seed), realClock);
+  let pcap: PcapLink | null = null;
   if (options.pcap) {
     // The PcapLink closes its file when the device closes.
     const f = pcapFileSink(options.pcap);
-    device = new PcapLink(device, PcapWriter.forMedium(f.sink, tun.medium), wallClock, f.close);
+    device = pcap = new PcapLink(device, PcapWriter.forMedium(f.sink, tun.medium), wallClock, f.close);
   }
   const stack = new Stack(device, { addr, prefixLen, gateway, tcp: options.tcp ?? {} }, osSeededRand(options.seed));
+  // What goes through the loopback interface is captured too (see PcapLink.recordLoopback).
+  if (pcap) stack.ip.loopbackTap = (b, off, len) => pcap.recordLoopback(b, off, len);
   const traceClose = traceOn(stack, options.trace);
   const runtime = new Runtime(stack, device);
   const summary = [

@@ -121,6 +121,26 @@ export class PcapLink implements LinkDevice {
     this.writer.flush();
   }
 
+  /**
+   * Records a datagram that went through the stack's loopback interface (it never reaches
+   * the device). In an IP capture it is written as it is; in an Ethernet capture behind a
+   * header with all-zero addresses, as Linux's `lo` frames look, which marks it.
+   */
+  recordLoopback(b: Uint8Array, off: number, len: number): void {
+    if (this.writer.linkType === LINKTYPE_ETHERNET) {
+      const f = this.loFrame.length >= len + 14 ? this.loFrame : (this.loFrame = new Uint8Array(len + 14));
+      f.fill(0, 0, 12);
+      f[12] = 0x08;
+      f[13] = 0x00;
+      f.set(b.subarray(off, off + len), 14);
+      this.writer.write(this.wallClock.now(), f, 0, len + 14);
+    } else {
+      this.writer.write(this.wallClock.now(), b, off, len);
+    }
+  }
+
+  private loFrame = new Uint8Array(0);
+
   /** Sets where received frames go, recording each on the way. */
   setReceiver(rx: LinkReceiver): void {
     this.inner.setReceiver({

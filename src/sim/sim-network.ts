@@ -114,6 +114,10 @@ export class SimNetwork {
       da = new PcapLink(da, net.pcapWriter, { now: () => net.clock.now() });
     }
     const a = net.add('a', la, opts.a ?? '10.7.0.1/24', opts.seed ?? 1, da, undefined, opts.tcp);
+    if (da instanceof PcapLink) {
+      const p = da;
+      a.stack.ip.loopbackTap = (b, off, len) => p.recordLoopback(b, off, len); // host a's loopback traffic too
+    }
     const b = net.add('b', lb, opts.b ?? '10.7.0.2/24', (opts.seed ?? 1) + 1, opts.wrap?.(lb, net.clock, 1), undefined, opts.tcp);
     return { net, a, b };
   }

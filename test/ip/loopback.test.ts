@@ -7,6 +7,7 @@ import { parseIpv4 } from '../../src/ip/address.js';
 import { LoopbackQueue, LOOPBACK_ADDR, isLoopback } from '../../src/ip/loopback.js';
 import { AF_INET, SOCK_DGRAM, SOCK_STREAM } from '../../src/socket/constants.js';
 import { SimNetwork } from '../../src/sim/sim-network.js';
+import { formatConnections, stackReport } from '../../src/observe/report.js';
 
 describe('LoopbackQueue', () => {
   it('keeps datagrams in order across the ring wrap, and refuses when full', () => {
@@ -110,5 +111,37 @@ describe('loopback through the stack', () => {
     await net.runFor(10);
     expect(a.stack.ip.counters.received).toBe(0);
     expect(b.stack.ip.counters.loopback).toBe(1);
+  });
+});
+
+describe('loopback in captures and reports', () => {
+  /** The records of a classic pcap file (24-byte header, 16 per record). */
+  function records(pcap: Uint8Array): Uint8Array[] {
+    const v = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
+    const out: Uint8Array[] = [];
+    for (let o = 24; o + 16 <= pcap.length; ) {
+      const n = v.getUint32(o + 8, true);
+      out.push(pcap.subarray(o + 16, o + 16 + n));
+      o += 16 + n;
+    }
+    return out;
+  }
+
+  it('a pcap of the host records what went through its loopback interface; tcpip stat lists loopback connections', async () => {
+    const { net, a } = SimNetwork.pair({ pcap: true });
+    const srv = a.api.socket(AF_INET, SOCK_STREAM);
+    srv.bind(['127.0.0.1', 9527]);
+    srv.listen(1);
+    const acc = srv.accept();
+    const cli = a.api.socket(AF_INET, SOCK_STREAM);
+    await net.until(cli.connect(['127.0.0.1', 9527]));
+    await net.until(acc);
+    const pkts = records(net.pcap());
+    const lo = pkts.filter((p) => p[12] === 127 && p[16] === 127); // raw IPv4: source and destination 127/8
+    expect(lo.length).toBeGreaterThanOrEqual(3); // SYN, SYN-ACK, ACK at least
+    expect(lo.every((p) => p[9] === 6)).toBe(true);
+    const report = formatConnections(stackReport(a.stack, 0));
+    expect(report).toMatch(/ESTABLISHED .*127\.0\.0\.1:9527 +127\.0\.0\.1:\d+/);
+    expect(report).toMatch(/LISTEN .*127\.0\.0\.1:9527/);
   });
 });

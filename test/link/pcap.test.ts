@@ -117,3 +117,21 @@ describe('PcapLink', () => {
     expect(c.bytes()).toBe(h(GLOBAL_RAW + ' 02000000 00000000 02000000 02000000 4500' + ' 02000000 20a10700 03000000 03000000 450102'));
   });
 });
+
+describe('PcapLink.recordLoopback', () => {
+  it('an IP capture takes the datagram as it is; an Ethernet one behind all-zero addresses (as Linux lo)', () => {
+    const dgram = hex('45 00 00 14 00 00 40 00 40 06 00 00 7f 00 00 01 7f 00 00 01');
+    for (const [type, expectHead] of [[LINKTYPE_RAW, '45 00'], [LINKTYPE_ETHERNET, '00 00 00 00 00 00 00 00 00 00 00 00 08 00 45 00']] as const) {
+      const chunks: Uint8Array[] = [];
+      const w = new PcapWriter((c) => chunks.push(c.slice()), type);
+      const [link] = MemoryLink.pair(type === LINKTYPE_RAW ? 'ip' : 'ethernet', 1500);
+      const p = new PcapLink(link, w, new ManualClock(0));
+      p.recordLoopback(dgram, 0, dgram.length);
+      w.flush();
+      const file = Buffer.concat(chunks);
+      const rec = file.subarray(24 + 16);
+      expect(toHex(rec.subarray(0, expectHead.split(' ').length))).toBe(expectHead.replace(/ /g, ''));
+      expect(rec.length).toBe(dgram.length + (type === LINKTYPE_ETHERNET ? 14 : 0));
+    }
+  });
+});
