@@ -23,6 +23,8 @@ export async function openHost(o: DeviceOptions): Promise<TunHost> {
     fault: o.fault,
     seed: o.seed,
     tcp: o.mslMs !== undefined ? { mslMs: o.mslMs } : {},
+    hostName: o.hostName,
+    nameservers: o.nameservers,
   });
   host.ref();
   return host;

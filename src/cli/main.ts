@@ -14,6 +14,7 @@ commands:
            tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24]
                       [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--trace FILE]
                       [--fault loss=5%,seed=1] [--msl MS] [--offload on|off]
+                      [--hostname NAME] [--nameserver ADDR ...]
   ping     ping a host from this stack, on its own device
            tcpip ping [-c 4] [-s 56] [--netns NAME] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST
   nc       netcat through this stack, on its own device

@@ -18,6 +18,10 @@ export interface DeviceOptions {
   trace?: string;
   fault?: FaultConfig;
   seed?: number;
+  /** The stack's host name (gethostname()); default the device's name. */
+  hostName?: string;
+  /** DNS servers for names (RFC 1035 stub resolver). */
+  nameservers?: string[];
   /** TCP maximum segment lifetime in ms (TIME-WAIT lasts twice this). */
   mslMs?: number;
   /** TUN checksum and TCP segmentation offload (virtio-net headers); off under --pcap/--fault, which see every packet. */
@@ -43,10 +47,12 @@ export const DEVICE_OPTION_SPEC = {
   offload: { type: 'string', default: 'on' },
   configure: { type: 'string', default: 'on' },
   txqueuelen: { type: 'string' },
+  hostname: { type: 'string' },
+  nameserver: { type: 'string', multiple: true },
 } as const;
 
 export function deviceOptions(
-  v: { [K in keyof typeof DEVICE_OPTION_SPEC]?: string | undefined },
+  v: { [K in keyof typeof DEVICE_OPTION_SPEC]?: (typeof DEVICE_OPTION_SPEC)[K] extends { multiple: true } ? string[] | undefined : string | undefined },
   defaults: { dev: string; addr: string; gateway: string },
 ): DeviceOptions {
   const mode = v.mode ?? 'tun';
@@ -95,5 +101,7 @@ export function deviceOptions(
     trace: v.trace,
     fault: v.fault !== undefined ? parseFaultSpec(v.fault) : undefined,
     seed,
+    hostName: v.hostname,
+    nameservers: v.nameserver,
   };
 }

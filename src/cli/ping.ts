@@ -28,7 +28,7 @@ export async function runPing(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const o = deviceOptions(values, { dev: 'tcpip1', addr: '10.8.0.2/24', gateway: '10.8.0.1' });
-  const dst = parseIpv4(positionals[0]!);
+  const target = positionals[0]!;
   const count = Number(values.count);
   const size = Number(values.size);
   const intervalMs = Number(values.interval) * 1000;
@@ -43,6 +43,15 @@ export async function runPing(argv: string[]): Promise<number> {
   if (o.netns && process.env[IN_NETNS_ENV] !== o.netns) return runInNetns(o.netns, [process.argv[1]!, 'ping', ...argv]);
 
   const host = await openHost(o);
+  // A name (the host name, localhost, the hosts table, or DNS with --nameserver) or an address.
+  let dst: number;
+  try {
+    dst = parseIpv4(await host.socket.gethostbyname(target));
+  } catch (e) {
+    console.error(`tcpip ping: ${target}: ${(e as Error).message}`);
+    await host.close();
+    return 2;
+  }
   const icmp = host.stack.ip.icmp;
   const ident = process.pid & 0xffff;
   const data = new Uint8Array(size);
