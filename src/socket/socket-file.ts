@@ -19,10 +19,13 @@ import { SocketError } from './errors.js';
 const CHUNK = 16 * 1024;
 const WRITE_BUFFER = 8 * 1024;
 
+/** The file object `StreamSocket.makefile()` returns (Python's socket file): see above. */
 export class SocketFile {
   /** Text (str in Python) or bytes, as the mode said. */
   readonly binary: boolean;
+  /** Opened for reading ('r' in the mode). */
   readonly readable: boolean;
+  /** Opened for writing ('w' in the mode). */
   readonly writable: boolean;
   private closed = false;
   private eof = false;
@@ -36,7 +39,9 @@ export class SocketFile {
   /** @internal Use `StreamSocket.makefile()`. */
   constructor(
     private readonly sock: StreamSocket,
+    /** The mode it was opened with: 'r', 'w', 'rw', with 'b' for bytes. */
     readonly mode: string,
+    /** The text encoding (text mode). */
     readonly encoding: string,
   ) {
     const m = mode.replace('b', '');
