@@ -48,6 +48,13 @@ export const SHUT_WR = 1;
 /** `shutdown()`: both. */
 export const SHUT_RDWR = 2;
 
+/** Linux TCP_USER_TIMEOUT (RFC 5482): ms that sent data may stay unacknowledged before the connection fails (0: the retry counts decide). */
+export const TCP_USER_TIMEOUT = 18;
+/** `setsockopt` level for IP options. */
+export const IPPROTO_IP = 0;
+/** IP_TOS: the type-of-service byte of the socket's datagrams (DSCP, RFC 2474; RFC 9293 MUST-48 for TCP). */
+export const IP_TOS = 1;
+
 /** `poll()` events (Python's select.POLL*, Linux's values): data to read (or a connection to accept). */
 export const POLLIN = 0x001;
 /** Urgent data (never: RFC 6093 advises against urgent data, and the stack ignores it). */

@@ -13,7 +13,8 @@ import { SocketError } from './errors.js';
 import { localAddr, lookupAddr, resolveAddr, sockAddr, type SockAddr } from './address.js';
 import {
   IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF,
-  SO_REUSEADDR, SO_SNDBUF, SO_TYPE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY, POLLERR, POLLHUP, POLLIN,
+  SO_REUSEADDR, SO_SNDBUF, SO_TYPE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY, TCP_USER_TIMEOUT, IPPROTO_IP, IP_TOS,
+  POLLERR, POLLHUP, POLLIN,
   POLLNVAL, POLLOUT,
 } from './constants.js';
 import type { SocketHost } from './host.js';
@@ -553,8 +554,29 @@ export class StreamSocket extends Socket {
         case TCP_KEEPIDLE: this.opts.keepIdleMs = positive(32767) * 1000; this.rearm(); return;
         case TCP_KEEPINTVL: this.opts.keepIntvlMs = positive(32767) * 1000; this.rearm(); return;
         case TCP_KEEPCNT: this.opts.keepCnt = positive(127); return;
+        case TCP_USER_TIMEOUT: {
+          // RFC 5482 / Linux: ms that sent data may stay unacknowledged; 0 is "the retry counts".
+          const v = num();
+          if (!Number.isInteger(v) || v < 0) throw this.error('EINVAL', 'setsockopt', `TCP_USER_TIMEOUT ${v} is not a whole number of ms >= 0`);
+          this.opts.userTimeoutMs = v;
+          return;
+        }
+        case TCP_MAXSEG: {
+          // Before the connection: caps the MSS we advertise and send (Linux: 88..32767).
+          const v = num();
+          if (!Number.isInteger(v) || v < 88 || v > 32767) throw this.error('EINVAL', 'setsockopt', `TCP_MAXSEG ${v} is not 88..32767`);
+          if (c && c.state !== 'CLOSED') throw this.error('EISCONN', 'setsockopt', 'TCP_MAXSEG applies before the connection is made');
+          this.opts.maxSeg = v;
+          return;
+        }
         default: break;
       }
+    } else if (level === IPPROTO_IP && option === IP_TOS) {
+      // RFC 9293 MUST-48: the application may set the DSCP; the ECN bits stay the stack's (RFC 3168 §6.1.1).
+      const v = num();
+      if (!Number.isInteger(v) || v < 0 || v > 255) throw this.error('EINVAL', 'setsockopt', `IP_TOS ${v} is not 0..255`);
+      this.opts.tos = v & 0xfc;
+      return;
     }
     throw this.error('ENOPROTOOPT', 'setsockopt', `option ${level}/${option} is not supported on TCP sockets`);
   }
@@ -594,9 +616,12 @@ export class StreamSocket extends Socket {
         case TCP_KEEPIDLE: return Math.round(this.opts.keepIdleMs / 1000);
         case TCP_KEEPINTVL: return Math.round(this.opts.keepIntvlMs / 1000);
         case TCP_KEEPCNT: return this.opts.keepCnt;
-        case TCP_MAXSEG: return c ? c.snd.mss : this.tcp.mtuMss;
+        case TCP_MAXSEG: return c ? c.snd.mss : this.opts.maxSeg || this.tcp.mtuMss;
+        case TCP_USER_TIMEOUT: return this.opts.userTimeoutMs;
         default: break;
       }
+    } else if (level === IPPROTO_IP && option === IP_TOS) {
+      return this.opts.tos;
     }
     throw this.error('ENOPROTOOPT', 'getsockopt', `option ${level}/${option} is not supported on TCP sockets`);
   }

@@ -33,6 +33,8 @@ export interface TcpConfig {
   synCookies: boolean;
   /** CUBIC (RFC 9438, Linux's default) or NewReno (RFC 5681/6582). */
   congestionControl: 'cubic' | 'newreno';
+  /** Leave the initial slow start when the RTT rises, before a loss (HyStart++, RFC 9406; Linux's CUBIC has HyStart on by default). */
+  hystart: boolean;
   /** Offer and use TCP timestamps (RFC 7323: RTT measurement on every ACK, PAWS); Linux does by default. */
   timestamps: boolean;
   /** Offer and use selective acknowledgments (RFC 2018) with RFC 6675 loss recovery. */
@@ -61,6 +63,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   maxSynBacklog: 256,
   synCookies: true,
   congestionControl: 'cubic',
+  hystart: true,
   timestamps: true,
   sack: true,
   maxTimeWait: 65_536,

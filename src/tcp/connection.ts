@@ -161,13 +161,15 @@ export class TcpConnection {
     tsOffset = 0,
   ) {
     this.opts = opts;
+    this.mtuMss = opts.maxSeg > 0 ? Math.min(mtuMss, opts.maxSeg) : mtuMss;
+    mtuMss = this.mtuMss;
     this.ts.offer = config.timestamps;
     this.ts.offset = tsOffset;
     this.offerSack = config.sack;
     this.snd = new Sender(this, opts.sndBuf);
     this.rcv = new Receiver(this, opts.rcvBuf, config.maxOooRanges, mtuMss);
     this.loss = new LossRecovery(this);
-    this.cc = config.congestionControl === 'newreno' ? new NewReno(DEFAULT_PEER_MSS) : new Cubic(DEFAULT_PEER_MSS, () => this.rtt.srtt);
+    this.cc = config.congestionControl === 'newreno' ? new NewReno(DEFAULT_PEER_MSS, config.hystart) : new Cubic(DEFAULT_PEER_MSS, () => this.rtt.srtt, config.hystart);
     this.createdAt = now;
     this.lastRecvAt = now;
   }
@@ -204,8 +206,9 @@ export class TcpConnection {
 
   /** The route is known (before the SYN): the largest segment it carries, which our SYN offers as MSS. */
   useRoute(mtuMss: number): void {
-    this.mtuMss = mtuMss;
-    this.rcv.useMss(mtuMss);
+    // TCP_MAXSEG caps it (Linux: the MSS advertised and the largest segment sent).
+    this.mtuMss = this.opts.maxSeg > 0 ? Math.min(mtuMss, this.opts.maxSeg) : mtuMss;
+    this.rcv.useMss(this.mtuMss);
   }
 
   /** Resizes a buffer before the connection carries data (SO_SNDBUF / SO_RCVBUF). */
@@ -516,7 +519,8 @@ export class TcpConnection {
       this.timers.arm(Timer.Keepalive, now + o.keepIdleMs);
       return;
     }
-    if (this.keepaliveSent >= o.keepCnt) {
+    // TCP_USER_TIMEOUT, when set, decides instead of the probe count (as Linux's tcp_keepalive_timer).
+    if (o.userTimeoutMs > 0 ? this.keepaliveSent > 0 && now - this.lastRecvAt >= o.userTimeoutMs : this.keepaliveSent >= o.keepCnt) {
       // A RST as Linux sends (tcp_keepalive_timer): if the peer lives but cannot answer,
       // it still learns the connection is gone.
       this.abort(now, `no answer to ${this.keepaliveSent} keepalive probes`, 'ETIMEDOUT');

@@ -56,6 +56,8 @@ export interface RecoveryStrategy {
   onRackTimer(now: number): void;
   /** Is anything SACKed (the connection is in disorder)? */
   sacked(): boolean;
+  /** `bytes` of data went out during fast recovery. */
+  sent(bytes: number): void;
 }
 
 export class LossRecovery {
@@ -66,6 +68,8 @@ export class LossRecovery {
   dupAcks = 0;
   /** Retransmission timeouts in a row without progress (RFC 9293 §3.8.3's R2 counts them). */
   retries = 0;
+  /** When the data the first of them resent was sent (for TCP_USER_TIMEOUT, RFC 5482: how long data stays unacknowledged). */
+  private retriesSince = 0;
   /** Reno until the SYNs show SACK is on (one strategy for the connection's life). */
   strategy: RecoveryStrategy;
 
@@ -107,7 +111,7 @@ export class LossRecovery {
         this.strategy.partialAck(dataAcked, now);
       }
     } else if (cwndLimited) {
-      c.cc.onAck(dataAcked, now); // (after a timeout too: slow start from the loss window)
+      c.cc.onAck(dataAcked, now, c.snd.ackSample); // (after a timeout too: slow start from the loss window)
     }
     if (this.state === 'rto-recovery' && seqGe(ack, this.recover)) {
       this.state = 'open';
@@ -137,6 +141,11 @@ export class LossRecovery {
   afterAck(ack: number, advances: boolean, now: number): void {
     this.strategy.afterAck(ack, advances, now);
     if (!this.recovering()) this.state = this.dupAcks > 0 || this.strategy.sacked() ? 'disorder' : 'open';
+  }
+
+  /** The sender sent `bytes` (PRR counts what goes out during fast recovery). */
+  sent(bytes: number): void {
+    if (this.state === 'fast-recovery') this.strategy.sent(bytes);
   }
 
   /** Bytes the sender may send beyond cwnd now (limited transmit). */
@@ -184,7 +193,13 @@ export class LossRecovery {
     const synUnacked = seqLe(snd.una, snd.iss);
     const cfg = c.config;
     const limit = c.state === 'SYN-SENT' ? cfg.synRetries : synUnacked ? cfg.synAckRetries : cfg.maxRetries;
-    if (this.retries >= limit) {
+    // The oldest unacknowledged data went about one RTO ago (the timer runs from its send).
+    if (this.retries === 0) this.retriesSince = now - c.rtt.rto;
+    // RFC 5482 / RFC 9293 MUST-21 R2: with TCP_USER_TIMEOUT, the time since the first
+    // timeout decides instead of the retry count (as Linux's tcp_write_timeout).
+    const userTimeout = c.opts.userTimeoutMs;
+    const giveUp = userTimeout > 0 ? this.retries > 0 && now - this.retriesSince >= userTimeout : this.retries >= limit;
+    if (giveUp) {
       c.stats.timeouts++;
       if (synUnacked && c.listener) {
         c.closeNow('SYN-ACK not acknowledged');
@@ -207,6 +222,15 @@ export class LossRecovery {
       c.trace({ ev: 'retransmit', why: 'rto', rseq: seqDiff(snd.una, snd.iss) });
       c.traceCwnd();
     }
+    this.resend(now, synUnacked);
+    // With TCP_USER_TIMEOUT the next timeout fires at the user timeout, not after it (Linux tcp_clamp_rto_to_user_timeout).
+    if (userTimeout > 0 && c.timers.armed(Timer.Rto)) c.timers.arm(Timer.Rto, Math.min(c.timers.deadline(Timer.Rto), this.retriesSince + userTimeout));
+  }
+
+  /** What a retransmission timeout resends: the strategy's choice, or everything from SND.UNA (the SYN if unacknowledged). */
+  private resend(now: number, synUnacked: boolean): void {
+    const c = this.c;
+    const snd = c.snd;
     if (!synUnacked && this.strategy.onTimeout(now)) return;
     // Without SACK (or with a closed window, which the persist timer will probe): go back
     // to SND.UNA and send again from there (SYN, data and FIN alike); what the peer SACKed

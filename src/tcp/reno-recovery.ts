@@ -73,4 +73,6 @@ export class RenoRecovery implements RecoveryStrategy {
   sacked(): boolean {
     return false;
   }
+
+  sent(): void {}
 }

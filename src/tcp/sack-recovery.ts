@@ -1,8 +1,10 @@
 /**
  * Loss recovery with SACK (RFC 2018): the retransmission queue is the scoreboard, RACK
  * (RFC 8985 §6) decides from delivery times what is lost, RFC 6675's pipe (bytes in the
- * network: in flight less SACKed less lost) is what cwnd limits, and a tail loss probe
- * (RFC 8985 §7) draws an ACK when the last segments of a flight are lost.
+ * network: in flight less SACKed less lost) is what cwnd limits, Proportional Rate
+ * Reduction (RFC 9937, which obsoletes RFC 6937) spreads the window's reduction over the
+ * recovery's ACKs, and a tail loss probe (RFC 8985 §7) draws an ACK when the last
+ * segments of a flight are lost.
  */
 import type { TcpConnection } from './connection.js';
 import type { RecoveryStrategy } from './recovery.js';
@@ -17,6 +19,16 @@ export class SackRecovery implements RecoveryStrategy {
   /** What the ACK being processed did: bytes it newly SACKed, and whether it carried a D-SACK (RFC 2883). */
   private newlySacked = 0;
   private dsack = false;
+  /** The ACK's DeliveredData (RFC 9937 §2): SND.UNA's advance plus the change in SACKed bytes. */
+  private delivered = 0;
+  private sackedBefore = 0;
+  private unaBefore = 0;
+  /** Segments RACK marked lost on this ACK (an ACK that marks none is "safe", RFC 9937 §6). */
+  private lostNow = 0;
+  // --- PRR (RFC 9937 §6): bytes delivered and sent since recovery began, and the flight then.
+  private prrDelivered = 0;
+  private prrOut = 0;
+  private recoverFS = 0;
 
   constructor(private readonly c: TcpConnection) {}
 
@@ -28,6 +40,9 @@ export class SackRecovery implements RecoveryStrategy {
     // duplicate (Linux tcp_check_dsack tests the start, as here).
     this.dsack = o.sackCount > 0 && (seqLt(o.sack[0]!, a) || (o.sackCount > 1 && seqGe(o.sack[0]!, o.sack[2]!) && seqLe(o.sack[1]!, o.sack[3]!)));
     this.newlySacked = 0;
+    this.lostNow = 0;
+    this.sackedBefore = c.rtx.sackedBytes;
+    this.unaBefore = c.snd.una;
     if (!seqLe(a, c.snd.max)) return;
     // RACK (RFC 8985 §6.2 steps 1-3): every segment this ACK delivers, cumulatively or by
     // SACK (RFC 2018 §5), updates the RACK state.
@@ -52,8 +67,10 @@ export class SackRecovery implements RecoveryStrategy {
     const c = this.c;
     const snd = c.snd;
     if (!seqLe(a, snd.max)) return;
+    this.delivered = Math.max(0, seqDiff(snd.una, this.unaBefore) + c.rtx.sackedBytes - this.sackedBefore);
     // RFC 8985 §6.2 step 5 and §7.4: what is lost now, and what a tail loss probe showed.
     if (advances || this.newlySacked > 0) this.rackDetect(now);
+    if (c.loss.state === 'fast-recovery') this.prrAck(advances);
     this.tlpProcessAck(a, advances, this.dsack, this.newlySacked > 0, now);
     if (advances && seqGt(snd.max, snd.una)) this.armTlp(now);
     else if (!seqGt(snd.max, snd.una)) c.timers.stop(Timer.Tlp);
@@ -68,9 +85,15 @@ export class SackRecovery implements RecoveryStrategy {
     const c = this.c;
     const cc = c.cc;
     if (c.rtx.count > 0) {
-      // RFC 6675 §5 step (4.2): cwnd = ssthresh; sending is then governed by pipe.
-      cc.cwnd = cc.ssthresh;
+      // RFC 9937 §6, on entering recovery: ssthresh is set (the controller did), nothing
+      // delivered or sent yet, RecoverFS the flight. Only the first retransmission goes now
+      // (RFC 6675 §5 step 4.3); then each ACK lets PRR send in proportion to what it
+      // delivered, instead of RFC 6675's cwnd = ssthresh allowance all at once.
+      this.prrDelivered = 0;
+      this.prrOut = 0;
+      this.recoverFS = Math.max(1, c.snd.inFlight());
       if (c.rtx.lostBytes === 0) c.rtx.markLost(0); // entered on duplicate ACKs alone
+      cc.cwnd = c.rtx.pipe(c.snd.inFlight());
       this.retransmitLost(now, true);
     } else {
       cc.cwnd = cc.ssthresh + 3 * cc.mss;
@@ -86,6 +109,39 @@ export class SackRecovery implements RecoveryStrategy {
 
   extraWindow(): number {
     return 0; // RACK and the pipe do limited transmit's job
+  }
+
+  /** Data went out during fast recovery (PRR's prr_out). */
+  sent(bytes: number): void {
+    this.prrOut += bytes;
+  }
+
+  /**
+   * RFC 9937 §6, on every ACK during recovery: while pipe is above ssthresh, send in
+   * proportion to what was delivered (sndcnt = ceil(prr_delivered * ssthresh / RecoverFS) -
+   * prr_out); at or below it, catch up toward ssthresh by what was delivered and not yet
+   * matched by sending, at least this ACK's DeliveredData (the conservative reduction bound),
+   * plus one MSS when the ACK is safe (it advanced SND.UNA and showed no new loss: the slow
+   * start reduction bound). cwnd is then pipe + sndcnt; one segment may go if nothing has
+   * yet (the fast retransmit). Linux's tcp_cwnd_reduction does the same.
+   */
+  private prrAck(advanced: boolean): void {
+    const c = this.c;
+    const cc = c.cc;
+    if (this.delivered <= 0 && this.prrOut > 0) return; // nothing delivered: nothing changes
+    const mss = c.snd.dataMss();
+    this.prrDelivered += this.delivered;
+    const pipe = c.rtx.pipe(c.snd.inFlight());
+    let sndcnt: number;
+    if (pipe > cc.ssthresh) {
+      sndcnt = Math.ceil((this.prrDelivered * cc.ssthresh) / this.recoverFS) - this.prrOut;
+    } else {
+      sndcnt = Math.max(this.prrDelivered - this.prrOut, this.delivered);
+      if (advanced && this.lostNow === 0) sndcnt += mss;
+      sndcnt = Math.min(cc.ssthresh - pipe, sndcnt);
+    }
+    sndcnt = Math.max(sndcnt, this.prrOut > 0 ? 0 : mss);
+    cc.cwnd = pipe + sndcnt;
   }
 
   onTimeout(now: number): boolean {
@@ -154,6 +210,7 @@ export class SackRecovery implements RecoveryStrategy {
     const segs = Math.max(rtx.sackedSegs, Math.floor(rtx.sackedBytes / c.snd.dataMss()));
     const reo = c.rack.reoWnd(c.loss.recovering(), segs, c.rtt.srtt);
     const lost = c.rack.detectLoss(rtx, reo, now);
+    this.lostNow += lost;
     if (c.rack.timeout > 0) c.timers.arm(Timer.Rack, now + c.rack.timeout);
     else c.timers.stop(Timer.Rack);
     if (lost === 0) return;

@@ -23,6 +23,7 @@ import { ACK, FIN, PSH, SYN } from './tcp-packet.js';
 import { MAX_RTO_MS } from './rtt.js';
 import { Timer } from './timers.js';
 import { TS_OPTION_LEN } from './timestamps.js';
+import type { AckSample } from './congestion/slow-start.js';
 
 /** The MSS we assume of a peer that sends no MSS option (RFC 9293 §3.7.1). */
 export const DEFAULT_PEER_MSS = 536;
@@ -79,9 +80,13 @@ export class Sender {
   private rttStart = 0;
   /** When we last sent a segment with data or SYN/FIN (RFC 5681 §4.1's idle test). */
   lastSendAt = 0;
+  /** The ACK being processed, for slow start's HyStart++ (reused). */
+  readonly ackSample: AckSample = { una: 0, sndNxt: 0, rttMs: -1 };
   /** Zero-window probes sent without an answer, and the persist backoff exponent (kept across answered probes). */
   persistProbes = 0;
   private persistBackoff = 0;
+  /** When the first unanswered probe went (for TCP_USER_TIMEOUT). */
+  private persistSince = 0;
 
   constructor(
     private readonly c: TcpConnection,
@@ -247,6 +252,7 @@ export class Sender {
     const c = this.c;
     c.out.writeSegment(c, seq, ACK | extra, seqDiff(seq, this.una), len, now);
     c.stats.bytesOut += len;
+    c.loss.sent(len);
     const fin = (extra & FIN) !== 0;
     const segLen = fin ? len + 1 : len;
     if (c.sackOk) c.rtx.onSend(seq, seqAdd(seq, segLen), fin, now);
@@ -335,7 +341,10 @@ export class Sender {
   onPersistTimer(now: number): void {
     const c = this.c;
     c.timers.stop(Timer.Persist);
-    if (this.persistProbes >= c.config.maxRetries) {
+    if (this.persistProbes === 0) this.persistSince = now;
+    const userTimeout = c.opts.userTimeoutMs;
+    // TCP_USER_TIMEOUT, when set, bounds the zero window's time instead of the probe count (Linux tcp_probe_timer).
+    if (userTimeout > 0 ? this.persistProbes > 0 && now - this.persistSince >= userTimeout : this.persistProbes >= c.config.maxRetries) {
       c.closeNow('zero-window probes unanswered', 'ETIMEDOUT');
       return;
     }
@@ -419,7 +428,10 @@ export class Sender {
       this.buf.consume(dataAcked);
       this.una = a;
       if (seqLt(this.nxt, this.una)) this.nxt = this.una;
+      this.ackSample.rttMs = -1;
       this.ackTimes(s, now);
+      this.ackSample.una = this.una;
+      this.ackSample.sndNxt = this.nxt;
       loss.onNewAck(a, dataAcked, cwndLimited, now);
       // RFC 6298 (5.2, 5.3): stop the timer when all is acknowledged, else restart it.
       if (seqGt(this.max, this.una)) c.timers.arm(Timer.Rto, now + c.rtt.rto);
@@ -451,9 +463,11 @@ export class Sender {
       // RFC 7323 §4.1: every ACK of new data measures the RTT, retransmissions included
       // (the echo says which transmission it answers, so Karn's rule is not needed);
       // Appendix G: weighted by the samples a window yields (one per two segments).
-      c.rttSample(c.ts.rtt(s.opts.tsEcr, now), this.inFlight() / (2 * this.mss));
+      this.ackSample.rttMs = c.ts.rtt(s.opts.tsEcr, now);
+      c.rttSample(this.ackSample.rttMs, this.inFlight() / (2 * this.mss));
     } else if (timedAcked) {
-      c.rttSample(now - this.rttStart);
+      this.ackSample.rttMs = now - this.rttStart;
+      c.rttSample(this.ackSample.rttMs);
     }
     if (timedAcked) {
       this.rttSeq = -1;

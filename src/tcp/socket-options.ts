@@ -18,6 +18,12 @@ export class SocketOptions {
   /** SO_SNDBUF / SO_RCVBUF in bytes. */
   sndBuf: number;
   rcvBuf: number;
+  /** TCP_USER_TIMEOUT (RFC 5482, RFC 9293 MUST-21 R2 per connection), ms; 0: the retry counts decide. */
+  userTimeoutMs = 0;
+  /** TCP_MAXSEG before the connection: the largest segment we advertise and send (0: the route's). */
+  maxSeg = 0;
+  /** IP_TOS: the TOS byte of our segments (DSCP; the two ECN bits are the stack's, RFC 3168). */
+  tos = 0;
 
   constructor(config: Readonly<TcpConfig>) {
     this.keepIdleMs = config.keepIdleMs;
@@ -37,6 +43,9 @@ export class SocketOptions {
     o.keepCnt = this.keepCnt;
     o.sndBuf = this.sndBuf;
     o.rcvBuf = this.rcvBuf;
+    o.userTimeoutMs = this.userTimeoutMs;
+    o.maxSeg = this.maxSeg;
+    o.tos = this.tos;
     return o;
   }
 }

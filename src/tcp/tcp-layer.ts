@@ -533,7 +533,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   // ------------------------------------------------------------ output (SegmentWriter)
 
   /** IP send options for a connection's segments (DF, RFC 1191; the offload's segment size). */
-  private readonly segOpts: SendOptions = { dontFrag: true, tso: 0 };
+  private readonly segOpts: SendOptions = { dontFrag: true, tso: 0, tos: 0 };
   /** Reused SACK blocks for an outgoing segment (no allocation per segment). */
   private readonly sackTuples: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
 
@@ -583,6 +583,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     const offload = this.ip.tcpOffloadTo(c.remoteAddr);
     const len = out.emit(tx, o, c.localAddr, c.remoteAddr, dataLen, offload);
     this.segOpts.tso = offload ? Math.max(8, Math.min(this.ip.mtu - IPV4_HEADER_LEN, c.snd.mss + TCP_HEADER_LEN) - hl) : 0;
+    this.segOpts.tos = c.opts.tos; // IP_TOS (RFC 9293 MUST-48)
     if (this.tracer) {
       this.traceSegment(c, 'out', seq, c.rcv.nxt, flags, dataLen, syn ? wnd : wnd << c.rcv.wscale, this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr), now);
     }

@@ -1,3 +1,5 @@
+import type { AckSample } from './slow-start.js';
+
 /**
  * The interface every congestion controller implements (one controller per file).
  * Byte-counted, as RFC 5681 describes it. A controller only sizes the window: slow
@@ -12,8 +14,8 @@ export interface CongestionControl {
   cwnd: number;
   /** Slow-start threshold, bytes. */
   ssthresh: number;
-  /** New data acknowledged (not during fast recovery). */
-  onAck(ackedBytes: number, now: number): void;
+  /** New data acknowledged (not during fast recovery): `sample` has SND.UNA/NXT and the ACK's RTT, for HyStart++. */
+  onAck(ackedBytes: number, now: number, sample?: AckSample): void;
   /** The sender's MSS the controller counts in (set by init when the handshake ends). */
   readonly mss: number;
   /** The handshake is over: start afresh for a send MSS of `mss` (initial window RFC 6928). */

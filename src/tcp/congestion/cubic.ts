@@ -8,6 +8,7 @@
  */
 import type { CongestionControl } from './congestion-control.js';
 import { INITIAL_WINDOW_SEGMENTS } from './congestion-control.js';
+import { NO_SAMPLE, SlowStart, type AckSample } from './slow-start.js';
 
 const C = 0.4; // RFC 9438 §5.1
 const BETA = 0.7; // RFC 9438 §4.6
@@ -27,13 +28,18 @@ export class Cubic implements CongestionControl {
   /** The Reno-friendly estimate, in segments (RFC 9438 §4.3). */
   private wEst = 0;
 
+  /** Slow start: byte counting bounded by ssthresh, and HyStart++. */
+  private readonly ss: SlowStart;
+
   constructor(
     mss: number,
     /** The smoothed RTT in ms (0 before the first sample). */
     private readonly srtt: () => number = () => 0,
+    hystart = true,
   ) {
     this.mss = mss;
     this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
+    this.ss = new SlowStart(hystart);
   }
 
   init(mss: number): void {
@@ -42,14 +48,15 @@ export class Cubic implements CongestionControl {
     this.ssthresh = Number.MAX_SAFE_INTEGER;
     this.wMax = this.wLastMax = this.k = this.wEst = 0;
     this.epochStart = -1;
+    this.ss.reset();
   }
 
-  onAck(acked: number, now: number): void {
+  onAck(acked: number, now: number, sample: AckSample = NO_SAMPLE): void {
     if (acked <= 0) return;
     if (this.cwnd < this.ssthresh) {
-      // Slow start (RFC 5681 §3.1, with appropriate byte counting, L = 2 SMSS).
-      this.cwnd += Math.min(acked, 2 * this.mss);
-      return;
+      // Slow start (slow-start.ts); what reaches past ssthresh goes on below.
+      acked = this.ss.onAck(this, acked, sample);
+      if (acked <= 0) return;
     }
     const mss = this.mss;
     const cwndSeg = this.cwnd / mss;
@@ -80,6 +87,7 @@ export class Cubic implements CongestionControl {
   }
 
   onCongestionEvent(flight: number): void {
+    this.ss.reset();
     const cwndSeg = Math.max(this.cwnd, flight) / this.mss;
     // §4.7 fast convergence: yield some room to new flows when the maximum shrinks.
     if (cwndSeg < this.wLastMax) {

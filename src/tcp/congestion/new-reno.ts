@@ -3,6 +3,7 @@
  * with the initial window of RFC 6928 (10 segments).
  */
 import { INITIAL_WINDOW_SEGMENTS, type CongestionControl } from './congestion-control.js';
+import { NO_SAMPLE, SlowStart, type AckSample } from './slow-start.js';
 
 export class NewReno implements CongestionControl {
   readonly name = 'newreno';
@@ -11,9 +12,13 @@ export class NewReno implements CongestionControl {
   mss: number;
   private partialBytes = 0;
 
-  constructor(mss: number) {
+  /** Slow start: byte counting bounded by ssthresh, and HyStart++. */
+  private readonly ss: SlowStart;
+
+  constructor(mss: number, hystart = true) {
     this.mss = mss;
     this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
+    this.ss = new SlowStart(hystart);
   }
 
   init(mss: number): void {
@@ -21,23 +26,26 @@ export class NewReno implements CongestionControl {
     this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
     this.ssthresh = Number.MAX_SAFE_INTEGER;
     this.partialBytes = 0;
+    this.ss.reset();
   }
 
-  onAck(acked: number): void {
+  onAck(acked: number, _now = 0, sample: AckSample = NO_SAMPLE): void {
+    if (acked <= 0) return;
     if (this.cwnd < this.ssthresh) {
-      // RFC 5681 §3.1 slow start with appropriate byte counting (RFC 3465): the bytes acked, at most L = 2 SMSS per ACK.
-      this.cwnd += Math.min(acked, 2 * this.mss);
-    } else {
-      // RFC 5681 §3.1 (3.3): about one SMSS per RTT, by counting bytes acked.
-      this.partialBytes += acked;
-      if (this.partialBytes >= this.cwnd) {
-        this.partialBytes -= this.cwnd;
-        this.cwnd += this.mss;
-      }
+      // RFC 5681 §3.1 slow start (slow-start.ts); what reaches past ssthresh goes on below.
+      acked = this.ss.onAck(this, acked, sample);
+      if (acked <= 0) return;
+    }
+    // RFC 5681 §3.1 (3.3): about one SMSS per RTT, by counting bytes acked.
+    this.partialBytes += acked;
+    if (this.partialBytes >= this.cwnd) {
+      this.partialBytes -= this.cwnd;
+      this.cwnd += this.mss;
     }
   }
 
   onCongestionEvent(flight: number): void {
+    this.ss.reset();
     // RFC 5681 (4): ssthresh = max(FlightSize / 2, 2*SMSS).
     this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
   }
