@@ -117,6 +117,8 @@ export class Ipv4Layer {
   curPayloadOff = 0;
   curPayloadLen = 0;
   curDst: Ipv4Addr = 0;
+  /** The TOS byte of the datagram being delivered (its low two bits: the ECN field, RFC 3168). */
+  curTos = 0;
   /**
    * The device vouched for the transport checksum of the datagram being delivered
    * (receive checksum offload): TCP and UDP skip verifying it. Never for reassembled or
@@ -187,6 +189,7 @@ export class Ipv4Layer {
 
   private dispatch(p: Ipv4Packet, now: number): void {
     this.curDst = p.dst();
+    this.curTos = p.tos();
     if (p.isFragment()) {
       this.counters.fragmentsReceived++;
       const whole = this.reassembler.add(p, now);

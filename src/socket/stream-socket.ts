@@ -85,6 +85,10 @@ export interface TcpInfo {
   tlpProbes: number;
   /** Whether the path has been seen to reorder segments. */
   reordering: boolean;
+  /** ECN (RFC 3168) is on for this connection; CE marks received; window reductions for the peer's ECE. */
+  ecn: boolean;
+  ecnCeReceived: number;
+  ecnReductions: number;
   /** Segments received. */
   segsIn: number;
   /** Segments sent. */
@@ -122,6 +126,9 @@ export function tcpInfo(c: TcpConnection): TcpInfo {
     rackLost: c.stats.rackLost,
     tlpProbes: c.stats.tlpProbes,
     reordering: c.rack.reorderingSeen,
+    ecn: c.ecn.ok,
+    ecnCeReceived: c.stats.ecnCeReceived,
+    ecnReductions: c.stats.ecnReductions,
     segsIn: c.stats.segsIn,
     segsOut: c.stats.segsOut,
     bytesIn: c.stats.bytesIn,

@@ -33,6 +33,11 @@ export interface TcpConfig {
   synCookies: boolean;
   /** CUBIC (RFC 9438, Linux's default) or NewReno (RFC 5681/6582). */
   congestionControl: 'cubic' | 'newreno';
+  /**
+   * Explicit Congestion Notification (RFC 3168), as Linux's net.ipv4.tcp_ecn: 'off',
+   * 'on' (ask in our SYNs, and accept), 'accept' (accept a peer's offer only; Linux's default).
+   */
+  ecn: 'off' | 'accept' | 'on';
   /** Leave the initial slow start when the RTT rises, before a loss (HyStart++, RFC 9406; Linux's CUBIC has HyStart on by default). */
   hystart: boolean;
   /** Offer and use TCP timestamps (RFC 7323: RTT measurement on every ACK, PAWS); Linux does by default. */
@@ -64,6 +69,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   synCookies: true,
   congestionControl: 'cubic',
   hystart: true,
+  ecn: 'accept',
   timestamps: true,
   sack: true,
   maxTimeWait: 65_536,

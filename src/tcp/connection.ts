@@ -35,6 +35,7 @@ import { assertTransition, isSynchronizedData, type TcpState } from './state.js'
 import { ACK, RST, SYN } from './tcp-packet.js';
 import { TcpTimers, Timer } from './timers.js';
 import { Timestamps } from './timestamps.js';
+import { Ecn } from './ecn.js';
 import type { TraceEvent, Tracer } from './trace.js';
 
 export { DEFAULT_PEER_MSS, PMTU_EXPIRES_MS, PMTU_LOWER_INTERVAL_MS, PMTU_MIN, TCP_MIN_MSS, peerSendMss } from './send.js';
@@ -86,6 +87,9 @@ export interface ConnStats {
   /** Segments RACK judged lost (RFC 8985), and tail loss probes sent. */
   rackLost: number;
   tlpProbes: number;
+  /** ECN (RFC 3168): CE marks received, and window reductions for the peer's ECE. */
+  ecnCeReceived: number;
+  ecnReductions: number;
 }
 
 export class TcpConnection {
@@ -120,6 +124,8 @@ export class TcpConnection {
   /** RACK-TLP loss detection state (RFC 8985). */
   readonly rack = new Rack();
   readonly opts: SocketOptions;
+  /** ECN (RFC 3168): negotiated in the SYNs, CE echoed, ECE answered (ecn.ts). */
+  readonly ecn: Ecn;
 
   // --- options negotiated in the SYNs (written in handshake.ts)
   /** Offer window scaling in our SYN (always on active open; on passive open only if the peer did, RFC 7323 §2.2). */
@@ -145,6 +151,7 @@ export class TcpConnection {
   readonly stats: ConnStats = {
     segsIn: 0, segsOut: 0, bytesIn: 0, bytesOut: 0, retransmits: 0, fastRetransmits: 0, timeouts: 0,
     dupAcksIn: 0, oooSegments: 0, oooDropped: 0, challengeAcks: 0, pawsDropped: 0, zeroWindowProbes: 0, keepaliveProbes: 0, rackLost: 0, tlpProbes: 0,
+    ecnCeReceived: 0, ecnReductions: 0,
   };
   readonly createdAt: number;
 
@@ -169,6 +176,7 @@ export class TcpConnection {
     this.snd = new Sender(this, opts.sndBuf);
     this.rcv = new Receiver(this, opts.rcvBuf, config.maxOooRanges, mtuMss);
     this.loss = new LossRecovery(this);
+    this.ecn = new Ecn(this, config.ecn);
     this.cc = config.congestionControl === 'newreno' ? new NewReno(DEFAULT_PEER_MSS, config.hystart) : new Cubic(DEFAULT_PEER_MSS, () => this.rtt.srtt, config.hystart);
     this.createdAt = now;
     this.lastRecvAt = now;

@@ -13,6 +13,7 @@
  */
 import type { TcpConnection } from './connection.js';
 import type { Segment } from './segment.js';
+import { ACK } from './tcp-packet.js';
 
 /** Active OPEN (RFC 9293 §3.10.1): ISS chosen, SYN sent, SYN-SENT. */
 export function activeOpen(c: TcpConnection, iss: number, now: number): void {
@@ -23,6 +24,7 @@ export function activeOpen(c: TcpConnection, iss: number, now: number): void {
 
 /** A listener's new connection from the peer's SYN `s` (RFC 9293 §3.10.7.2): IRS, the SYN's options, ISS. */
 export function passiveOpen(c: TcpConnection, s: Segment, iss: number, now: number): void {
+  c.ecn.peerSyn(s);
   c.rcv.init(s.seq);
   negotiate(c, s.opts.mss, s.opts.wscale, s.opts.sackPermitted, s, now);
   c.snd.synWindow(s.wnd);
@@ -44,6 +46,9 @@ export function cookieOpen(c: TcpConnection, s: Segment, iss: number, irs: numbe
 
 /** The peer's SYN (or SYN-ACK) in SYN-SENT: IRS and the options (RFC 9293 §3.10.7.3, fourth). */
 export function synReceived(c: TcpConnection, s: Segment, now: number): void {
+  // A SYN-ACK answers our offer; a bare SYN (simultaneous open) makes one.
+  if (s.has(ACK)) c.ecn.peerSynAck(s);
+  else c.ecn.peerSyn(s);
   c.rcv.init(s.seq);
   negotiate(c, s.opts.mss, s.opts.wscale, s.opts.sackPermitted, s, now);
 }

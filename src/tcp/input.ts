@@ -177,6 +177,7 @@ function synchronized(c: TcpConnection, s: Segment, now: number, env: InputEnv):
   // RFC 7323 §4.3 (R3): only now, with the segment accepted (its sequence number, RST,
   // SYN and ACK checked), may it move TS.Recent.
   c.ts.update(s, origSeq, now);
+  c.ecn.arrived(s, s.ecn);
   snd.onAck(s, now);
   switch (c.state) {
     case 'FIN-WAIT-1':

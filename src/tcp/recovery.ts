@@ -110,8 +110,9 @@ export class LossRecovery {
       } else {
         this.strategy.partialAck(dataAcked, now);
       }
-    } else if (cwndLimited) {
-      c.cc.onAck(dataAcked, now, c.snd.ackSample); // (after a timeout too: slow start from the loss window)
+    } else if (cwndLimited && !c.ecn.reducing()) {
+      // (after a timeout too: slow start from the loss window; not while an ECN reduction is in force, RFC 3168 §6.1.2)
+      c.cc.onAck(dataAcked, now, c.snd.ackSample);
     }
     if (this.state === 'rto-recovery' && seqGe(ack, this.recover)) {
       this.state = 'open';

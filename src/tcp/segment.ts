@@ -24,6 +24,8 @@ export class Segment {
   /** The raw 16-bit window field. */
   wnd = 0;
   urgent = 0;
+  /** The IP ECN field it arrived with (RFC 3168 §5; set by the layer, not part of the TCP header). */
+  ecn = 0;
   readonly opts = new TcpOptions();
   /** Payload: bytes, offset and length (trimming to the window adjusts off, len and seq). */
   b: Uint8Array = new Uint8Array(0);

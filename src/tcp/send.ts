@@ -415,6 +415,8 @@ export class Sender {
     const loss = c.loss;
     const a = s.ack;
     const advances = seqGt(a, this.una);
+    // ECE first: the reduction starts from the window before this ACK (Linux enters CWR before it would grow cwnd).
+    c.ecn.onAck(s, now);
     loss.onAckScoreboard(s, advances, now);
     const wnd = s.wnd << this.wscale;
     let spaceFreed = false;

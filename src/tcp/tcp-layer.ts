@@ -424,6 +424,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
     const sport = s.srcPort;
     const dport = s.dstPort;
+    s.ecn = this.ip.curTos & 3;
     if (log.enabled) log(`< ${p.toString(src, dst)}`);
     // TCP is unicast: segments to a broadcast or multicast address are discarded without a
     // reply (RFC 1122 §4.2.3.10 for SYNs; no RST may come from such an address either).
@@ -544,6 +545,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     const syn = (flags & SYN) !== 0;
     // The window field first (it may move the advertised edge); a RST advertises none.
     const wnd = rst ? 0 : c.rcv.windowField(syn);
+    // ECN (RFC 3168 §6.1): the SYNs' negotiation, ECE while echoing a CE mark, ECT(0) and CWR on new data.
+    const ipEcn = rst || syn ? 0 : c.ecn.ipField(seq === c.snd.max, dataLen);
+    if (syn) flags |= c.ecn.synFlags((flags & ACK) !== 0);
+    else if (!rst) flags |= c.ecn.ackFlags(flags) | c.ecn.cwrFlag(ipEcn);
     const out = this.outSeg.set(c.localPort, c.remotePort, seq, c.rcv.nxt, flags, wnd);
     const opts = out.opts;
     if (syn) {
@@ -583,7 +588,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     const offload = this.ip.tcpOffloadTo(c.remoteAddr);
     const len = out.emit(tx, o, c.localAddr, c.remoteAddr, dataLen, offload);
     this.segOpts.tso = offload ? Math.max(8, Math.min(this.ip.mtu - IPV4_HEADER_LEN, c.snd.mss + TCP_HEADER_LEN) - hl) : 0;
-    this.segOpts.tos = c.opts.tos; // IP_TOS (RFC 9293 MUST-48)
+    this.segOpts.tos = c.opts.tos | ipEcn; // IP_TOS (RFC 9293 MUST-48) and the ECN field
     if (this.tracer) {
       this.traceSegment(c, 'out', seq, c.rcv.nxt, flags, dataLen, syn ? wnd : wnd << c.rcv.wscale, this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr), now);
     }

@@ -16,6 +16,7 @@ import type { Medium } from '../../src/link/link-device.js';
 import type { ConnStats, TcpConnection } from '../../src/tcp/connection.js';
 import { echoRequest, fragmentAll, ip as ipAddr, pattern, readIcmp, readIpv4 } from '../helpers/packets.js';
 import { Harness } from '../helpers/stack-harness.js';
+import { ECE } from '../../src/tcp/tcp-packet.js';
 import {
   ACK, A_ADDR, B_ADDR, ECHO_PORT, FIN, MAC_A, MAC_B, MAC_OTHER, PROTO_ICMP, PROTO_TCP, PROTO_UDP, PSH, RST, STRANGER, SUBNET_BROADCAST,
   SYN, URG, assertNoInternalErrors, assertServing, bytes, cliPort, concat, counters, delta, ethFrame, explaining, hex, icmpMessage,
@@ -153,7 +154,8 @@ function replyKind(sent: SentSegment[], port: number): 'ignore' | 'rst' | 'synac
   const mine = sent.filter((s) => s.protocol === PROTO_TCP && s.dport === port);
   if (mine.length === 0) return 'ignore';
   if (mine.length === 1 && mine[0]!.flags === RST) return 'rst';
-  if (mine.length === 1 && mine[0]!.flags === (SYN | ACK)) return 'synack';
+  // (A SYN with ECE and CWR offers ECN, RFC 3168 §6.1.1: its SYN-ACK carries ECE too.)
+  if (mine.length === 1 && (mine[0]!.flags & ~ECE) === (SYN | ACK)) return 'synack';
   return mine.map((s) => s.line).join('; ');
 }
 

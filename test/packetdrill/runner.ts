@@ -32,7 +32,7 @@ import { Stack } from '../../src/stack.js';
 import type { TcpConfig } from '../../src/tcp/config.js';
 import type { TcpConnection } from '../../src/tcp/connection.js';
 import { ACK, RST, SYN, TcpPacket, parseTcp } from '../../src/tcp/tcp-packet.js';
-import { FLAG_BITS, parseScript, type CallSpec, type Line, type OptSpec, type Script, type SegSpec } from './script.js';
+import { ECN_MARKS, FLAG_BITS, parseScript, type CallSpec, type Line, type OptSpec, type Script, type SegSpec } from './script.js';
 
 export const LOCAL_ADDR = parseIpv4('192.168.0.1');
 export const GATEWAY = parseIpv4('192.168.0.2');
@@ -149,6 +149,8 @@ function decodeOptions(b: Uint8Array, off: number, len: number, sackBase: number
 
 /** A segment the stack sent, read back (checksums verified by the src parsers). */
 interface SentSeg {
+  /** The IP ECN field. */
+  ecn: number;
   src: number;
   dst: number;
   sport: number;
@@ -331,6 +333,7 @@ export class Runner {
     return {
       src: ip.src(), dst: ip.dst(), sport: r.srcPort, dport: r.dstPort, seq: r.seq, ack: r.ack, flags: r.flags, win: r.window,
       payload: r.payload.slice(), options: decodeOptions(p.b, p.o + 20, p.headerLen() - 20, this.remoteIsn), raw: p.toString(ip.src(), ip.dst()),
+      ecn: ip.tos() & 3,
     };
   }
 
@@ -356,7 +359,7 @@ export class Runner {
     const len = s.payload.length;
     const ack = s.flags & ACK ? ` ack ${this.remoteRel(s.ack)}` : '';
     const opts = s.options.length > 0 ? ` <${s.options.join(',')}>` : '';
-    return `> ${flagText(s.flags)} ${rel}:${rel + len}(${len})${ack} win ${s.win}${opts}   [${s.raw}]`;
+    return `> ${s.ecn !== 0 ? `${ecnMark(s.ecn)} ` : ''}${flagText(s.flags)} ${rel}:${rel + len}(${len})${ack} win ${s.win}${opts}   [${s.raw}]`;
   }
 
   private buildInbound(seg: SegSpec): Uint8Array {
@@ -387,7 +390,7 @@ export class Runner {
     const dataRel = seg.seq + (seg.flags & SYN ? 1 : 0);
     for (let i = 0; i < seg.len; i++) b[o + hl + i] = inByte(dataRel - 1 + i);
     w16(o + 16, finishChecksum(sumBytes(b, o, tcpLen, pseudoHeaderSum(REMOTE_ADDR, LOCAL_ADDR, IP_PROTO_TCP, tcpLen))));
-    writeIpv4Header(b, 0, REMOTE_ADDR, LOCAL_ADDR, IP_PROTO_TCP, 64, 0, this.ident++ & 0xffff, true, false, 0, tcpLen);
+    writeIpv4Header(b, 0, REMOTE_ADDR, LOCAL_ADDR, IP_PROTO_TCP, 64, seg.ecn ?? 0, this.ident++ & 0xffff, true, false, 0, tcpLen);
     // The src parser must read what we built as we meant it.
     const check = parseTcp(new TcpPacket().reset(b, o, tcpLen), REMOTE_ADDR, LOCAL_ADDR);
     if (typeof check === 'string') this.fail(`runner bug: built an unparsable segment (${check})`);
@@ -407,6 +410,7 @@ export class Runner {
     if (s.payload.length !== seg.len) diffs.push(`length ${s.payload.length}, expected ${seg.len}`);
     if (seg.ack !== undefined && s.flags & ACK && this.remoteRel(s.ack) !== (seg.ack | 0)) diffs.push(`ack ${this.remoteRel(s.ack)}, expected ${seg.ack}`);
     if (seg.win !== undefined && s.win !== seg.win) diffs.push(`win ${s.win}, expected ${seg.win}`);
+    if (seg.ecn !== undefined && s.ecn !== seg.ecn) diffs.push(`ECN field ${ecnMark(s.ecn)}, expected ${ecnMark(seg.ecn)}`);
     if (Array.isArray(seg.options)) {
       const want = seg.options.map(optText).join(',');
       const got = s.options.join(',');
@@ -786,4 +790,9 @@ export async function runScriptText(name: string, text: string): Promise<void> {
 /** Parses and runs one .pkt file. */
 export async function runScriptFile(path: string): Promise<void> {
   await runScriptText(basename(path), readFileSync(path, 'utf8'));
+}
+
+/** `[ce]` and the like for an IP ECN field. */
+function ecnMark(v: number): string {
+  return `[${Object.keys(ECN_MARKS).find((k) => ECN_MARKS[k] === v) ?? v}]`;
 }

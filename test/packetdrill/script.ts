@@ -20,7 +20,8 @@
  * `<` is a segment from the remote peer, `>` one the stack must send at exactly that time.
  * Sequence numbers are relative to each side's ISN (ours is learnt from our first SYN or
  * SYN-ACK; before that, our numbers are absolute; so is the 0 of a RST,ACK answering a
- * segment without ACK, <SEQ=0><ACK=...>). Flags: S F R P U E W, and `.` for ACK.
+ * segment without ACK, <SEQ=0><ACK=...>). Flags: S F R P U E W, and `.` for ACK. An ECN
+ * mark may come first: `< [ce] P. 1:11(10) ack 1` (packetdrill's [noecn] [ect0] [ect1] [ce]).
  * For `>`, `win` and the option list are checked only when given; `<...>` matches anything.
  */
 
@@ -48,7 +49,12 @@ export interface SegSpec {
   win?: number;
   /** undefined: not given; 'any': `<...>`. */
   options?: OptSpec[] | 'any';
+  /** The IP ECN field, packetdrill's `[noecn]`, `[ect0]`, `[ect1]`, `[ce]` before the flags (RFC 3168); undefined: not given. */
+  ecn?: number;
 }
+
+/** packetdrill's ECN marks and the IP ECN field values they stand for. */
+export const ECN_MARKS: Record<string, number> = { noecn: 0, ect1: 1, ect0: 2, ce: 3 };
 
 export interface CallSpec {
   name: string;
@@ -72,7 +78,7 @@ export interface Line {
 }
 
 export interface Header {
-  tcp: Record<string, number | boolean>;
+  tcp: Record<string, number | boolean | string>;
   iss?: number;
   remoteIsn?: number;
   toleranceMs?: number;
@@ -145,6 +151,13 @@ function parseOptions(text: string): OptSpec[] | 'any' {
 /** `S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 3>` */
 export function parseSegment(text: string, inbound: boolean): SegSpec {
   let rest = text.trim();
+  let ecn: number | undefined;
+  const mark = /^\[(\w+)\]\s*/.exec(rest);
+  if (mark) {
+    ecn = ECN_MARKS[mark[1]!];
+    if (ecn === undefined) throw new Error(`unknown ECN mark "[${mark[1]}]" (noecn, ect0, ect1, ce)`);
+    rest = rest.slice(mark[0].length);
+  }
   let options: SegSpec['options'];
   const lt = rest.indexOf('<');
   if (lt >= 0) {
@@ -166,7 +179,7 @@ export function parseSegment(text: string, inbound: boolean): SegSpec {
   const end = Number(m[2]);
   const len = Number(m[3]);
   if (((end - seq) >>> 0) !== len) throw new Error(`${w[1]}: END - START is not LEN`);
-  const seg: SegSpec = { flags, flagText, seq, len, options };
+  const seg: SegSpec = { flags, flagText, seq, len, options, ...(ecn !== undefined ? { ecn } : {}) };
   for (let i = 2; i < w.length; i += 2) {
     const key = w[i];
     const val = w[i + 1];
@@ -236,7 +249,7 @@ export function parseScript(name: string, source: string): Script {
           for (const kv of value!.trim().split(/\s+/)) {
             const [k, v] = kv.split('=');
             if (!k || v === undefined) fail(`@tcp expects key=value, got "${kv}"`);
-            header.tcp[k!] = v === 'true' ? true : v === 'false' ? false : parseNum(v!);
+            header.tcp[k!] = v === 'true' ? true : v === 'false' ? false : /^[a-z]+$/i.test(v!) ? v! : parseNum(v!);
           }
         } else if (key === 'iss') header.iss = parseNum(value!) >>> 0;
         else if (key === 'remote_isn') header.remoteIsn = parseNum(value!) >>> 0;
