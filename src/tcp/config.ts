@@ -13,6 +13,13 @@ export interface TcpConfig {
   maxRetries: number;
   /** Delayed ACK timeout (RFC 1122 §4.2.3.2: < 0.5 s; Linux's minimum is 40 ms, which we use). */
   delayedAckMs: number;
+  /**
+   * Quick ACKs when data starts to flow (Linux's quickack mode, always on there): the first
+   * in-order segments, and the first after an idle spell longer than an RTO, are ACKed at
+   * once so the sender's slow start is not slowed by delayed ACKs; not while the
+   * application answers promptly (its replies carry the ACKs). See receive.ts.
+   */
+  quickAck: boolean;
   /** An orphaned FIN-WAIT-2 connection is dropped after this (Linux tcp_fin_timeout = 60 s). */
   finWait2TimeoutMs: number;
   /** Default send buffer size in bytes (SO_SNDBUF). */
@@ -58,6 +65,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   synAckRetries: 5,
   maxRetries: 15,
   delayedAckMs: 40,
+  quickAck: true,
   finWait2TimeoutMs: 60_000,
   sndBuf: 256 * 1024,
   rcvBuf: 256 * 1024,

@@ -487,7 +487,7 @@ export class TcpConnection {
     if (t.isDue(Timer.Delack, now)) {
       if (tr) this.trace({ ev: 'timer', kind: 'delack' });
       t.stop(Timer.Delack);
-      this.rcv.requestAck();
+      this.rcv.delayedAckFired();
       this.output(now);
     }
     if (t.isDue(Timer.Keepalive, now)) {

@@ -56,6 +56,20 @@ export class Receiver {
   ackImmediate = false;
   /** Full-sized segments received since our last ACK (RFC 1122 §4.2.3.2: ACK every second). */
   unackedSegs = 0;
+  /**
+   * Quick ACKs (Linux's quickack mode; config quickAck): when data starts to flow, at the
+   * connection's start and again after the receiver sat idle longer than an RTO, the next
+   * in-order segments are each ACKed at once rather than every second one or after the
+   * delay. The sender is then in slow start, and each ACK grows its window (RFC 5681
+   * §3.1), so it reaches its rate a delayed ACK (up to 40 ms) sooner, and a short
+   * transfer's last odd segment is not held back. How many: half the window in
+   * segments, 2 to 16, as Linux.
+   */
+  private quick = 0;
+  /** The application answers promptly what it receives (request/response): ACKs ride on its replies, so no quick ACKs (Linux's pingpong mode). */
+  private interactive = false;
+  /** When in-order data last arrived, -1 before any. */
+  private lastDataAt = -1;
 
   constructor(
     private readonly c: TcpConnection,
@@ -215,8 +229,15 @@ export class Receiver {
       // larger than that (the kernel's TCP segmentation offload hands us up to 64 KiB at
       // once, as GRO does inside Linux) counts as the full segments it holds.
       const full = Math.min(this.mss, c.snd.mss) - (c.ts.ok ? TS_OPTION_LEN : 0);
+      if (c.config.quickAck && (this.lastDataAt < 0 || now - this.lastDataAt > c.rtt.rto)) {
+        this.quick = Math.min(16, Math.max(2, Math.floor(this.advertisedWindow() / (2 * full))));
+      }
+      this.lastDataAt = now;
       if (len >= full) this.unackedSegs += Math.floor(len / full);
-      if (this.unackedSegs >= 2) this.ackNow = true;
+      if (this.quick > 0 && !this.interactive) {
+        this.quick--;
+        this.ackNow = true;
+      } else if (this.unackedSegs >= 2) this.ackNow = true;
       else c.timers.armIfIdle(Timer.Delack, now + c.config.delayedAckMs);
     }
     return finDue;
@@ -260,6 +281,17 @@ export class Receiver {
 
   /** An ACK is wanted: now, or (timer) when the delayed ACK is due. */
   requestAck(): void {
+    this.ackNow = true;
+  }
+
+  /** We sent data: sent soon after data arrived, it is a reply, and the connection is interactive. */
+  dataSent(now: number): void {
+    if (this.lastDataAt >= 0 && now - this.lastDataAt < this.c.config.delayedAckMs) this.interactive = true;
+  }
+
+  /** The delayed-ACK timer fired: no reply carried the ACK, so the connection is not interactive (any more). */
+  delayedAckFired(): void {
+    this.interactive = false;
     this.ackNow = true;
   }
 

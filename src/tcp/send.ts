@@ -80,6 +80,14 @@ export class Sender {
   private rttStart = 0;
   /** When we last sent a segment with data or SYN/FIN (RFC 5681 §4.1's idle test). */
   lastSendAt = 0;
+  /**
+   * The most sequence space in flight during the current window, and where that window
+   * ends (RFC 7661's pipeACK over one RTT; Linux's max_packets_out and cwnd_usage_seq):
+   * the ACKs of a window that was half used or more may grow cwnd, even as the flight
+   * drains towards its end.
+   */
+  private flightMax = 0;
+  private flightMaxUntil = 0;
   /** The ACK being processed, for slow start's HyStart++ (reused). */
   readonly ackSample: AckSample = { una: 0, sndNxt: 0, rttMs: -1 };
   /** Zero-window probes sent without an answer, and the persist backoff exponent (kept across answered probes). */
@@ -253,6 +261,7 @@ export class Sender {
     c.out.writeSegment(c, seq, ACK | extra, seqDiff(seq, this.una), len, now);
     c.stats.bytesOut += len;
     c.loss.sent(len);
+    if (len > 0) c.rcv.dataSent(now);
     const fin = (extra & FIN) !== 0;
     const segLen = fin ? len + 1 : len;
     if (c.sackOk) c.rtx.onSend(seq, seqAdd(seq, segLen), fin, now);
@@ -277,6 +286,11 @@ export class Sender {
     } else {
       c.stats.retransmits++;
       c.ts.retransmitted(now);
+    }
+    const flight = seqDiff(this.max, this.una);
+    if (!seqLt(this.una, this.flightMaxUntil) || flight > this.flightMax) {
+      this.flightMax = flight;
+      this.flightMaxUntil = this.nxt;
     }
     c.rcv.ackSent();
     this.lastSendAt = now;
@@ -421,9 +435,10 @@ export class Sender {
     const wnd = s.wnd << this.wscale;
     let spaceFreed = false;
     if (advances) {
-      // Was the window in use? (RFC 7661 / Linux tcp_is_cwnd_limited: a window that the
-      // application or the peer kept half empty must not keep growing.)
-      const cwndLimited = 2 * seqDiff(this.max, this.una) >= c.cc.cwnd;
+      // Was the window in use? (RFC 7661 §4.3 / Linux tcp_is_cwnd_limited: a window that the
+      // application or the peer kept half empty or more must not keep growing: Linux grows
+      // in slow start while cwnd < 2 * the most in flight in the window.)
+      const cwndLimited = 2 * Math.max(this.flightMax, seqDiff(this.max, this.una)) > c.cc.cwnd;
       let acked = seqDiff(a, this.una);
       if (seqLe(this.una, this.iss)) acked--; // the SYN's sequence number carries no data
       const dataAcked = Math.min(Math.max(0, acked), this.buf.length);

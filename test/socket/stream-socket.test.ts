@@ -258,7 +258,8 @@ describe('SOCK_STREAM sockets', () => {
     // 20 ms of path, plus the receiver's delayed ACK (40 ms) on some samples.
     expect(info.srttMs).toBeGreaterThanOrEqual(19);
     expect(info.srttMs).toBeLessThan(20 + 40);
-    expect(info.rtoMs).toBe(200); // floor: MIN_RTO_MS
+    // RTO = SRTT + max(4*RTTVAR, 200 ms): the variance term's floor (MIN_RTO_MS, as Linux).
+    expect(info.rtoMs).toBeCloseTo(info.srttMs + Math.max(4 * info.rttvarMs, 200), 9);
     expect(info.bytesOut).toBe(50_000);
     expect(info.bytesInFlight).toBe(0);
     expect(info.cwnd).toBeGreaterThan(10 * 1460);

@@ -160,7 +160,9 @@ describe('ESTABLISHED: ACK (RFC 9293 §3.10.7.4 fifth, RFC 5961 §5.2)', () => {
     expect(h.pollAt()).toBe(200);
     send(h, { flags: 'A', seq: R(1), ack: L(3) }, { time: 10 });
     expect(h.conn.snd.buf.length).toBe(3);
-    expect(h.pollAt()).toBe(10 + 200); // RFC 6298 (5.3): restarted
+    // RFC 6298 (5.3): restarted, one RTO from now (with timestamps this ACK is also an RTT
+    // sample of 10 ms: RTO = SRTT + max(4*RTTVAR, 200) = 1.25 + 200).
+    expect(h.pollAt()).toBe(10 + (h.conn.ts.ok ? 201.25 : 200));
     send(h, { flags: 'A', seq: R(1), ack: L(6) }, { time: 20 });
     expect(h.conn.snd.buf.length).toBe(0);
     expect(h.pollAt()).toBeUndefined(); // RFC 6298 (5.2): stopped

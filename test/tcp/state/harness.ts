@@ -47,8 +47,8 @@ export const LOCAL_WIN = RCV_BUF;
 export const LOCAL_MSS = 1460;
 /** The window field the remote sends unless a test says otherwise. */
 export const REMOTE_WIN = 65535;
-/** The RTO after the fixture's handshake: one RTT sample of 0 ms gives RFC 6298's formula a
- * result below the floor, so the floor applies (MIN_RTO_MS = 200, Linux's TCP_RTO_MIN). */
+/** The RTO after the fixture's handshake: one RTT sample of 0 ms, so SRTT = RTTVAR = 0 and
+ * the RTO is the variance term's floor (MIN_RTO_MS = 200, Linux's TCP_RTO_MIN). */
 export const RTO_AFTER_HANDSHAKE = 200;
 /** RFC 6298 (2.1): the RTO before any RTT sample. */
 export const INITIAL_RTO = 1000;
@@ -308,7 +308,10 @@ export class TcpHarness {
     this.peer = b;
     this.defaults = withDefaults();
     const options = this.defaults ? {} : { timestamps: false, sack: false };
-    this.stack = new Stack(a, { addr: LOCAL_ADDR, prefixLen: 24, tcp: { rcvBuf: RCV_BUF, ...options, ...opts.tcp } }, new SeededRand(1));
+    // The suites draw RFC 1122's delayed ACK from the first segment on; the quick ACKs at
+    // the start of data (config quickAck, Linux's quickack mode) have their own tests in
+    // quick-ack.test.ts, which turn them on.
+    this.stack = new Stack(a, { addr: LOCAL_ADDR, prefixLen: 24, tcp: { rcvBuf: RCV_BUF, quickAck: false, ...options, ...opts.tcp } }, new SeededRand(1));
     this.stack.onInternalError = (err) => this.internalErrors.push(err);
     this.stack.tcp.issOverride = () => LOCAL_ISS;
     a.setReceiver(this.stack.receiverFor(() => this.now, () => this.stack.poll(this.now)));

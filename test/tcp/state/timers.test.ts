@@ -95,11 +95,12 @@ describe('ESTABLISHED: retransmission (RFC 6298)', () => {
     h.conn.send(bytes('b'), 300);
     recv(h, [{ flags: 'PA', seq: L(2), ack: R(1), payload: 'b' }], { time: 300 });
     expect(h.pollAt()).toBe(300 + 2 * RTO_AFTER_HANDSHAKE);
-    // 'b' was sent once: its ACK is a valid sample, and the backoff collapses.
+    // 'b' was sent once: its ACK is a valid 50 ms sample, and the backoff collapses:
+    // SRTT = 50/8, RTTVAR = 50/4, RTO = SRTT + max(4*RTTVAR, 200) = 206.25, not doubled.
     send(h, { flags: 'A', seq: R(1), ack: L(3) }, { time: 350 });
     h.conn.send(bytes('c'), 400);
     recv(h, [{ flags: 'PA', seq: L(3), ack: R(1), payload: 'c' }], { time: 400 });
-    expect(h.pollAt()).toBe(400 + RTO_AFTER_HANDSHAKE);
+    expect(h.pollAt()).toBe(400 + 206.25);
   });
 });
 
