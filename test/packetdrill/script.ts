@@ -15,14 +15,23 @@
  *   +0...0.3 read(4, ..., 1000) = 100     a blocking call: starts at +0, returns 0.3 s later
  *   +0     tcp_state(4) = ESTABLISHED     (our extension: the connection's RFC 9293 state)
  *
- * Times are seconds: absolute (`1.5`) or relative to the previous line's start (`+.1`). A
- * blocking call is written `START...END`; END is relative to START when START is relative.
- * `<` is a segment from the remote peer, `>` one the stack must send at exactly that time.
+ * Times are seconds: absolute (`1.5`) or relative to the previous line (`+.1`). A blocking
+ * call is written `START...END`; a relative END counts from the same point as a relative
+ * START (packetdrill: `+.1...0.2` starts 0.1 s after the previous line and returns 0.2 s
+ * after it). A `>` line may take a range, `+.3~+.31`: any time in it. `<` is a segment from
+ * the remote peer, `>` one the stack must send at that time.
  * Sequence numbers are relative to each side's ISN (ours is learnt from our first SYN or
  * SYN-ACK; before that, our numbers are absolute; so is the 0 of a RST,ACK answering a
- * segment without ACK, <SEQ=0><ACK=...>). Flags: S F R P U E W, and `.` for ACK. An ECN
- * mark may come first: `< [ce] P. 1:11(10) ack 1` (packetdrill's [noecn] [ect0] [ect1] [ce]).
- * For `>`, `win` and the option list are checked only when given; `<...>` matches anything.
+ * segment without ACK, <SEQ=0><ACK=...>). Flags: S F R P U E W, `.` for ACK, `-` for none.
+ * An ECN mark may come first: `< [ce] P. 1:11(10) ack 1` (packetdrill's [noecn] [ect0]
+ * [ect1] [ce]). For `>`, `win` and the option list are checked only when given; `<...>`
+ * matches anything; options compare by value, and one `>` line may cover several segments
+ * sent together (see Header.strict).
+ *
+ * packetdrill's other notation, so that Linux's scripts run unchanged:
+ *   --tolerance_usecs=10000  --strict_segments  --tcp_ts_tick_usecs=1000   command-line options
+ *   `../common/defaults.sh`  `sysctl -q net.ipv4.tcp_sack=1`               shell (sysctl.ts)
+ *   +0 %{ assert tcpi_snd_cwnd == 10, tcpi_snd_cwnd }%                      TCP_INFO (tcp-info.ts)
  */
 
 export interface TimeSpec {
@@ -66,12 +75,18 @@ export interface CallSpec {
 export type Action =
   | { kind: 'inbound'; seg: SegSpec }
   | { kind: 'outbound'; seg: SegSpec }
-  | { kind: 'call'; call: CallSpec };
+  | { kind: 'call'; call: CallSpec }
+  /** packetdrill's `` `command` ``: a shell command (sysctl settings and defaults.sh are mapped onto TcpConfig). */
+  | { kind: 'shell'; command: string }
+  /** packetdrill's `%{ assert tcpi_snd_cwnd == 10 }%`: assertions over TCP_INFO. */
+  | { kind: 'asserts'; code: string };
 
 export interface Line {
   lineNo: number;
   text: string;
   start: TimeSpec;
+  /** packetdrill's `A~B`: the action may happen any time up to B. */
+  until?: TimeSpec;
   /** The return time of a blocking call (`START...END`). */
   end?: TimeSpec;
   action: Action;
@@ -79,6 +94,16 @@ export interface Line {
 
 export interface Header {
   tcp: Record<string, number | boolean | string>;
+  /**
+   * `// @strict_segments` (packetdrill's `--strict_segments`): one `>` line per segment,
+   * options compared byte for byte with TSval included. Otherwise a `>` line may cover
+   * several segments sent at one instant (packetdrill's TSO/GSO aggregation), options are
+   * compared by value (order and padding are the sender's choice) and our TSval is not
+   * compared (its offset from the script's is learnt, to map inbound TSecr onto our clock).
+   */
+  strict?: boolean;
+  /** packetdrill's `--tcp_ts_tick_usecs=N`: the script's TSvals tick at N us; compare ours (after the learnt offset). */
+  tsTickUs?: number;
   iss?: number;
   remoteIsn?: number;
   toleranceMs?: number;
@@ -168,7 +193,7 @@ export function parseSegment(text: string, inbound: boolean): SegSpec {
   const w = rest.split(/\s+/);
   const flagText = w[0] ?? '';
   let flags = 0;
-  for (const ch of flagText) {
+  for (const ch of flagText === '-' ? '' : flagText) {
     const bit = FLAG_BITS[ch];
     if (bit === undefined) throw new Error(`unknown flag "${ch}" in "${flagText}"`);
     flags |= bit;
@@ -233,11 +258,84 @@ export function parseCall(text: string): CallSpec {
   return { name: head[1]!, args: splitArgs(t.slice(head[0].length, close)), ret: { value: m[1]!, errno: m[2] } };
 }
 
+/** The addresses packetdrill uses by default, and so do we (runner.ts). */
+const LOCAL_IP = '192.168.0.1';
+const REMOTE_IP = '192.0.2.1';
+
+/** Applies one of packetdrill's command-line options; those we cannot honour are errors, not ignored. */
+function commandLineOption(header: Header, key: string, value: string | undefined): void {
+  const need = (): string => {
+    if (value === undefined) throw new Error(`--${key} needs a value`);
+    return value;
+  };
+  switch (key) {
+    case 'tolerance_usecs': header.toleranceMs = Number(need()) / 1000; return;
+    case 'strict_segments': header.strict = true; return;
+    case 'tcp_ts_tick_usecs': header.tsTickUs = Number(need()); return;
+    case 'local_ip':
+    case 'remote_ip': {
+      const want = key === 'local_ip' ? LOCAL_IP : REMOTE_IP;
+      if (need() !== want) throw new Error(`--${key}=${value} is not supported: the runner's ${key === 'local_ip' ? 'local' : 'remote'} address is ${want}`);
+      return;
+    }
+    case 'ip_version':
+      if (need() !== 'ipv4') throw new Error(`--ip_version=${value} is not supported (IPv4 only)`);
+      return;
+    default:
+      throw new Error(`packetdrill option --${key} is not supported`);
+  }
+}
+
 export function parseScript(name: string, source: string): Script {
   const header: Header = { tcp: {} };
   const lines: Line[] = [];
-  source.split('\n').forEach((raw, i) => {
+  const all = source.split('\n');
+  let block: { lineNo: number; start: TimeSpec; code: string[] } | null = null;
+  let shellBlock: { lineNo: number; start: TimeSpec; code: string[] } | null = null;
+  all.forEach((raw, i) => {
     const lineNo = i + 1;
+    // Inside a %{ ... }% block: gather the lines.
+    if (block) {
+      const endAt = raw.indexOf('}%');
+      block.code.push(endAt >= 0 ? raw.slice(0, endAt) : raw);
+      if (endAt >= 0) {
+        const text = block.code.map((l) => l.trim()).filter((l) => l !== '').join('; ');
+        lines.push({ lineNo: block.lineNo, text: `%{ ${text} }%`, start: block.start, action: { kind: 'asserts', code: block.code.join('\n') } });
+        block = null;
+      }
+      return;
+    }
+    // Inside a multi-line shell command: gather up to the closing backquote.
+    if (shellBlock) {
+      const endAt = raw.indexOf('`');
+      shellBlock.code.push(endAt >= 0 ? raw.slice(0, endAt) : raw);
+      if (endAt >= 0) {
+        const command = shellBlock.code.join('\n').trim();
+        lines.push({ lineNo: shellBlock.lineNo, text: `\`${command}\``, start: shellBlock.start, action: { kind: 'shell', command } });
+        shellBlock = null;
+      }
+      return;
+    }
+    // A shell command in backquotes, with or without a time before it, on one line or several.
+    const shell = /^\s*(?:(\+?(?:\d+(?:\.\d+)?|\.\d+))\s+)?`([^`]*)(`)?\s*(?:\/\/.*)?$/.exec(raw);
+    if (shell) {
+      const start = shell[1] ? parseTime(shell[1]) : { rel: true, us: 0 };
+      if (shell[3]) lines.push({ lineNo, text: raw.trim(), start, action: { kind: 'shell', command: shell[2]!.trim() } });
+      else shellBlock = { lineNo, start, code: [shell[2]!] };
+      return;
+    }
+    // A %{ ... }% block (TCP_INFO assertions), one line or several.
+    const asserts = /^\s*(\+?(?:\d+(?:\.\d+)?|\.\d+))\s+%\{(.*)$/.exec(raw);
+    if (asserts) {
+      const rest = asserts[2]!;
+      const endAt = rest.indexOf('}%');
+      if (endAt >= 0) {
+        lines.push({ lineNo, text: raw.trim(), start: parseTime(asserts[1]!), action: { kind: 'asserts', code: rest.slice(0, endAt) } });
+      } else {
+        block = { lineNo, start: parseTime(asserts[1]!), code: [rest] };
+      }
+      return;
+    }
     const fail = (msg: string): never => {
       throw new ScriptError(name, lineNo, msg);
     };
@@ -254,6 +352,7 @@ export function parseScript(name: string, source: string): Script {
         } else if (key === 'iss') header.iss = parseNum(value!) >>> 0;
         else if (key === 'remote_isn') header.remoteIsn = parseNum(value!) >>> 0;
         else if (key === 'tolerance_ms') header.toleranceMs = Number(value);
+        else if (key === 'strict_segments') header.strict = true;
         else fail(`unknown header directive @${key}`);
       } catch (e) {
         if (e instanceof ScriptError) throw e;
@@ -261,20 +360,34 @@ export function parseScript(name: string, source: string): Script {
       }
       return;
     }
-    const text = raw.replace(/\/\/.*$/, '').trim();
+    // packetdrill's command-line options, written in the script: `--tolerance_usecs=10000`.
+    const flag = /^\s*--([a-z_0-9]+)(?:=(\S+))?\s*(?:\/\/.*)?$/.exec(raw);
+    if (flag) {
+      const [, key, value] = flag;
+      try {
+        commandLineOption(header, key!, value);
+      } catch (e) {
+        if (e instanceof ScriptError) throw e;
+        fail((e as Error).message);
+      }
+      return;
+    }
+    // packetdrill allows spaces around "..." and "~" in a time range: "+.002 ... 0.004".
+    const text = raw.replace(/\/\/.*$/, '').trim().replace(/^(\+?[\d.]+)\s*(\.\.\.|~)\s*(\+?[\d.]+)(?=\s)/, '$1$2$3');
     if (text === '') return;
-    const m = /^(\+?(?:\d+(?:\.\d+)?|\.\d+))(?:\.\.\.(\+?(?:\d+(?:\.\d+)?|\.\d+)))?\s+(.*)$/.exec(text);
+    const m = /^(\+?(?:\d+(?:\.\d+)?|\.\d+))(?:\.\.\.(\+?(?:\d+(?:\.\d+)?|\.\d+))|~(\+?(?:\d+(?:\.\d+)?|\.\d+)))?\s+(.*)$/.exec(text);
     if (!m) fail(`expected "TIME action", got "${text}"`);
     try {
       const start = parseTime(m![1]!);
       const end = m![2] !== undefined ? parseTime(m![2]) : undefined;
-      const body = m![3]!;
+      const until = m![3] !== undefined ? parseTime(m![3]) : undefined;
+      const body = m![4]!;
       let action: Action;
       if (body.startsWith('<')) action = { kind: 'inbound', seg: parseSegment(body.slice(1), true) };
       else if (body.startsWith('>')) action = { kind: 'outbound', seg: parseSegment(body.slice(1), false) };
       else action = { kind: 'call', call: parseCall(body) };
       if (end && action.kind !== 'call') fail('only a system call can take a time range');
-      lines.push({ lineNo, text, start, end, action });
+      lines.push({ lineNo, text, start, end, ...(until ? { until } : {}), action });
     } catch (e) {
       if (e instanceof ScriptError) throw e;
       fail((e as Error).message);
