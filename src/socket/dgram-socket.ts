@@ -218,6 +218,7 @@ export class DgramSocket extends Socket {
     this.closed = true;
     this.udp.close(this.ep);
     this.release(this.fd);
+    this.keep.release();
     this.notify();
   }
 }

@@ -79,7 +79,7 @@ export class UdpSocket extends EventEmitter {
   constructor(private readonly api: SocketApi, opts: Omit<UdpSocketOptions, 'type'> = {}) {
     super();
     this.keep = new ProcessHold(() => api.host.keepAlive());
-    this.sock = api.socket(AF_INET, SOCK_DGRAM);
+    this.sock = api.socket(AF_INET, SOCK_DGRAM).unref(); // the face holds the process itself
     if (opts.reuseAddr) this.sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     if (opts.recvBufferSize !== undefined) this.setRecvBufferSize(opts.recvBufferSize);
     if (opts.sendBufferSize !== undefined) this.setSendBufferSize(opts.sendBufferSize);

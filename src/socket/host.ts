@@ -49,6 +49,11 @@ export class ProcessHold {
     return this.hold !== null;
   }
 
+  /** Held and ref'ed: keeping the process alive now. */
+  get refd(): boolean {
+    return this.hold !== null && !this.unrefd;
+  }
+
   take(): void {
     if (this.hold) return;
     this.hold = this.make();

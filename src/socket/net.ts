@@ -21,16 +21,10 @@ import {
 } from './constants.js';
 import { ProcessHold } from './host.js';
 import type { SocketApi } from './socket-api.js';
-import type { StreamSocket } from './stream-socket.js';
+import { DRAIN_LIMIT_MS, connectionDrained, type StreamSocket } from './stream-socket.js';
 
 const READ_CHUNK = 64 * 1024;
 /** How long a closed socket's connection may keep the process up to deliver its data. */
-const DRAIN_LIMIT_MS = 30_000;
-
-/** Nothing of ours is left to deliver: all data and the FIN acknowledged, or the connection over. */
-function drained(c: NonNullable<StreamSocket['conn']>): boolean {
-  return c.state === 'CLOSED' || c.state === 'TIME-WAIT' || c.state === 'FIN-WAIT-2' || c.state === 'LISTEN' || (c.snd.buf.length === 0 && c.snd.una === c.snd.max && !c.snd.finQueued);
-}
 
 /** Node's error for an argument of the wrong type (`ERR_INVALID_ARG_TYPE`). */
 export function invalidArg(name: string, expected: string, got: unknown): TypeError {
@@ -163,6 +157,8 @@ export class TcpStream extends Duplex {
     super({ allowHalfOpen: opts.allowHalfOpen ?? false, emitClose: false, signal: opts.signal });
     this.api = api;
     this.keep = new ProcessHold(() => api.host.keepAlive());
+    // The stream holds the process itself (ref/unref/drain as Node's), not the socket under it.
+    sock?.unref();
     this.socket = sock;
     this.pauseOnConnect = pauseOnConnect;
     if (sock) this.established(false);
@@ -219,7 +215,7 @@ export class TcpStream extends Duplex {
     const port = toPort(opts.port);
     const host = hostArg(opts.host, 'options.host', 'localhost');
     if (cb) this.once('connect', cb);
-    const s = this.api.socket(AF_INET, SOCK_STREAM);
+    const s = this.api.socket(AF_INET, SOCK_STREAM).unref();
     this.socket = s;
     this.connecting = true;
     this.started = true;
@@ -428,7 +424,7 @@ export class TcpStream extends Duplex {
     // Like a kernel socket, a closed connection still delivers what it was given: the
     // process stays up (unless unref'ed) until its data and FIN are acknowledged, the
     // connection ends, or DRAIN_LIMIT_MS pass. ref()/unref() still act on that hold.
-    if (this.keep.held && conn && !drained(conn)) this.drainThenRelease(conn);
+    if (this.keep.held && conn && !connectionDrained(conn)) this.drainThenRelease(conn);
     else this.keep.release();
     cb(err);
     process.nextTick(() => this.emit('close', err !== null && err !== undefined));
@@ -503,7 +499,7 @@ export class TcpStream extends Duplex {
       this.keep.release();
     };
     conn.onEvent = () => {
-      if (drained(conn)) done();
+      if (connectionDrained(conn)) done();
     };
     timer = this.api.host.timers.add(this.api.host.now() + DRAIN_LIMIT_MS, done);
   }
@@ -638,7 +634,7 @@ export class TcpServer extends EventEmitter {
     }
     if (this.sock) throw Object.assign(new Error('Listen method has been called more than once without closing.'), { code: 'ERR_SERVER_ALREADY_LISTEN' });
     if (cb) this.once('listening', cb);
-    const s = this.api.socket(AF_INET, SOCK_STREAM);
+    const s = this.api.socket(AF_INET, SOCK_STREAM).unref();
     try {
       s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
       if (this.opts.noDelay) s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
@@ -678,6 +674,7 @@ export class TcpServer extends EventEmitter {
       let conn: StreamSocket;
       try {
         [conn] = await s.accept();
+        conn.unref();
       } catch (e) {
         if (this.sock !== s) return;
         this.emit('error', e);

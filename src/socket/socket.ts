@@ -5,7 +5,7 @@
  */
 import { formatIpv4 } from '../ip/address.js';
 import { SocketError, type Errno } from './errors.js';
-import type { SocketHost } from './host.js';
+import { ProcessHold, type SocketHost } from './host.js';
 import { SOCK_DGRAM, SOCK_STREAM } from './constants.js';
 import type { SockAddr } from './address.js';
 import type { Names } from './names.js';
@@ -24,6 +24,14 @@ export abstract class Socket {
   private timeoutMs: number | null = null;
   protected closed = false;
   private readonly waiters = new Set<() => void>();
+  /**
+   * What keeps the process alive for this socket: an open socket does (a Python program
+   * runs while its sockets wait; a Node program would otherwise exit in the middle of an
+   * `await s.recv()`), until `unref()` or `close()`. A stream socket closed with data or
+   * its FIN still unacknowledged keeps it until they are (or 30 s pass), so that what was
+   * sent is not lost when the program ends right after `close()`.
+   */
+  protected readonly keep: ProcessHold;
 
   /** @internal Use `SocketApi.socket()`. */
   constructor(
@@ -35,7 +43,26 @@ export abstract class Socket {
     protected readonly release: (fd: number) => void,
     /** Names the calls that take an address resolve (names.ts). */
     protected readonly names: Names,
-  ) {}
+  ) {
+    this.keep = new ProcessHold(() => host.keepAlive());
+    this.keep.take();
+  }
+
+  /**
+   * Lets the process exit while this socket is open, as Node's `socket.unref()` (the
+   * `net` and `dgram` faces use it on the sockets under them, and hold the process
+   * themselves). Returns the socket.
+   */
+  unref(): this {
+    this.keep.unref();
+    return this;
+  }
+
+  /** Undoes `unref()`: the open socket keeps the process alive again (the default). Returns the socket. */
+  ref(): this {
+    this.keep.ref();
+    return this;
+  }
 
   /** "udp 10.7.0.2:7" / "tcp 10.7.0.2:80 -> 10.7.0.1:40000", for error messages. */
   protected abstract describe(): string;

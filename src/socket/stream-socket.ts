@@ -85,9 +85,11 @@ export interface TcpInfo {
   tlpProbes: number;
   /** Whether the path has been seen to reorder segments. */
   reordering: boolean;
-  /** ECN (RFC 3168) is on for this connection; CE marks received; window reductions for the peer's ECE. */
+  /** ECN (RFC 3168) is on for this connection (both SYNs agreed). */
   ecn: boolean;
+  /** Segments that arrived marked Congestion Experienced (echoed to the peer with ECE). */
   ecnCeReceived: number;
+  /** Window reductions made for the peer's ECE (at most one per window of data). */
   ecnReductions: number;
   /** Segments received. */
   segsIn: number;
@@ -97,6 +99,14 @@ export interface TcpInfo {
   bytesIn: number;
   /** Data bytes sent, retransmissions included. */
   bytesOut: number;
+}
+
+/** How long a closed connection may keep the process alive while it delivers what it was given. */
+export const DRAIN_LIMIT_MS = 30_000;
+
+/** Nothing of ours is left to deliver: all data and the FIN acknowledged, or the connection over. */
+export function connectionDrained(c: TcpConnection): boolean {
+  return c.state === 'CLOSED' || c.state === 'TIME-WAIT' || c.state === 'FIN-WAIT-2' || c.state === 'LISTEN' || (c.snd.buf.length === 0 && c.snd.una === c.snd.max && !c.snd.finQueued);
 }
 
 export function tcpInfo(c: TcpConnection): TcpInfo {
@@ -484,9 +494,25 @@ export class StreamSocket extends Socket {
         c.closeOrphan(now);
       }
     }
+    if (c && this.keep.refd && !connectionDrained(c)) this.releaseWhenDrained(c, now);
+    else this.keep.release();
     this.release(this.fd);
     this.host.wake();
     this.notify();
+  }
+
+  /** The process stays up (if ref'ed) until the orphaned connection has delivered its data and FIN, or DRAIN_LIMIT_MS. */
+  private releaseWhenDrained(c: TcpConnection, now: number): void {
+    let timer: { cancel(): void } | null = null;
+    const done = (): void => {
+      c.onEvent = () => {};
+      timer?.cancel();
+      this.keep.release();
+    };
+    c.onEvent = () => {
+      if (connectionDrained(c)) done();
+    };
+    timer = this.host.timers.add(now + DRAIN_LIMIT_MS, done);
   }
 
   // ------------------------------------------------------------------ names and options

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { SimNetwork } from '../../src/sim/sim-network.js';
 import { httpAgent } from '../../src/socket/http-agents.js';
 import type { TcpServer, TcpStream } from '../../src/socket/net.js';
+import { AF_INET, SOCK_DGRAM, SOCK_STREAM } from '../../src/socket/constants.js';
 
 /** What a scenario needs: two ends (client and server side), and a way to wait. */
 interface Env {
@@ -370,6 +371,38 @@ describe('node:dgram parity', () => {
 });
 
 describe('ref/unref: what keeps the process alive', () => {
+  it('a BSD facade socket holds the host while open (as a Python program runs while it waits), until unref() or close()', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const l = b.api.socket(AF_INET, SOCK_STREAM);
+    expect(b.alive.alive).toBe(true);
+    l.bind(['', 7]);
+    l.listen(1);
+    expect(l.unref()).toBe(l);
+    expect(b.alive.alive).toBe(false);
+    l.ref();
+    expect(b.alive.alive).toBe(true);
+    const c = a.api.socket(AF_INET, SOCK_STREAM);
+    const accepted = l.accept();
+    await net.until(c.connect(['10.7.0.2', 7]));
+    const [srv] = (await net.until(accepted)) as Awaited<typeof accepted>;
+    // Closed with data the peer has not acknowledged yet: held until it is, so that a
+    // program ending right after close() does not lose what it sent.
+    await net.until(c.send(new Uint8Array(1000)));
+    c.close();
+    expect(a.alive.alive).toBe(true);
+    await net.runFor(50);
+    expect(a.alive.alive).toBe(false);
+    srv.close();
+    l.close();
+    await net.runFor(50);
+    expect(b.alive.alive).toBe(false);
+    // The net face's sockets are held by the face alone: unref() on the stream lets go.
+    const u = a.api.socket(AF_INET, SOCK_DGRAM);
+    expect(a.alive.alive).toBe(true);
+    u.close();
+    expect(a.alive.alive).toBe(false);
+  });
+
   it('open, ref’ed sockets and servers hold the host; unref and close let it go', async () => {
     const { net, a, b } = SimNetwork.pair();
     expect(a.alive.alive).toBe(false);
