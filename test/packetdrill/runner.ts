@@ -151,8 +151,9 @@ function decodeOptions(b: Uint8Array, off: number, len: number, sackBase: number
 
 /** A segment the stack sent, read back (checksums verified by the src parsers). */
 interface SentSeg {
-  /** The IP ECN field. */
+  /** The IP ECN field, and the whole TOS byte. */
   ecn: number;
+  tos: number;
   src: number;
   dst: number;
   sport: number;
@@ -386,6 +387,7 @@ export class Runner {
       src: ip.src(), dst: ip.dst(), sport: r.srcPort, dport: r.dstPort, seq: r.seq, ack: r.ack, flags: r.flags, win: r.window,
       payload: r.payload.slice(), options: decodeOptions(p.b, p.o + 20, p.headerLen() - 20, this.remoteIsn), raw: p.toString(ip.src(), ip.dst()),
       ecn: ip.tos() & 3,
+      tos: ip.tos(),
     };
   }
 
@@ -411,7 +413,8 @@ export class Runner {
     const len = s.payload.length;
     const ack = s.flags & ACK ? ` ack ${this.remoteRel(s.ack)}` : '';
     const opts = s.options.length > 0 ? ` <${s.options.join(',')}>` : '';
-    return `> ${s.ecn !== 0 ? `${ecnMark(s.ecn)} ` : ''}${flagText(s.flags)} ${rel}:${rel + len}(${len})${ack} win ${s.win}${opts}   [${s.raw}]`;
+    const ip = s.tos & ~3 ? `[tos 0x${s.tos.toString(16)}] ` : s.ecn !== 0 ? `${ecnMark(s.ecn)} ` : '';
+    return `> ${ip}${flagText(s.flags)} ${rel}:${rel + len}(${len})${ack} win ${s.win}${opts}   [${s.raw}]`;
   }
 
   private buildInbound(seg: SegSpec): Uint8Array {
@@ -442,7 +445,7 @@ export class Runner {
     const dataRel = seg.seq + (seg.flags & SYN ? 1 : 0);
     for (let i = 0; i < seg.len; i++) b[o + hl + i] = inByte(dataRel - 1 + i);
     w16(o + 16, finishChecksum(sumBytes(b, o, tcpLen, pseudoHeaderSum(REMOTE_ADDR, LOCAL_ADDR, IP_PROTO_TCP, tcpLen))));
-    writeIpv4Header(b, 0, REMOTE_ADDR, LOCAL_ADDR, IP_PROTO_TCP, 64, seg.ecn ?? 0, this.ident++ & 0xffff, true, false, 0, tcpLen);
+    writeIpv4Header(b, 0, REMOTE_ADDR, LOCAL_ADDR, IP_PROTO_TCP, 64, seg.tos ?? seg.ecn ?? 0, this.ident++ & 0xffff, true, false, 0, tcpLen);
     // The src parser must read what we built as we meant it.
     const check = parseTcp(new TcpPacket().reset(b, o, tcpLen), REMOTE_ADDR, LOCAL_ADDR);
     if (typeof check === 'string') this.fail(`runner bug: built an unparsable segment (${check})`);
@@ -463,6 +466,8 @@ export class Runner {
     if (seg.ack !== undefined && s.flags & ACK && this.remoteRel(s.ack) !== (seg.ack | 0)) diffs.push(`ack ${this.remoteRel(s.ack)}, expected ${seg.ack}`);
     if (seg.win !== undefined && s.win !== seg.win) diffs.push(`win ${s.win}, expected ${seg.win}`);
     if (seg.ecn !== undefined && s.ecn !== seg.ecn) diffs.push(`ECN field ${ecnMark(s.ecn)}, expected ${ecnMark(seg.ecn)}`);
+    if (seg.ectAny && s.ecn !== 1 && s.ecn !== 2) diffs.push(`ECN field ${ecnMark(s.ecn)}, expected [ect01]`);
+    if (seg.tos !== undefined && s.tos !== seg.tos) diffs.push(`tos 0x${s.tos.toString(16)}, expected 0x${seg.tos.toString(16)}`);
     if (Array.isArray(seg.options)) {
       const want = seg.options.map(optText);
       if (this.script.header.strict) {

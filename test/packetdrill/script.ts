@@ -24,7 +24,8 @@
  * SYN-ACK; before that, our numbers are absolute; so is the 0 of a RST,ACK answering a
  * segment without ACK, <SEQ=0><ACK=...>). Flags: S F R P U E W, `.` for ACK, `-` for none.
  * An ECN mark may come first: `< [ce] P. 1:11(10) ack 1` (packetdrill's [noecn] [ect0]
- * [ect1] [ce]). For `>`, `win` and the option list are checked only when given; `<...>`
+ * [ect1] [ce]; `[ect01]` on a `>` line; `[tos 0x28]` for the whole TOS byte). For `>`, `win`
+ * and the option list are checked only when given; `<...>`
  * matches anything; options compare by value, and one `>` line may cover several segments
  * sent together (see Header.strict).
  *
@@ -60,6 +61,10 @@ export interface SegSpec {
   options?: OptSpec[] | 'any';
   /** The IP ECN field, packetdrill's `[noecn]`, `[ect0]`, `[ect1]`, `[ce]` before the flags (RFC 3168); undefined: not given. */
   ecn?: number;
+  /** packetdrill's `[ect01]` on a `>` line: ECT(0) or ECT(1). */
+  ectAny?: boolean;
+  /** The whole IP TOS byte (DSCP and ECN), packetdrill's `[tos 0x28]`; undefined: not given. */
+  tos?: number;
 }
 
 /** packetdrill's ECN marks and the IP ECN field values they stand for. */
@@ -177,10 +182,19 @@ function parseOptions(text: string): OptSpec[] | 'any' {
 export function parseSegment(text: string, inbound: boolean): SegSpec {
   let rest = text.trim();
   let ecn: number | undefined;
-  const mark = /^\[(\w+)\]\s*/.exec(rest);
+  let tos: number | undefined;
+  let ectAny = false;
+  const mark = /^\[(\w+)(?:\s+(0x[0-9a-fA-F]+|\d+))?\]\s*/.exec(rest);
   if (mark) {
-    ecn = ECN_MARKS[mark[1]!];
-    if (ecn === undefined) throw new Error(`unknown ECN mark "[${mark[1]}]" (noecn, ect0, ect1, ce)`);
+    if (mark[1] === 'tos' && mark[2] !== undefined) {
+      tos = Number(mark[2]);
+      if (!(tos >= 0 && tos <= 255)) throw new Error(`tos ${mark[2]} is out of range for 8 bits`);
+    } else if (mark[1] === 'ect01' && !inbound) {
+      ectAny = true;
+    } else {
+      ecn = ECN_MARKS[mark[1]!];
+      if (ecn === undefined) throw new Error(`unknown IP mark "[${mark[1]}]" (noecn, ect0, ect1, ce, ect01 on > lines, tos 0xNN)`);
+    }
     rest = rest.slice(mark[0].length);
   }
   let options: SegSpec['options'];
@@ -204,7 +218,7 @@ export function parseSegment(text: string, inbound: boolean): SegSpec {
   const end = Number(m[2]);
   const len = Number(m[3]);
   if (((end - seq) >>> 0) !== len) throw new Error(`${w[1]}: END - START is not LEN`);
-  const seg: SegSpec = { flags, flagText, seq, len, options, ...(ecn !== undefined ? { ecn } : {}) };
+  const seg: SegSpec = { flags, flagText, seq, len, options, ...(ecn !== undefined ? { ecn } : {}), ...(tos !== undefined ? { tos } : {}), ...(ectAny ? { ectAny } : {}) };
   for (let i = 2; i < w.length; i += 2) {
     const key = w[i];
     const val = w[i + 1];
