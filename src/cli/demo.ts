@@ -49,7 +49,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       eventLoopDelayMaxMs: Math.round(lag.max / 1e4) / 100,
     };
     lag.reset();
-    return stackReport(host.stack, Date.now() - started, { device: { ...host.tun.counters }, process: proc });
+    return stackReport(host.stack, Date.now() - started, { device: { ...host.tun.counters }, process: proc }, host.socket.host.now());
   };
   const ctlPath = controlPath(o.netns, host.tun.name);
   const control = serveControl(ctlPath, report);

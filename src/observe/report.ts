@@ -7,12 +7,21 @@ import { formatIpv4 } from '../ip/address.js';
 import { EthernetInterface } from '../link/ethernet-interface.js';
 import { tcpInfo, type TcpInfo } from '../socket/stream-socket.js';
 import type { Stack } from '../stack.js';
+import type { TcpConnection } from '../tcp/connection.js';
+import { TIMER_NAMES, type Timer, type TimerName } from '../tcp/timers.js';
+
+/** A connection's pending timer, as `ss -o` shows it: which, and the time left. */
+export interface TimerReport {
+  name: TimerName;
+  inMs: number;
+}
 
 export interface StackReport {
   time: string;
   uptimeMs: number;
   address: string;
-  connections: (TcpInfo & { id: number })[];
+  /** TCP_INFO-like fields, with the pending timers (`ss -o`) and the loss-recovery state. */
+  connections: (TcpInfo & { id: number; timers: TimerReport[]; recovery: string })[];
   /** Connections in TIME-WAIT (small records): how many, and the first REPORT_TIME_WAIT of them. */
   timeWait: { count: number; shown: { id: number; local: string; remote: string; expiresInMs: number }[] };
   listeners: { local: string; backlog: number; synQueue: number; acceptQueue: number }[];
@@ -21,13 +30,17 @@ export interface StackReport {
   counters: Record<string, Record<string, number>>;
 }
 
-export function stackReport(stack: Stack, uptimeMs: number, extra: Record<string, Record<string, number>> = {}): StackReport {
+/**
+ * The report of `stack` at `now` (the stack's clock, for the timers' time left; by default
+ * the time of its latest event).
+ */
+export function stackReport(stack: Stack, uptimeMs: number, extra: Record<string, Record<string, number>> = {}, now = stack.tcp.lastEventAt): StackReport {
   return {
     time: new Date().toISOString(),
     uptimeMs,
     address: `${formatIpv4(stack.route.addr)}/${stack.route.prefixLen}`,
-    connections: [...stack.tcp.connections].map((c) => ({ id: c.id, ...tcpInfo(c) })),
-    timeWait: timeWaitReport(stack),
+    connections: [...stack.tcp.connections].map((c) => ({ id: c.id, ...tcpInfo(c), timers: timerReport(c, now), recovery: c.loss.state })),
+    timeWait: timeWaitReport(stack, now),
     listeners: stack.tcp.listenerList().map((l) => ({
       local: `${formatIpv4(l.localAddr)}:${l.localPort}`,
       backlog: l.backlog,
@@ -47,9 +60,26 @@ export function stackReport(stack: Stack, uptimeMs: number, extra: Record<string
 /** At most this many TIME-WAIT records are listed (there may be tens of thousands). */
 const REPORT_TIME_WAIT = 1000;
 
-function timeWaitReport(stack: Stack): StackReport['timeWait'] {
+/** The connection's armed timers, soonest first. */
+function timerReport(c: TcpConnection, now: number): TimerReport[] {
+  const out: TimerReport[] = [];
+  TIMER_NAMES.forEach((name, slot) => {
+    const at = c.timers.deadline(slot as Timer);
+    if (at >= 0) out.push({ name, inMs: Math.max(0, Math.round(at - now)) });
+  });
+  return out.sort((x, y) => x.inMs - y.inMs);
+}
+
+/** `180ms`, `7.2s`, `1h59m` */
+function formatLeft(ms: number): string {
+  if (ms < 10_000) return `${ms}ms`;
+  if (ms < 600_000) return `${(ms / 1000).toFixed(1)}s`;
+  const min = Math.round(ms / 60_000);
+  return min < 60 ? `${min}m` : `${Math.floor(min / 60)}h${String(min % 60).padStart(2, '0')}m`;
+}
+
+function timeWaitReport(stack: Stack, now: number): StackReport['timeWait'] {
   const shown: StackReport['timeWait']['shown'] = [];
-  const now = stack.tcp.lastEventAt;
   for (const t of stack.tcp.timeWait.records()) {
     if (shown.length >= REPORT_TIME_WAIT) break;
     shown.push({
@@ -90,6 +120,9 @@ export function formatConnections(r: StackReport): string {
       `bytes_received:${c.bytesIn}`,
       `segs_out:${c.segsOut}`,
       `segs_in:${c.segsIn}`,
+      c.recovery && c.recovery !== 'open' ? `recovery:${c.recovery}` : '',
+      // Like ss -o: every pending timer and the time left.
+      c.timers && c.timers.length > 0 ? `timers:(${c.timers.map((t) => `${t.name},${formatLeft(t.inMs)}`).join(' ')})` : '',
     ].filter(Boolean).join(' ');
     lines.push(`${pad(c.state, 12)} ${pad(c.recvQueue, 7, true)} ${pad(c.sendQueue, 7, true)} ${pad(c.local, 21)} ${pad(c.remote, 21)} ${details}`);
   }

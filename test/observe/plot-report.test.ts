@@ -9,7 +9,7 @@ import { congestionSvg, connectionsIn, htmlPage, timeSequenceSvg } from '../../s
 import { formatConnections, formatCounters, stackReport } from '../../src/observe/report.js';
 import { SimNetwork } from '../../src/sim/sim-network.js';
 import { connectedPair } from '../helpers/sim-connection.js';
-import { SHUT_WR } from '../../src/socket/constants.js';
+import { SHUT_WR, SOL_SOCKET, SO_KEEPALIVE } from '../../src/socket/constants.js';
 import type { TraceRecord } from '../../src/tcp/trace.js';
 
 async function tracedTransfer() {
@@ -68,6 +68,35 @@ describe('trace, plots and report', () => {
     // The closed connection waits in TIME-WAIT as a small record: its 4-tuple and its timer.
     expect(table).toMatch(/TIME-WAIT\s+0\s+0 10\.7\.0\.1:\d+\s+10\.7\.0\.2:9\s+#1 timer:[\d.]+s/);
     expect(r.timeWait.count).toBe(1);
+    const counters = formatCounters(r);
+    expect(counters).toMatch(/^link:/);
+  });
+
+  it('the stat report shows each connection\'s pending timers and recovery state, like ss -o', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const { cli } = await connectedPair(net, a, b, 9);
+    cli.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1);
+    // Data in flight to a peer that has gone quiet: a tail loss probe (RFC 8985) and the RTO
+    // are pending, and keepalive too.
+    b.link.peer = null;
+    await net.until(cli.send(new Uint8Array(100)));
+    const now = net.clock.now();
+    const r = stackReport(a.stack, 0, {}, now);
+    const c = r.connections[0]!;
+    expect(c.timers.map((t) => t.name)).toEqual(['tlp', 'rto', 'keepalive']);
+    expect(c.timers[1]!.inMs).toBe(Math.round(c.rtoMs));
+    expect(c.timers[2]!.inMs).toBe(2 * 60 * 60 * 1000);
+    expect(formatConnections(r)).toMatch(new RegExp(`timers:\\(tlp,\\d+ms rto,${Math.round(c.rtoMs)}ms keepalive,2h00m\\)`));
+    // After the probe and then the RTO fire, the connection is in RTO recovery.
+    await net.runFor(3000);
+    const later = stackReport(a.stack, 0, {}, net.clock.now());
+    expect(later.connections[0]!.recovery).toBe('rto-recovery');
+    expect(formatConnections(later)).toMatch(/recovery:rto-recovery timers:\(rto,\d+ms keepalive,/);
+  });
+
+  it('formats counters', async () => {
+    const { a } = await tracedTransfer();
+    const r = stackReport(a.stack, 1234);
     const counters = formatCounters(r);
     expect(counters).toMatch(/^link:/);
     expect(counters).toMatch(/tcp:\n(\s+\d+ \w+\n)*\s+1 activeOpens/);
