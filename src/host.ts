@@ -25,10 +25,13 @@ import { SeededRand } from './core/rand.js';
 import { formatIpv4, parseCidr, parseIpv4, sameSubnet, type Ipv4Addr } from './ip/address.js';
 import { FaultLink, parseFaultSpec, type FaultConfig } from './link/fault-link.js';
 import type { LinkDevice } from './link/link-device.js';
-import { PcapLink, PcapWriter, pcapFileSink } from './link/pcap.js';
+import { LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapLink, PcapWriter, pcapFileSink } from './link/pcap.js';
+import { PcapngWriter } from './link/pcapng.js';
+import { explainCapture } from './observe/capture-notes.js';
 import { TunDevice } from './link/tun-device.js';
 import { formatMac } from './link/ethernet-frame.js';
 import { traceFile } from './observe/trace-file.js';
+import type { Tracer } from './tcp/trace.js';
 import { CryptoRand, Runtime, osSeededRand, realClock, wallClock } from './runtime.js';
 import { dgramFace, type DgramFace } from './socket/dgram.js';
 import { KeepAliveCount, makeHost } from './socket/host.js';
@@ -91,7 +94,11 @@ export interface OpenTunOptions extends StackOptions {
   txQueueLen?: number;
   /** TUN checksum and segmentation offload (virtio-net headers); default on for TUN, off with `pcap`/`fault`. */
   offload?: boolean;
-  /** Record every frame in and out to this pcap file. */
+  /**
+   * Record every frame in and out to this capture file: pcap, or pcapng when the name ends
+   * in `.pcapng`, with a comment on each frame saying why it was sent or dropped (Wireshark
+   * shows them; `tshark -Y frame.comment`).
+   */
   pcap?: string;
   /** Put the seeded fault injector between the device and the stack: `'loss=5%,seed=1'` or a `FaultConfig`. */
   fault?: string | FaultConfig;
@@ -257,6 +264,12 @@ export function addressing(addr: string, gateway?: string): Addressing {
   return { addr: a, prefixLen, gateway: gw };
 }
 
+/** Adds a tracer after the stack's own (if any). */
+function chainTracer(stack: Stack, t: Tracer): void {
+  const prev = stack.tcp.tracer;
+  stack.tcp.tracer = prev ? (r) => (prev(r), t(r)) : t;
+}
+
 function traceOn(stack: Stack, path: string | undefined): () => void {
   if (!path) return () => {};
   const t = traceFile(path);
@@ -290,15 +303,19 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
   let device: LinkDevice = tun;
   if (fault) device = new FaultLink(device, fault, new SeededRand(fault.seed), realClock);
   let pcap: PcapLink | null = null;
+  let pcapng: PcapngWriter | null = null;
   if (options.pcap) {
     // The PcapLink closes its file when the device closes.
     const f = pcapFileSink(options.pcap);
-    device = pcap = new PcapLink(device, PcapWriter.forMedium(f.sink, tun.medium), wallClock, f.close);
+    const linkType = tun.medium === 'ethernet' ? LINKTYPE_ETHERNET : LINKTYPE_RAW;
+    const writer = options.pcap.endsWith('.pcapng') ? (pcapng = new PcapngWriter(f.sink, linkType, tun.name)) : PcapWriter.forMedium(f.sink, tun.medium);
+    device = pcap = new PcapLink(device, writer, wallClock, f.close);
   }
   const stack = new Stack(device, { addr, prefixLen, gateway, tcp: options.tcp ?? {} }, osSeededRand(options.seed));
   // What goes through the loopback interface is captured too (see PcapLink.recordLoopback).
   if (pcap) stack.ip.loopbackTap = (b, off, len) => pcap.recordLoopback(b, off, len);
   const traceClose = traceOn(stack, options.trace);
+  if (pcap && pcapng) chainTracer(stack, explainCapture(stack, pcap, pcapng));
   const runtime = new Runtime(stack, device);
   const summary = [
     `device   ${tun.name} (${medium === 'ip' ? 'TUN, IP packets' : 'TAP, Ethernet frames'}), MTU ${tun.mtu}${tun.tcpOffload ? ', checksum + TCP segmentation offload' : ''}${options.configure === false ? ', attached as configured' : ''}`,

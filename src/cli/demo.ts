@@ -17,7 +17,7 @@ import { stackReport } from '../observe/report.js';
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...DEVICE_OPTION_SPEC, help: { type: 'boolean', short: 'h' } }, strict: true });
   if (values.help) {
-    console.log('usage: tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24] [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE] [--trace FILE] [--fault loss=5%,seed=1] [--seed N] [--msl MS] [--offload on|off] [--configure on|off] [--txqueuelen 1000]');
+    console.log('usage: tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24] [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE.pcap|FILE.pcapng] [--trace FILE] [--fault loss=5%,seed=1] [--seed N] [--msl MS] [--offload on|off] [--configure on|off] [--txqueuelen 1000]');
     return 0;
   }
   const o = deviceOptions(values, { dev: 'tcpip0', addr: '10.7.0.2/24', gateway: '10.7.0.1' });

@@ -20,11 +20,27 @@ const SNAPLEN = 262144;
 /** Where a PcapWriter puts its bytes, chunk by chunk (a chunk is only valid during the call). */
 export type PcapSink = (chunk: Uint8Array) => void;
 
+/** What PcapLink records into: a PcapWriter (pcap) or a PcapngWriter (pcapng, with notes). */
+export interface CaptureWriter {
+  /** The capture's link type, LINKTYPE_RAW or LINKTYPE_ETHERNET. */
+  readonly linkType: number;
+  /** Frames recorded so far. */
+  frames: number;
+  /** Records one frame seen at `ms` milliseconds since the Unix epoch. */
+  write(ms: number, b: Uint8Array, off: number, len: number): void;
+  /** Hands everything buffered to the sink. */
+  flush(): void;
+  /** pcapng: a received frame is held (with the notes about it) until `rxEnd()`. */
+  rxBegin?(ms: number, b: Uint8Array, off: number, len: number): void;
+  /** pcapng: the stack has handled the received frame. */
+  rxEnd?(): void;
+}
+
 /**
  * Writes a pcap capture to a sink: the global header first, then one record per frame.
  * Records are buffered (1 MiB) and handed to the sink when the buffer fills or on `flush()`.
  */
-export class PcapWriter {
+export class PcapWriter implements CaptureWriter {
   private buf = new Uint8Array(1 << 20);
   private used = 0;
   /** Frames recorded so far. */
@@ -98,7 +114,7 @@ export class PcapLink implements LinkDevice {
     /** The device it wraps. */
     readonly inner: LinkDevice,
     /** Where the frames are recorded. */
-    readonly writer: PcapWriter,
+    readonly writer: CaptureWriter,
     /** Milliseconds since the Unix epoch. */
     private readonly wallClock: Clock,
     private readonly onClose: () => void = () => {},
@@ -141,12 +157,28 @@ export class PcapLink implements LinkDevice {
 
   private loFrame = new Uint8Array(0);
 
+  /**
+   * Around each received frame (pcapng's notes, src/observe/capture-notes.ts): `before`
+   * runs before the stack handles it, `after` once it has, while the writer still holds
+   * the frame and the replies it caused.
+   */
+  receiveHooks: { before(): void; after(): void } | null = null;
+
   /** Sets where received frames go, recording each on the way. */
   setReceiver(rx: LinkReceiver): void {
     this.inner.setReceiver({
       frame: (b, off, len, checksumOk) => {
-        this.writer.write(this.wallClock.now(), b, off, len);
+        const w = this.writer;
+        if (!w.rxBegin) {
+          w.write(this.wallClock.now(), b, off, len);
+          rx.frame(b, off, len, checksumOk);
+          return;
+        }
+        w.rxBegin(this.wallClock.now(), b, off, len);
+        this.receiveHooks?.before();
         rx.frame(b, off, len, checksumOk);
+        this.receiveHooks?.after();
+        w.rxEnd!();
       },
       batchEnd: () => rx.batchEnd(),
     });

@@ -10,7 +10,9 @@ import { parseCidr, parseIpv4 } from '../ip/address.js';
 import type { LinkDevice } from '../link/link-device.js';
 import { FaultLink, NO_FAULTS, parseFaultSpec, type FaultConfig } from '../link/fault-link.js';
 import { MemoryLink } from '../link/memory-link.js';
-import { LINKTYPE_RAW, PcapLink, PcapWriter } from '../link/pcap.js';
+import { LINKTYPE_RAW, PcapLink, PcapWriter, type CaptureWriter } from '../link/pcap.js';
+import { PcapngWriter } from '../link/pcapng.js';
+import { explainCapture } from '../observe/capture-notes.js';
 import { dgramFace, type DgramFace } from '../socket/dgram.js';
 import { KeepAliveCount, makeHost, type SocketHost } from '../socket/host.js';
 import { netFace, type NetFace } from '../socket/net.js';
@@ -88,8 +90,8 @@ export class SimNetwork {
     faults?: string | Partial<FaultConfig>;
     /** TCP tunables for both stacks. */
     tcp?: StackConfig['tcp'];
-    /** Record every frame host a sends and receives (see `pcap()`). */
-    pcap?: boolean;
+    /** Record every frame host a sends and receives (see `pcap()`); `'pcapng'` with a comment on each frame saying why it was sent or dropped. */
+    pcap?: boolean | 'pcapng';
   } = {}): {
     /** The network, to run. */
     net: SimNetwork;
@@ -110,19 +112,21 @@ export class SimNetwork {
     let da: LinkDevice = opts.wrap?.(la, net.clock, 0) ?? la;
     if (opts.pcap) {
       // Recorded outside the fault injector: the trace shows what really crossed the wire.
-      net.pcapWriter = new PcapWriter((chunk) => net.pcapChunks.push(chunk.slice()), LINKTYPE_RAW);
+      const sink = (chunk: Uint8Array): void => void net.pcapChunks.push(chunk.slice());
+      net.pcapWriter = opts.pcap === 'pcapng' ? new PcapngWriter(sink, LINKTYPE_RAW, 'sim0') : new PcapWriter(sink, LINKTYPE_RAW);
       da = new PcapLink(da, net.pcapWriter, { now: () => net.clock.now() });
     }
     const a = net.add('a', la, opts.a ?? '10.7.0.1/24', opts.seed ?? 1, da, undefined, opts.tcp);
     if (da instanceof PcapLink) {
       const p = da;
       a.stack.ip.loopbackTap = (b, off, len) => p.recordLoopback(b, off, len); // host a's loopback traffic too
+      if (p.writer instanceof PcapngWriter) a.stack.tcp.tracer = explainCapture(a.stack, p, p.writer);
     }
     const b = net.add('b', lb, opts.b ?? '10.7.0.2/24', (opts.seed ?? 1) + 1, opts.wrap?.(lb, net.clock, 1), undefined, opts.tcp);
     return { net, a, b };
   }
 
-  private pcapWriter: PcapWriter | null = null;
+  private pcapWriter: CaptureWriter | null = null;
   private readonly pcapChunks: Uint8Array[] = [];
 
   /** The recorded trace as a pcap file's bytes (simulated time as timestamps). */
@@ -183,6 +187,9 @@ export class SimNetwork {
       h.device.poll?.(now);
       h.stack.poll(now);
     }
+    // The end of a round, as the runtime's flush after each poll: a capture's notes that no
+    // frame took are dropped here.
+    this.pcapWriter?.flush();
     await settle();
     if (this.dirty) {
       this.dirty = false;

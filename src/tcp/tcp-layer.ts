@@ -46,7 +46,7 @@ const MAX_TSO_BYTES = 65535 - IPV4_HEADER_LEN - 60;
 
 const KEYS = [
   'segsIn', 'segsOut', 'activeOpens', 'passiveOpens', 'attemptFails', 'estabResets', 'currEstab',
-  'resetsSent', 'resetsRateLimited', 'challengeAcksRateLimited', 'listenDrops', 'timeWaitReused',
+  'resetsSent', 'resetsRateLimited', 'challengeAcks', 'challengeAcksRateLimited', 'listenDrops', 'timeWaitReused',
   'truncated', 'badDataOffset', 'badChecksum', 'badOptions', 'noConnection', 'icmpErrors',
   'syncookiesSent', 'syncookiesRecv', 'syncookiesFailed', 'syncookiesRateLimited', 'outErrors', 'pmtuUpdates', 'pmtuRateLimited', 'timeWaitFinAcked',
   // TIME-WAIT records held now (a gauge, as currEstab), and connections closed at once because the table was full
@@ -397,7 +397,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
    * sent one, and from that its port and sequence numbers (CVE-2016-5696).
    */
   challengeAck(c: TcpConnection, now: number): void {
-    if (!c.challengeAck(now, CHALLENGE_ACK_INTERVAL_MS)) this.counters.challengeAcksRateLimited++;
+    if (c.challengeAck(now, CHALLENGE_ACK_INTERVAL_MS)) this.counters.challengeAcks++;
+    else this.counters.challengeAcksRateLimited++;
   }
 
   receive(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void {

@@ -17,7 +17,8 @@ for (const mode of ['tun', 'tap'] as const) {
   describe.skipIf(unavailable !== null)(`ping over ${mode.toUpperCase()}`, () => {
     let demo: Demo;
     let dir: string;
-    const pcap = (): string => join(dir, `${mode}.pcap`);
+    // TUN records pcap; TAP records pcapng, with a comment on each frame saying why.
+    const pcap = (): string => join(dir, mode === 'tap' ? 'tap.pcapng' : 'tun.pcap');
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'tcpip-ping-'));
@@ -49,8 +50,9 @@ for (const mode of ['tun', 'tap'] as const) {
       expect(pingCounts(r.stdout)).toEqual({ sent: 3000, received: 3000 });
     });
 
-    it('writes a pcap file that tcpdump reads back', async () => {
+    it(`writes a ${mode === 'tap' ? 'pcapng' : 'pcap'} file that tcpdump reads back`, async () => {
       await nsRun(demo.netns, ['ping', '-c', '1', '-W', '2', '10.7.0.2']);
+      if (mode === 'tap') await nsRun(demo.netns, ['nc', '-N', '-w', '2', '10.7.0.2', '7'], 10_000, 'explain yourself\n');
       const { code } = await demo.stop();
       expect(code).toBe(0);
       expect(existsSync(pcap())).toBe(true);
@@ -59,6 +61,13 @@ for (const mode of ['tun', 'tap'] as const) {
       expect(r.stdout).toMatch(/10\.7\.0\.1 > 10\.7\.0\.2: ICMP echo request/);
       expect(r.stdout).toMatch(/10\.7\.0\.2 > 10\.7\.0\.1: ICMP echo reply/);
       if (mode === 'tap') expect(r.stdout).toMatch(/ARP, Reply 10\.7\.0\.2 is-at/);
+      // pcapng: tshark (when installed) shows why the stack sent what it sent.
+      const ts = spawnSync('tshark', ['-r', pcap(), '-Y', 'frame.comment', '-T', 'fields', '-e', 'frame.comment'], { encoding: 'utf8' });
+      if (mode === 'tap' && ts.error === undefined) {
+        expect(ts.status, ts.stderr).toBe(0);
+        expect(ts.stdout).toMatch(/state SYN-RECEIVED → ESTABLISHED/);
+        expect(ts.stdout).toMatch(/state (ESTABLISHED → CLOSE-WAIT|FIN-WAIT-\d → \S+)/);
+      }
     });
   });
 }
