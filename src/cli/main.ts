@@ -6,6 +6,7 @@ import { runPing } from './ping.js';
 import { runNc } from './nc.js';
 import { runStat } from './stat.js';
 import { runPlot } from './plot.js';
+import { runLesson } from './lesson.js';
 
 const USAGE = `usage: tcpip <command> [options]
 
@@ -21,8 +22,10 @@ commands:
            tcpip nc [-u] [-l] [--netns NAME] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST PORT
   stat     the connection table and counters of a running demo (like ss -tani and netstat -s)
            tcpip stat [--netns NAME] [--dev tcpip0] [--watch 1] [--json]
-  plot     draw a connection from a --trace file: time-sequence graph, cwnd/RTT, HTML page
-           tcpip plot TRACE [--conn N] [--dir out|in] [--chart seq|cwnd] -o out.svg|out.html
+  plot     draw a connection from a --trace file: time-sequence graph, cwnd/RTT, ladder, HTML page
+           tcpip plot TRACE [--conn N] [--dir out|in] [--chart seq|cwnd|ladder] [--absolute] -o out.svg|out.html
+  lesson   RFC 9293's scenarios played by two stacks on the simulator, as ladder diagrams
+           tcpip lesson [NAME] [-o out.html|out.svg] [--text]
   help     this text
 
 DEBUG=tcpip:* prints one line per packet per layer (tcpip:link, tcpip:ip, tcpip:icmp, tcpip:arp).`;
@@ -41,6 +44,8 @@ export async function run(argv: string[]): Promise<number> {
         return await runStat(rest);
       case 'plot':
         return await runPlot(rest);
+      case 'lesson':
+        return await runLesson(rest);
       case undefined:
       case 'help':
       case '--help':

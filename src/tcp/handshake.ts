@@ -17,6 +17,7 @@ import { ACK } from './tcp-packet.js';
 
 /** Active OPEN (RFC 9293 §3.10.1): ISS chosen, SYN sent, SYN-SENT. */
 export function activeOpen(c: TcpConnection, iss: number, now: number): void {
+  c.at(now); // the state change below is traced at this time
   c.snd.init(iss);
   c.setState('SYN-SENT', 'active open');
   c.output(now);

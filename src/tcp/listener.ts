@@ -150,6 +150,7 @@ export class TcpListener {
     this.synQueue.add(c);
     env.traceOpen(c, false, now);
     env.traceArrival(c, s, src, dst, now);
+    c.at(now); // the state change is traced at this time
     c.setState('SYN-RECEIVED', 'SYN received by a listener');
     c.output(now); // SYN-ACK
   }
@@ -197,6 +198,7 @@ export class TcpListener {
     cookieOpen(c, s, iss, irs, got.mss, got.wscale, now);
     this.synQueue.add(c);
     env.traceOpen(c, false, now);
+    c.at(now);
     c.setState('SYN-RECEIVED', 'valid SYN cookie in the ACK');
     env.deliver(c, s, now); // the ACK completes the handshake; any data goes in
     return true;

@@ -289,7 +289,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   private timeWaitEnded(tw: TimeWaitRecord, why: string): void {
     this.counters.currTimeWait--;
     const c = tw.conn();
-    if (c && c.state === 'TIME-WAIT') c.closeNow(why);
+    if (c && c.state === 'TIME-WAIT') {
+      c.at(this.lastNow); // traced when it happens, not at the connection's last event
+      c.closeNow(why);
+    }
     else if (this.tracer) this.tracer({ t: this.lastNow, c: tw.id, ev: 'state', from: 'TIME-WAIT', to: 'CLOSED', why });
   }
 
@@ -474,7 +477,13 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       return;
     }
     this.counters.noConnection++;
+    if (this.tracer) this.traceNoConnection('in', s.seq, s.ack, s.flags, s.len, s.wnd, this.pkt.toString(src, dst), now);
     this.resetFor(s, src, dst, now);
+  }
+
+  /** A segment that reached no connection, or the RST answering one: traced as connection 0, numbers absolute. */
+  private traceNoConnection(dir: 'in' | 'out', seq: number, ack: number, flags: number, len: number, wnd: number, line: string, now: number): void {
+    this.tracer!({ t: now, c: 0, ev: dir, flags: flagString(flags), seq, ack, len, wnd, line, rseq: seq, rack: flags & ACK ? ack : 0 });
   }
 
   /** What listener.ts's listen path uses of the layer. */
@@ -529,6 +538,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     this.counters.resetsSent++;
     this.counters.segsOut++;
     if (log.enabled) log(`> ${this.pkt.reset(tx, o, len).toString(dst, src)}`);
+    if (this.tracer) this.traceNoConnection('out', r.seq, r.ack, r.flags, 0, 0, this.pkt.reset(tx, o, len).toString(dst, src), now);
     this.ip.send(IP_PROTO_TCP, dst, src, len, now, { dontFrag: true });
   }
 

@@ -94,7 +94,7 @@ export type TraceEvent =
 export type TraceRecord = {
   /** Time in ms on the stack's clock. */
   t: number;
-  /** Connection id, unique within the stack. */
+  /** Connection id, unique within the stack (from 1); 0 for a segment that reached no connection and the RST that answered it (their `rseq`/`rack` are then absolute). */
   c: number;
 } & TraceEvent;
 

@@ -42,6 +42,14 @@ describe.skipIf(unavailable !== null)('stat, trace and plot', () => {
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg [\s\S]*ESTABLISHED[\s\S]*<\/svg>$/);
     const list = spawnSync(process.execPath, [BIN, 'plot', trace, '--list'], { encoding: 'utf8' });
     expect(list.stdout).toMatch(/^1\t10\.7\.0\.2:7 <-> 10\.7\.0\.1:\d+\t\d+ events$/m);
+    // The ladder of the second connection, from the stack's own trace: the tutorials'
+    // handshake, the echoed line, and the close the kernel's nc started (the stack goes
+    // CLOSE-WAIT, then LAST-ACK with its own FIN).
+    const ladder = join(dir, 'close.html');
+    const lp = spawnSync(process.execPath, [BIN, 'plot', trace, '--conn', '2', '--chart', 'ladder', '-o', ladder], { encoding: 'utf8' });
+    expect(lp.status, lp.stderr).toBe(0);
+    const page = readFileSync(ladder, 'utf8');
+    for (const text of ['SYN seq=0 win=', 'SYN,ACK seq=0 ack=1', 'len=12', 'CLOSE-WAIT', 'LAST-ACK', 'FIN,ACK']) expect(page).toContain(text);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
