@@ -162,7 +162,12 @@ export class PcapLink implements LinkDevice {
    * runs before the stack handles it, `after` once it has, while the writer still holds
    * the frame and the replies it caused.
    */
-  receiveHooks: { before(): void; after(): void } | null = null;
+  receiveHooks: {
+    /** Runs before the stack handles a received frame. */
+    before(): void;
+    /** Runs once it has, while the writer still holds the frame and its replies. */
+    after(): void;
+  } | null = null;
 
   /** Sets where received frames go, recording each on the way. */
   setReceiver(rx: LinkReceiver): void {
