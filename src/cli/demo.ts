@@ -13,6 +13,7 @@ import { tcpChargen, tcpChat, tcpDaytime, tcpDiscard, tcpEcho } from '../service
 import { httpService } from '../services/http-service.js';
 import { controlPath, serveControl } from './control.js';
 import { stackReport } from '../observe/report.js';
+import { TraceMemory } from '../observe/trace-memory.js';
 
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...DEVICE_OPTION_SPEC, help: { type: 'boolean', short: 'h' } }, strict: true });
@@ -29,6 +30,12 @@ export async function runDemo(argv: string[]): Promise<number> {
     return runInNetns(o.netns, [process.argv[1]!, 'demo', ...argv], () => console.log(`created network namespace ${o.netns} (removed on exit)`));
   }
   const host = await openHost(o);
+  // With --trace, the recent trace is also kept in memory for the live page's pictures.
+  const traces = o.trace ? new TraceMemory() : null;
+  if (traces) {
+    const prev = host.stack.tcp.tracer;
+    host.stack.tcp.tracer = prev ? (r) => (prev(r), traces.tracer(r)) : traces.tracer;
+  }
   const started = Date.now();
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
@@ -56,7 +63,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const services: Service[] = [
     udpEcho(host.socket), udpDiscard(host.socket), udpDaytime(host.socket),
     tcpEcho(host.socket), tcpDiscard(host.socket), tcpDaytime(host.socket), tcpChargen(host.socket), tcpChat(host.socket),
-    httpService(host.socket, report),
+    httpService(host.socket, report, 80, traces),
   ];
   const ns = o.netns ? `ip netns exec ${o.netns} ` : '';
   const a = formatIpv4(o.addr);

@@ -1,23 +1,30 @@
 /**
  * HTTP on port 80: Node's own `http` module serving over this stack's streams (keep-alive
  * included). `/` is a page with the stack's live connections and counters that refreshes
- * itself; `/stats.json` is the same as JSON.
+ * itself; `/stats.json` is the same as JSON. With the trace kept in memory (the demo's
+ * `--trace`), each connection links to `/conn/ID/ladder` (its ladder diagram) and
+ * `/conn/ID/graph` (time-sequence and congestion graphs), which refresh themselves too
+ * while the connection runs.
  */
 import http from 'node:http';
 import { createServer } from '../socket/net.js';
 import type { SocketApi } from '../socket/socket-api.js';
 import type { TcpInfo } from '../socket/stream-socket.js';
 import type { StackReport } from '../observe/report.js';
+import { buildLadder, ladderHtml } from '../observe/ladder.js';
+import { htmlPage } from '../observe/plot.js';
+import type { TraceMemory } from '../observe/trace-memory.js';
 import type { Service } from './udp-services.js';
 
 function esc(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
-export function renderPage(r: StackReport): string {
+export function renderPage(r: StackReport, traces: TraceMemory | null = null): string {
   const cols: (keyof TcpInfo)[] = ['state', 'local', 'remote', 'srttMs', 'rtoMs', 'cwnd', 'sndWnd', 'rcvWnd', 'sendQueue', 'recvQueue', 'retransmits', 'bytesIn', 'bytesOut'];
+  const links = (id: number): string => (traces?.has(id) ? `<td><a href="/conn/${id}/ladder">ladder</a> · <a href="/conn/${id}/graph">graph</a></td>` : traces ? '<td></td>' : '');
   const rows = r.connections
-    .map((c) => `<tr>${cols.map((k) => `<td>${esc(String(typeof c[k] === 'number' ? Math.round(c[k] as number) : c[k]))}</td>`).join('')}</tr>`)
+    .map((c) => `<tr>${cols.map((k) => `<td>${esc(String(typeof c[k] === 'number' ? Math.round(c[k] as number) : c[k]))}</td>`).join('')}${links(c.id)}</tr>`)
     .join('\n');
   const counters = Object.entries(r.counters)
     .map(([layer, c]) => {
@@ -35,7 +42,7 @@ export function renderPage(r: StackReport): string {
 <h1>tcpip-ts</h1>
 <p>This page is served by Node's <code>http</code> module over a TCP/IP stack written in TypeScript. It reloads every 2 seconds.</p>
 <h2>Connections (${r.connections.length}, and ${r.timeWait.count} in TIME-WAIT)</h2>
-<table><tr>${cols.map((k) => `<th>${k}</th>`).join('')}</tr>
+<table><tr>${cols.map((k) => `<th>${k}</th>`).join('')}${traces ? '<th>pictures</th>' : ''}</tr>
 ${rows}
 </table>
 <h2>Listening</h2>
@@ -47,15 +54,26 @@ ${counters}
 `;
 }
 
-export function httpService(api: SocketApi, snapshot: () => StackReport, port = 80): Service {
+export function httpService(api: SocketApi, snapshot: () => StackReport, port = 80, traces: TraceMemory | null = null): Service {
   const server = http.createServer((req, res) => {
     const report = snapshot();
-    if (req.url === '/stats.json') {
+    const conn = /^\/conn\/(\d+)\/(ladder|graph)$/.exec(req.url ?? '');
+    if (conn && traces?.has(Number(conn[1]))) {
+      const id = Number(conn[1]);
+      const recs = traces.records(id);
+      const open = report.connections.find((c) => c.id === id);
+      const title = open ? `TCP ${open.local} ↔ ${open.remote} (${open.state})` : `TCP connection ${id} (closed)`;
+      let page = conn[2] === 'ladder' ? ladderHtml(buildLadder([{ name: 'us', recs }]), { title }) : htmlPage(recs, id);
+      // While the connection runs, the picture follows it.
+      if (open) page = page.replace('<head>', '<head><meta http-equiv="refresh" content="2">');
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(page);
+    } else if (req.url === '/stats.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(report));
     } else if (req.url === '/' || req.url === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(renderPage(report));
+      res.end(renderPage(report, traces));
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found\n');

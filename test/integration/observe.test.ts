@@ -28,6 +28,16 @@ describe.skipIf(unavailable !== null)('stat, trace and plot', () => {
       const json = JSON.parse(spawnSync(process.execPath, [BIN, 'stat', '--netns', demo.netns, '--json'], { encoding: 'utf8' }).stdout);
       expect(json.counters.stack.internalErrors).toBe(0);
       expect(json.counters.process.rssKiB).toBeGreaterThan(0);
+      // The live page (the demo keeps the trace in memory with --trace) links each
+      // connection to its ladder and graphs, which refresh while it runs.
+      const page = await nsRun(demo.netns, ['curl', '-sS', '--max-time', '5', 'http://10.7.0.2/']);
+      const link = /href="\/conn\/(\d+)\/ladder"/.exec(page.stdout);
+      expect(link, page.stdout).not.toBeNull();
+      const lad = await nsRun(demo.netns, ['curl', '-sS', '--max-time', '5', `http://10.7.0.2/conn/${link![1]}/ladder`]);
+      expect(lad.stdout).toContain('<meta http-equiv="refresh" content="2">');
+      expect(lad.stdout).toContain('SYN,ACK seq=0 ack=1');
+      const graph = await nsRun(demo.netns, ['curl', '-sS', '--max-time', '5', `http://10.7.0.2/conn/${link![1]}/graph`]);
+      expect(graph.stdout).toMatch(/<svg[\s\S]*ESTABLISHED/);
       await held;
       await nsRun(demo.netns, ['nc', '-N', '10.7.0.2', '7'], 10_000, 'traced line\n');
     } finally {
@@ -46,7 +56,8 @@ describe.skipIf(unavailable !== null)('stat, trace and plot', () => {
     // handshake, the echoed line, and the close the kernel's nc started (the stack goes
     // CLOSE-WAIT, then LAST-ACK with its own FIN).
     const ladder = join(dir, 'close.html');
-    const lp = spawnSync(process.execPath, [BIN, 'plot', trace, '--conn', '2', '--chart', 'ladder', '-o', ladder], { encoding: 'utf8' });
+    const echoConns = [...list.stdout.matchAll(/^(\d+)\t10\.7\.0\.2:7 <-> /gm)].map((m) => m[1]!);
+    const lp = spawnSync(process.execPath, [BIN, 'plot', trace, '--conn', echoConns.at(-1)!, '--chart', 'ladder', '-o', ladder], { encoding: 'utf8' });
     expect(lp.status, lp.stderr).toBe(0);
     const page = readFileSync(ladder, 'utf8');
     for (const text of ['SYN seq=0 win=', 'SYN,ACK seq=0 ack=1', 'len=12', 'CLOSE-WAIT', 'LAST-ACK', 'FIN,ACK']) expect(page).toContain(text);
