@@ -67,6 +67,12 @@ function holdNext(h: SimHost, to: SimHost): { release(): void } {
   return { release: () => void to.link.inbox.push(...held.splice(0)) };
 }
 
+/** Loses the next frame `h` sends; what follows goes through. */
+function loseNext(h: SimHost, to: SimHost): void {
+  const inbox = { push: () => { h.link.peer = to.link; return 0; } };
+  h.link.peer = { inbox } as unknown as MemoryLink;
+}
+
 /** Loses what `h` sends until `restore()`. */
 function cut(h: SimHost, to: SimHost): { restore(): void } {
   h.link.peer = null;
@@ -225,6 +231,28 @@ export const LESSONS: Lesson[] = [
       await net.runFor(100);
       s.close();
       await net.runFor(2500);
+      return { names: ['A (closes first)', 'B'], a: recs[0], b: recs[1] };
+    },
+  },
+  {
+    name: 'time-wait',
+    title: 'TIME-WAIT absorbs a late FIN (RFC 9293 §3.6)',
+    teaches: 'why TIME-WAIT lasts 2 MSL: the last ACK may be lost, and the peer\'s FIN comes again',
+    intro: 'A closes first, as in the normal close, but its last ACK is lost. B, still in LAST-ACK, sends its FIN again when its retransmission timer fires; A, in TIME-WAIT, still knows the connection: it acknowledges the FIN again and starts its 2 MSL wait over. Had A already forgotten the connection, it would have answered with a RST, and B would have reported an error for a connection that ended well.',
+    async run() {
+      const { net, a, b, recs } = setup({ mslMs: 1000 });
+      const l = listen(b);
+      const c = client(a);
+      const accepted = l.accept();
+      await net.until(c.connect([B_ADDR, B_PORT]));
+      const [s] = await net.until(accepted);
+      await net.runFor(100);
+      c.close();
+      await net.until(s.recv(100)); // end of file: A's FIN
+      await net.runFor(100);
+      s.close();
+      loseNext(a, b); // A's ACK of B's FIN
+      await net.runFor(3000);
       return { names: ['A (closes first)', 'B'], a: recs[0], b: recs[1] };
     },
   },

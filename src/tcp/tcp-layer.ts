@@ -322,6 +322,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
       }
       const len = o.emit(this.ip.tx, TX_PAYLOAD_OFFSET, tw.localAddr, tw.remoteAddr, 0);
       this.counters.segsOut++;
+      if (this.tracer) {
+        const line = this.pkt.reset(this.ip.tx, TX_PAYLOAD_OFFSET, len).toString(tw.localAddr, tw.remoteAddr);
+        this.tracer({ t: now, c: tw.id, ev: 'out', flags: flagString(ACK), seq: tw.sndNxt, ack: tw.rcvNxt, len: 0, wnd: tw.rcvWnd, line, rseq: (tw.sndNxt - tw.iss) | 0, rack: (tw.rcvNxt - tw.irs) | 0 });
+      }
       if (this.ip.send(IP_PROTO_TCP, tw.localAddr, tw.remoteAddr, len, now, TIME_WAIT_SEND_OPTS) !== null) this.counters.outErrors++;
     },
   };
@@ -467,6 +471,10 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
         issAbove = tw.sndNxt;
         this.dropTimeWaitRecord(tw, 'TIME-WAIT ended by a new SYN');
       } else {
+        if (this.tracer) {
+          const rack = s.flags & ACK ? (s.ack - tw.iss) | 0 : 0;
+          this.tracer({ t: now, c: tw.id, ev: 'in', flags: flagString(s.flags), seq: s.seq, ack: s.ack, len: s.len, wnd: s.wnd, line: p.toString(src, dst), rseq: (s.seq - tw.irs) | 0, rack });
+        }
         timeWaitInput(tw, s, now, this.twEnv);
         return;
       }

@@ -35,8 +35,10 @@ export class TimeWaitRecord {
   expiresAt: number;
   /** Its slot in the table's deadline queue (-1: none), cleared when it leaves early. */
   qIndex = -1;
-  /** The trace's connection id. */
+  /** The trace's connection id, and the ISNs its trace numbers from. */
   readonly id: number;
+  readonly iss: number;
+  readonly irs: number;
   /**
    * The connection, weakly: whoever still holds it (an application's socket) sees it
    * CLOSED at the end, and nobody's holding it keeps its memory alive.
@@ -59,6 +61,8 @@ export class TimeWaitRecord {
     this.lastAckAt = c.lastChallengeAck();
     this.expiresAt = expiresAt;
     this.id = c.id;
+    this.iss = c.snd.iss;
+    this.irs = c.rcv.irs;
     this.ref = new WeakRef(c);
   }
 

@@ -68,6 +68,18 @@ describe('lessons: RFC 9293\'s figures played by the stack', () => {
     expect(closed.t - tw.t).toBe(2000);
   });
 
+  it('time-wait: the last ACK lost, TIME-WAIT acknowledges the FIN sent again and waits 2 MSL anew', async () => {
+    const l = await lessonLadder(LESSONS.find((x) => x.name === 'time-wait')!);
+    const s = ladderScript(l);
+    expect(s.slice(s.indexOf('A TIME-WAIT'))).toEqual([
+      'A TIME-WAIT', 'A→B ACK seq=102 ack=302 (lost)', 'B retransmission timer fires', 'B→A FIN,ACK seq=301 ack=102 (retransmission)',
+      'A→B ACK seq=102 ack=302', 'B CLOSED', 'A CLOSED',
+    ]);
+    const reAck = l.arrows.filter((a) => a.from === 0 && a.label.startsWith('ACK seq=102 ack=302')).at(-1)!;
+    const closed = l.rows.filter((r) => r.kind === 'state' && r.side === 0 && r.to === 'CLOSED').at(-1)!;
+    expect(closed.t - reAck.t).toBe(2000); // 2 MSL from the FIN that came again
+  });
+
   it('simultaneous-close: both sides through CLOSING to TIME-WAIT', async () => {
     const s = await script('simultaneous-close');
     expect(s.slice(s.indexOf('A FIN-WAIT-1'))).toEqual([
