@@ -38,7 +38,7 @@ export interface LadderOptions {
 /** One row of the diagram. */
 export type LadderRow =
   | { kind: 'seg'; t: number; side: 0 | 1; arrow: number; end: 'send' | 'recv' }
-  | { kind: 'state'; t: number; side: 0 | 1; from: string; to: string; why: string }
+  | { kind: 'state'; t: number; side: 0 | 1; from: string; to: string; why: string; inferred?: boolean }
   | { kind: 'timer'; t: number; side: 0 | 1; what: string }
   | { kind: 'fold'; t: number; count: number; note: string };
 
@@ -69,6 +69,61 @@ export interface Ladder {
 }
 
 const FLAG_WORDS: Record<string, string> = { S: 'SYN', F: 'FIN', R: 'RST', P: 'PSH', U: 'URG' };
+
+/**
+ * The peer's RFC 9293 states, inferred from the segments one side's trace shows (the
+ * peer's own trace is not there): what it must have been in to send what it sent, and what
+ * what it received from us must have made it. Sequence numbers are the trace's relative
+ * ones (ours from our ISN, the peer's from its).
+ */
+class PeerStates {
+  state = 'CLOSED';
+  private ourFinEnd = -1; // relative sequence number just past our FIN
+  private peerFinEnd = -1; // just past the peer's FIN
+  private peerFinAcked = false;
+  private ourFinAcked = false;
+
+  /** The peer sends `r` (an 'in' record): the state it is in once it has. */
+  sent(r: SegRec): string {
+    const f = r.flags;
+    if (f.includes('R')) return (this.state = 'CLOSED');
+    if (f.includes('S')) return (this.state = f.includes('A') ? 'SYN-RECEIVED' : 'SYN-SENT');
+    const acks = f.includes('A') || f === '.';
+    if (acks && this.ourFinEnd >= 0 && r.rack >= this.ourFinEnd) this.ourFinAcked = true;
+    if (f.includes('F')) {
+      this.peerFinEnd = r.rseq + r.len + 1;
+      if (this.state === 'CLOSE-WAIT') this.state = 'LAST-ACK';
+      else if (this.state === 'ESTABLISHED' || this.state === 'SYN-RECEIVED') this.state = 'FIN-WAIT-1';
+    }
+    if (this.ourFinAcked && (this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2') && this.peerFinAcked) this.state = 'TIME-WAIT';
+    else if (this.ourFinAcked && this.state === 'CLOSING') this.state = 'TIME-WAIT';
+    return this.state;
+  }
+
+  /** We sent `r` (an 'out' record) and the peer got it: its state after. */
+  received(r: SegRec): string {
+    const f = r.flags;
+    if (f.includes('R')) return (this.state = 'CLOSED');
+    if (f.includes('S')) {
+      if (!f.includes('A')) return (this.state = this.state === 'SYN-SENT' ? 'SYN-RECEIVED' : 'SYN-RECEIVED');
+      return (this.state = 'ESTABLISHED'); // our SYN-ACK completes its side (its ACK follows)
+    }
+    if ((f.includes('A') || f === '.') && this.state === 'SYN-RECEIVED') this.state = 'ESTABLISHED';
+    const acksTheirFin = this.peerFinEnd >= 0 && r.rack >= this.peerFinEnd;
+    if (acksTheirFin && !this.peerFinAcked) {
+      this.peerFinAcked = true;
+      if (this.state === 'FIN-WAIT-1') this.state = 'FIN-WAIT-2';
+      else if (this.state === 'LAST-ACK') this.state = 'CLOSED';
+    }
+    if (f.includes('F')) {
+      this.ourFinEnd = r.rseq + r.len + 1;
+      if (this.state === 'ESTABLISHED') this.state = 'CLOSE-WAIT';
+      else if (this.state === 'FIN-WAIT-2') this.state = 'TIME-WAIT';
+      else if (this.state === 'FIN-WAIT-1') this.state = acksTheirFin ? 'TIME-WAIT' : 'CLOSING';
+    }
+    return this.state;
+  }
+}
 
 /** `SA` → `SYN,ACK`; `.` → `ACK`; `PA` → `PSH,ACK`. */
 export function flagWords(flags: string): string {
@@ -205,7 +260,23 @@ export function buildLadder(sides: [LadderSide] | [LadderSide, LadderSide], opts
   for (const e of evs) if (e.r.ev === 'open' && !e.r.active) passive.add(`${e.side}:${e.r.c}`);
   const shownState = (e: Ev, to: string, from: string): string => (to === 'CLOSED' && from === 'SYN-RECEIVED' && passive.has(`${e.side}:${e.r.c}`) ? 'LISTEN' : to);
   const state: [string, string] = ['CLOSED', 'CLOSED'];
-  const initial: [string, string] = ['CLOSED', twoSided ? 'CLOSED' : '(peer)'];
+  const initial: [string, string] = ['CLOSED', 'CLOSED'];
+  // One side traced: the peer's states inferred from the segments, starting in LISTEN if
+  // we opened (our SYN came first), else CLOSED.
+  const peer = twoSided ? null : new PeerStates();
+  if (peer) {
+    const first = evs.find((e) => e.r.ev === 'in' || e.r.ev === 'out');
+    peer.state = first && first.r.ev === 'out' && (first.r as SegRec).flags.includes('S') ? 'LISTEN' : 'CLOSED';
+    initial[1] = peer.state;
+    state[1] = peer.state;
+  }
+  const peerRow = (t: number, to: string): void => {
+    if (to === state[1]) return;
+    closeFold();
+    const from = state[1];
+    state[1] = to;
+    pushRow({ kind: 'state', t, side: 1, from, to, why: 'inferred from the segments', inferred: true });
+  };
   const seenState = [false, false];
   for (const e of evs) {
     if (e.r.ev === 'state' && !seenState[e.side]) {
@@ -237,7 +308,11 @@ export function buildLadder(sides: [LadderSide] | [LadderSide, LadderSide], opts
     if (r.ev !== 'in' && r.ev !== 'out') continue;
     const a = arrowOf.get(e);
     if (a === undefined) continue;
-    if (folded.has(a)) {
+    // The peer changes state as it sends (before its segment's row) and as it receives ours
+    // (after its row); a segment that changes it is not folded away.
+    if (peer && r.ev === 'in') peerRow(r.t, peer.sent(r));
+    const peerAfter = peer && r.ev === 'out' ? peer.received(r) : null;
+    if (folded.has(a) && (peerAfter === null || peerAfter === state[1])) {
       if (!foldOpen) {
         foldOpen = { kind: 'fold', t: r.t, count: 0, note: '' };
         pushRow(foldOpen);
@@ -251,11 +326,13 @@ export function buildLadder(sides: [LadderSide] | [LadderSide, LadderSide], opts
       continue;
     }
     closeFold();
+    folded.delete(a);
     const p = pre[a]!;
     const isSend = e === p.out;
     pushRow({ kind: 'seg', t: r.t, side: e.side, arrow: a, end: isSend ? 'send' : 'recv' });
     if (isSend) sendRow.set(a, rows.length - 1);
     else recvRow.set(a, rows.length - 1);
+    if (peerAfter !== null) peerRow(r.t, peerAfter);
   }
   /** The states once an arrow's last row and the state changes right after it are done. */
   const statesAfter = (k: number): [string, string] => {
@@ -320,6 +397,7 @@ export function ladderSvg(l: Ladder, opts: LadderOptions = {}): string {
   svg.push('<defs><marker id="ah" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="12" markerHeight="12" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>');
   svg.push(`<rect width="${WIDTH}" height="${height}" fill="#fff"/>`);
   if (opts.title) svg.push(`<text x="${WIDTH / 2}" y="30" text-anchor="middle" font-size="16" font-weight="bold" font-family="system-ui, sans-serif">${esc(opts.title)}</text>`);
+  if (!l.twoSided) svg.push(`<text x="${WIDTH / 2}" y="${opts.title ? 50 : 20}" text-anchor="middle" fill="#6f8fc0" font-style="italic" font-size="11">the peer's states (in italics) are inferred from the segments</text>`);
   const headY = top;
   for (const [i, x] of [X0, X1].entries()) {
     svg.push(`<text x="${x}" y="${headY - 12}" text-anchor="middle" font-size="14" font-weight="bold" font-family="system-ui, sans-serif">${esc(l.names[i]!)}</text>`);
@@ -340,7 +418,11 @@ export function ladderSvg(l: Ladder, opts: LadderOptions = {}): string {
     const yy = ys[i]!;
     const x = r.kind === 'fold' ? 0 : r.side === 0 ? X0 : X1;
     const outside = (r.kind !== 'fold' && r.side === 0) ? { x: x - 10, anchor: 'end' } : { x: x + 10, anchor: 'start' };
-    if (r.kind === 'state') {
+    if (r.kind === 'state' && r.inferred) {
+      // The peer's state as its segments imply it (one side traced): drawn lighter.
+      svg.push(`<circle cx="${x}" cy="${yy}" r="4" fill="#fff" stroke="#6f8fc0"/>`);
+      svg.push(`<text x="${outside.x}" y="${yy + 4}" text-anchor="${outside.anchor}" fill="#6f8fc0" font-style="italic">${esc(r.to)}</text>`);
+    } else if (r.kind === 'state') {
       svg.push(`<circle cx="${x}" cy="${yy}" r="4" fill="#1a5fb4"/>`);
       svg.push(`<text x="${outside.x}" y="${yy + 4}" text-anchor="${outside.anchor}" fill="#1a5fb4" font-weight="bold">${esc(r.to)}</text>`);
     } else if (r.kind === 'timer') {

@@ -61,6 +61,8 @@ describe.skipIf(unavailable !== null)('stat, trace and plot', () => {
     expect(lp.status, lp.stderr).toBe(0);
     const page = readFileSync(ladder, 'utf8');
     for (const text of ['SYN seq=0 win=', 'SYN,ACK seq=0 ack=1', 'len=12', 'CLOSE-WAIT', 'LAST-ACK', 'FIN,ACK']) expect(page).toContain(text);
+    // The kernel's side, inferred from its segments: it closed first and ends in TIME-WAIT.
+    for (const state of ['FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT']) expect(page).toMatch(new RegExp(`font-style="italic">${state}<`));
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 

@@ -153,8 +153,12 @@ describe('ladder diagrams', () => {
     expect(folds).toHaveLength(1);
     expect(folds[0]!.kind === 'fold' && folds[0]!.count).toBeGreaterThan(150);
     expect(l.rows.length).toBeLessThan(30);
-    expect(ladderScript(l)[0]).toBe('A SYN-SENT');
-    expect(ladderScript(l).at(-1)).toBe('A→B FIN,ACK seq=10001 ack=1');
+    const text = ladderScript(l);
+    // Our states, and the peer's inferred from what it sent and got (LISTEN: we opened).
+    expect(l.initial).toEqual(['CLOSED', 'LISTEN']);
+    expect(text.slice(0, 7)).toEqual(['A SYN-SENT', 'A→B SYN seq=0', 'B SYN-RECEIVED', 'B→A SYN,ACK seq=0 ack=1', 'A ESTABLISHED', 'A→B ACK seq=1 ack=1', 'B ESTABLISHED']);
+    expect(text.slice(-2)).toEqual(['A→B FIN,ACK seq=10001 ack=1', 'B CLOSE-WAIT']);
+    expect(l.rows.filter((r) => r.kind === 'state' && r.side === 1).every((r) => r.kind === 'state' && r.inferred)).toBe(true);
     expect(buildLadder([{ name: 'us', recs }], { fold: false }).rows.filter((r) => r.kind === 'fold')).toHaveLength(0);
   });
 
