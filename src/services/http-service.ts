@@ -63,7 +63,13 @@ export function httpService(api: SocketApi, snapshot: () => StackReport, port = 
       const recs = traces.records(id);
       const open = report.connections.find((c) => c.id === id);
       const title = open ? `TCP ${open.local} ↔ ${open.remote} (${open.state})` : `TCP connection ${id} (closed)`;
-      let page = conn[2] === 'ladder' ? ladderHtml(buildLadder([{ name: 'us', recs }]), { title }) : htmlPage(recs, id);
+      const opened = recs.find((r) => r.ev === 'open');
+      const ladder = () => {
+        const l = buildLadder([{ name: opened?.ev === 'open' ? `us ${opened.local}` : 'us', recs }]);
+        if (opened?.ev === 'open') l.names[1] = `peer ${opened.remote}`;
+        return ladderHtml(l, { title });
+      };
+      let page = conn[2] === 'ladder' ? ladder() : htmlPage(recs, id);
       // While the connection runs, the picture follows it.
       if (open) page = page.replace('<head>', '<head><meta http-equiv="refresh" content="2">');
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
