@@ -49,10 +49,6 @@ export class ProcessHold {
     return this.hold !== null;
   }
 
-  /** Held and ref'ed: keeping the process alive now. */
-  get refd(): boolean {
-    return this.hold !== null && !this.unrefd;
-  }
 
   take(): void {
     if (this.hold) return;
@@ -91,29 +87,43 @@ export class KeepAliveCount {
     return this.refs > 0;
   }
 
-  /** A new hold, ref'ed. */
+  /** A new hold, ref'ed. (A small object with its methods on the prototype: one per socket.) */
   hold(): KeepAlive {
-    let reffed = false;
-    let released = false;
-    const ref = (): void => {
-      if (reffed || released) return;
-      reffed = true;
-      if (this.refs++ === 0) this.onChange(true);
-    };
-    const unref = (): void => {
-      if (!reffed) return;
-      reffed = false;
-      if (--this.refs === 0) this.onChange(false);
-    };
-    ref();
-    return {
-      ref,
-      unref,
-      release: () => {
-        unref();
-        released = true;
-      },
-    };
+    return new Hold(this);
+  }
+
+  /** @internal A hold became ref'ed (+1) or stopped being (-1). */
+  change(delta: 1 | -1): void {
+    const before = this.refs;
+    this.refs += delta;
+    if (before === 0 && this.refs === 1) this.onChange(true);
+    else if (before === 1 && this.refs === 0) this.onChange(false);
+  }
+}
+
+class Hold implements KeepAlive {
+  private reffed = false;
+  private released = false;
+
+  constructor(private readonly count: KeepAliveCount) {
+    this.ref();
+  }
+
+  ref(): void {
+    if (this.reffed || this.released) return;
+    this.reffed = true;
+    this.count.change(1);
+  }
+
+  unref(): void {
+    if (!this.reffed) return;
+    this.reffed = false;
+    this.count.change(-1);
+  }
+
+  release(): void {
+    this.unref();
+    this.released = true;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { formatIpv4 } from '../ip/address.js';
 import { SocketError, type Errno } from './errors.js';
-import { ProcessHold, type SocketHost } from './host.js';
+import type { KeepAlive, SocketHost } from './host.js';
 import { SOCK_DGRAM, SOCK_STREAM } from './constants.js';
 import type { SockAddr } from './address.js';
 import type { Names } from './names.js';
@@ -31,7 +31,9 @@ export abstract class Socket {
    * its FIN still unacknowledged keeps it until they are (or 30 s pass), so that what was
    * sent is not lost when the program ends right after `close()`.
    */
-  protected readonly keep: ProcessHold;
+  protected readonly keep: KeepAlive;
+  /** `unref()` was called (and not undone). */
+  protected unrefd = false;
 
   /** @internal Use `SocketApi.socket()`. */
   constructor(
@@ -44,8 +46,7 @@ export abstract class Socket {
     /** Names the calls that take an address resolve (names.ts). */
     protected readonly names: Names,
   ) {
-    this.keep = new ProcessHold(() => host.keepAlive());
-    this.keep.take();
+    this.keep = host.keepAlive();
   }
 
   /**
@@ -54,12 +55,14 @@ export abstract class Socket {
    * themselves). Returns the socket.
    */
   unref(): this {
+    this.unrefd = true;
     this.keep.unref();
     return this;
   }
 
   /** Undoes `unref()`: the open socket keeps the process alive again (the default). Returns the socket. */
   ref(): this {
+    this.unrefd = false;
     this.keep.ref();
     return this;
   }

@@ -494,7 +494,7 @@ export class StreamSocket extends Socket {
         c.closeOrphan(now);
       }
     }
-    if (c && this.keep.refd && !connectionDrained(c)) this.releaseWhenDrained(c, now);
+    if (c && !this.unrefd && !connectionDrained(c)) this.releaseWhenDrained(c, now);
     else this.keep.release();
     this.release(this.fd);
     this.host.wake();
