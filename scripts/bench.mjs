@@ -8,7 +8,8 @@
 // client (scripts/loadgen.c, compiled here with cc) so that the client is not the bound.
 // The loopback rows put a Node server and client on 127.0.0.1 in one process: the
 // stack's loopback interface against the kernel's (scripts/loopback-bench.mjs).
-//   npm run bench [-- --seconds 3 --repeat 3 --mtu 1500 --offload on|off --json FILE]
+//   npm run bench [-- --seconds 3 --repeat 3 --mtu 1500 --offload on|off --json FILE --rows REGEX]
+// (--rows runs only the rows whose name matches, e.g. --rows 'bulk|request'.)
 // Figures on a shared machine drift by a factor of two between minutes, so each row is
 // measured --repeat times, stack and Linux alternately, and the medians are compared.
 import { spawn, spawnSync } from 'node:child_process';
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { offload: { type: 'string', default: 'on' }, repeat: { type: 'string', default: '3' }, seconds: { type: 'string', default: '3' }, mtu: { type: 'string', default: '1500' }, json: { type: 'string', default: 'bench-results.json' }, idle: { type: 'string', default: '10000' } } });
+const { values } = parseArgs({ options: { offload: { type: 'string', default: 'on' }, repeat: { type: 'string', default: '3' }, seconds: { type: 'string', default: '3' }, mtu: { type: 'string', default: '1500' }, json: { type: 'string', default: 'bench-results.json' }, idle: { type: 'string', default: '10000' }, rows: { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const REPEAT = Math.max(1, Number(values.repeat));
 const MTU = Number(values.mtu);
@@ -250,7 +251,9 @@ function median(runs) {
 }
 
 const results = [];
+const only = values.rows ? new RegExp(values.rows) : null;
 for (const row of rows) {
+  if (only && !only.test(row.name)) continue;
   const s = [];
   const l = [];
   for (let i = 0; i < (row.once ? 1 : REPEAT); i++) {
@@ -266,11 +269,13 @@ for (const row of rows) {
 }
 
 // The TUN hop's own bound on ping, for the last row's comparison.
-const bounds = [];
-for (let i = 0; i < REPEAT; i++) bounds.push(await tunBound());
-const bound = median(bounds);
-results.push({ row: 'ping -f through a bare TUN responder (the bound)', stack: bound, linux: null, ratio: null, target: '-' });
-console.log(`${'ping -f, bare TUN responder (bound)'.padEnd(34)} ${bound.value ? Math.round(bound.value).toLocaleString('en') + ' round trips/s' : 'error'}   (stack/bound ${(results.find((r) => r.row.startsWith('ping'))?.stack.value / bound.value).toFixed(2)})`);
+if (!only || only.test('ping -f')) {
+  const bounds = [];
+  for (let i = 0; i < REPEAT; i++) bounds.push(await tunBound());
+  const bound = median(bounds);
+  results.push({ row: 'ping -f through a bare TUN responder (the bound)', stack: bound, linux: null, ratio: null, target: '-' });
+  console.log(`${'ping -f, bare TUN responder (bound)'.padEnd(34)} ${bound.value ? Math.round(bound.value).toLocaleString('en') + ' round trips/s' : 'error'}   (stack/bound ${(results.find((r) => r.row.startsWith('ping'))?.stack.value / bound.value).toFixed(2)})`);
+}
 
 demo.kill('SIGTERM');
 servers.kill('SIGTERM');
