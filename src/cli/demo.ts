@@ -14,6 +14,7 @@ import { httpService } from '../services/http-service.js';
 import { controlPath, serveControl } from './control.js';
 import { stackReport } from '../observe/report.js';
 import { TraceMemory } from '../observe/trace-memory.js';
+import { iperf3Service } from '../services/iperf3.js';
 
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...DEVICE_OPTION_SPEC, help: { type: 'boolean', short: 'h' } }, strict: true });
@@ -64,6 +65,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     udpEcho(host.socket), udpDiscard(host.socket), udpDaytime(host.socket),
     tcpEcho(host.socket), tcpDiscard(host.socket), tcpDaytime(host.socket), tcpChargen(host.socket), tcpChat(host.socket),
     httpService(host.socket, report, 80, traces),
+    iperf3Service(host.socket),
   ];
   const ns = o.netns ? `ip netns exec ${o.netns} ` : '';
   const a = formatIpv4(o.addr);
