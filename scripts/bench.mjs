@@ -60,6 +60,11 @@ console.log('ready');
 `;
 const servers = spawn('ip', ['netns', 'exec', linuxB, 'bash', '-c', `ulimit -n $(ulimit -Hn); exec ${node} -e "$0"`, SERVERS], { stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((r) => servers.stdout.once('data', r));
+// iperf3 -s on the kernel side, for the iperf3 rows (the stack's demo serves port 5201 too).
+const haveIperf = sh('iperf3 --version').status === 0;
+const iperfServer = haveIperf ? spawn('ip', ['netns', 'exec', linuxB, 'iperf3', '-s', '-B', '10.9.0.2'], { stdio: 'ignore' }) : null;
+if (!haveIperf) console.error('bench: no iperf3 (Debian package iperf3); its rows are skipped');
+process.on('exit', () => iperfServer?.kill('SIGKILL')); // even when a row throws
 
 const demo = spawn(node, [bin, 'demo', '--netns', stackNs, '--mtu', String(MTU), '--offload', values.offload], { stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((resolve, reject) => {
@@ -101,6 +106,19 @@ function client(target, program, timeoutSec = SECONDS * 3 + 30) {
   const line = (r.stdout || '').trim().split('\n').pop();
   try {
     return JSON.parse(line);
+  } catch {
+    return { error: (r.stderr || r.stdout || 'no output').trim().slice(0, 300) };
+  }
+}
+
+/** iperf3's own report of a test against `target` (the receiver's figure, Gbit/s). */
+function iperf3(target, args) {
+  if (!haveIperf) return { error: 'no iperf3' };
+  const r = spawnSync('ip', ['netns', 'exec', target.ns, 'iperf3', '-c', target.addr, '-t', String(SECONDS), '-J', ...args], { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
+  try {
+    const j = JSON.parse(r.stdout);
+    if (j.error) return { error: j.error };
+    return { value: j.end.sum_received.bits_per_second / 1e9, unit: 'Gbit/s' };
   } catch {
     return { error: (r.stderr || r.stdout || 'no output').trim().slice(0, 300) };
   }
@@ -235,6 +253,9 @@ const rows = [
   { name: '1-byte request/response (C)', run: (w) => cClient(targets[w], ['rr', 'ADDR', 7, SECONDS]), target: '>= 0.8 x Linux' },
   { name: 'conn set-up + tear-down (Node)', run: (w) => client(targets[w], CONNRATE), target: '>= 5,000/s' },
   { name: 'conn set-up + tear-down (C)', run: (w) => cClient(targets[w], ['conn', 'ADDR', 9, SECONDS, 4]), target: '>= 5,000/s' },
+  { name: 'iperf3 -c (kernel -> stack)', run: (w) => iperf3(targets[w], []), target: '>= 0.8 x Linux' },
+  { name: 'iperf3 -c -R (stack -> kernel)', run: (w) => iperf3(targets[w], ['-R']), target: '>= 0.8 x Linux' },
+  { name: 'iperf3 -c -P 4', run: (w) => iperf3(targets[w], ['-P', '4']), target: '>= 0.8 x Linux' },
   { name: `${IDLE} idle connections: memory`, run: (w) => idleMemory(w), target: '<= 20 KiB beyond buffers', once: true },
   { name: 'ping -f (one in flight)', run: (w) => pingRate(w), target: '>= 15,000/s, or the TUN bound' },
   { name: 'loopback bulk, 127.0.0.1 (Node)', run: (w) => loopback(w, 'bulk'), target: '>= 0.8 x Linux' },
@@ -279,6 +300,7 @@ if (!only || only.test('ping -f')) {
 
 demo.kill('SIGTERM');
 servers.kill('SIGTERM');
+iperfServer?.kill('SIGTERM');
 await new Promise((r) => demo.on('exit', r));
 cleanup();
 rmSync(tmp, { recursive: true, force: true });
