@@ -7,6 +7,7 @@ import { runNc } from './nc.js';
 import { runStat } from './stat.js';
 import { runPlot } from './plot.js';
 import { runLesson } from './lesson.js';
+import { runIperf3 } from './iperf3.js';
 
 const USAGE = `usage: tcpip <command> [options]
 
@@ -24,6 +25,8 @@ commands:
            tcpip stat [--netns NAME] [--dev tcpip0] [--watch 1] [--json]
   plot     draw a connection from a --trace file: time-sequence graph, cwnd/RTT, ladder, HTML page
            tcpip plot TRACE [--conn N] [--dir out|in] [--chart seq|cwnd|ladder] [--absolute] -o out.svg|out.html
+  iperf3   an iperf3 client through this stack, on its own device, against any iperf3 -s
+           tcpip iperf3 -c HOST [-R] [-t 10] [-P 1] [-l 131072] [--json] [--netns NAME] [--dev tcpip1 ...]
   lesson   RFC 9293's scenarios played by two stacks on the simulator, as ladder diagrams
            tcpip lesson [NAME] [-o out.html|out.svg] [--text]
   help     this text
@@ -46,6 +49,8 @@ export async function run(argv: string[]): Promise<number> {
         return await runPlot(rest);
       case 'lesson':
         return await runLesson(rest);
+      case 'iperf3':
+        return await runIperf3(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -109,8 +109,8 @@ export function iperf3Service(api: SocketApi, port = 5201, now: () => number = (
       try {
         if (reverse) {
           while (running) {
+            bytes[i]! += block.length; // written: it goes out and is counted by the receiver
             await s.sendall(block);
-            bytes[i]! += block.length;
           }
         } else {
           for (;;) {
@@ -209,4 +209,139 @@ export function iperf3Service(api: SocketApi, port = 5201, now: () => number = (
     },
     done,
   };
+}
+
+/** What a client test measured: bytes each side counted, over how long. */
+export interface Iperf3Result {
+  /** The stack sent (false: -R, the server sent). */
+  weSent: boolean;
+  streams: number;
+  seconds: number;
+  /** Bytes the sender sent and the receiver received (the server's figure for its side). */
+  sentBytes: number;
+  receivedBytes: number;
+  /** Retransmissions by the sender, when it reports them. */
+  retransmits: number | null;
+}
+
+const SERVER_ERROR = 0xfe; // -2 as a signed byte
+
+/** A random iperf3 cookie: 36 characters of the base-32 alphabet iperf3 uses, and a NUL. */
+function makeCookie(): Uint8Array {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  const out = new Uint8Array(COOKIE_SIZE);
+  for (let i = 0; i < COOKIE_SIZE - 1; i++) out[i] = alphabet.charCodeAt(Math.floor(Math.random() * 32));
+  return out;
+}
+
+/**
+ * An iperf3 client test (TCP) from the stack to an iperf3 server (`iperf3 -s`): `seconds`
+ * of data from us to it, or from it to us with `reverse`, over `parallel` streams.
+ */
+export async function iperf3Client(
+  api: SocketApi,
+  host: string,
+  opts: { port?: number; seconds?: number; reverse?: boolean; parallel?: number; len?: number; now?: () => number } = {},
+): Promise<Iperf3Result> {
+  const seconds = opts.seconds ?? 10;
+  const parallel = opts.parallel ?? 1;
+  const len = opts.len ?? 131072;
+  const reverse = opts.reverse ?? false;
+  const now = opts.now ?? (() => performance.now());
+  const port = opts.port ?? 5201;
+  const cookie = makeCookie();
+  const ctrl = api.socket(AF_INET, SOCK_STREAM);
+  const streams: StreamSocket[] = [];
+  try {
+    await ctrl.connect([host, port]);
+    await ctrl.sendall(cookie);
+    const bytes: number[] = [];
+    let flows: Promise<void>[] = [];
+    let running = false;
+    let start = 0;
+    let elapsed = 0;
+    let theirs: Record<string, unknown> = {};
+    let cpu0 = process.cpuUsage();
+    for (;;) {
+      const state = (await recvExact(ctrl, 1))[0]!;
+      if (state === PARAM_EXCHANGE) {
+        await sendJson(ctrl, { tcp: true, omit: 0, time: seconds, num: 0, blockcount: 0, parallel, len, pacing_timer: 1000, client_version: '3.12', ...(reverse ? { reverse: true } : {}) });
+      } else if (state === CREATE_STREAMS) {
+        for (let i = 0; i < parallel; i++) {
+          const s = api.socket(AF_INET, SOCK_STREAM);
+          streams.push(s);
+          await s.connect([host, port]);
+          await s.sendall(cookie);
+          bytes.push(0);
+        }
+      } else if (state === TEST_START) {
+        // nothing to do: TEST_RUNNING follows
+      } else if (state === TEST_RUNNING) {
+        running = true;
+        start = now();
+        cpu0 = process.cpuUsage();
+        const block = new Uint8Array(len);
+        flows = streams.map(async (s, i) => {
+          try {
+            if (!reverse) {
+              while (running) {
+                bytes[i]! += block.length; // written: it goes out and is counted by the receiver
+                await s.sendall(block);
+              }
+            } else {
+              for (;;) {
+                const b = await s.recv(262144);
+                if (b.length === 0) break;
+                if (running) bytes[i]! += b.length;
+              }
+            }
+          } catch {
+            // the server closed the stream at the end
+          }
+        });
+        await new Promise((r) => setTimeout(r, seconds * 1000));
+        running = false;
+        elapsed = (now() - start) / 1000;
+        await ctrl.sendall(Uint8Array.of(TEST_END));
+      } else if (state === EXCHANGE_RESULTS) {
+        const cpu = process.cpuUsage(cpu0);
+        const wallUs = Math.max(1, elapsed * 1e6);
+        const ids = streams.map((_, i) => (i === 0 ? 1 : i + 2)); // iperf3's numbering: 1, 3, 4, ...
+        await sendJson(ctrl, {
+          cpu_util_total: ((cpu.user + cpu.system) / wallUs) * 100, cpu_util_user: (cpu.user / wallUs) * 100, cpu_util_system: (cpu.system / wallUs) * 100,
+          sender_has_retransmits: reverse ? 0 : 1,
+          streams: streams.map((s, i) => ({
+            id: ids[i], bytes: bytes[i], retransmits: reverse ? -1 : (s.tcpInfo()?.retransmits ?? 0), jitter: 0, errors: 0, packets: 0, start_time: 0, end_time: elapsed,
+          })),
+        });
+        theirs = await recvJson(ctrl);
+      } else if (state === DISPLAY_RESULTS) {
+        await ctrl.sendall(Uint8Array.of(IPERF_DONE));
+        break;
+      } else if (state === ACCESS_DENIED) {
+        throw new Error('iperf3: the server is busy running a test; try later');
+      } else if (state === SERVER_ERROR) {
+        throw new Error('iperf3: the server reported an error');
+      } else {
+        throw new Error(`iperf3: unexpected state ${state} from the server`);
+      }
+    }
+    for (const s of streams) s.close();
+    await Promise.allSettled(flows);
+    const theirStreams = Array.isArray(theirs.streams) ? (theirs.streams as { bytes?: number; retransmits?: number }[]) : [];
+    const ours = bytes.reduce((a, b) => a + b, 0);
+    const theirBytes = theirStreams.reduce((a, s) => a + (s.bytes ?? 0), 0);
+    const theirRetx = theirStreams.reduce((a, s) => a + Math.max(0, s.retransmits ?? 0), 0);
+    return {
+      weSent: !reverse,
+      streams: parallel,
+      seconds: elapsed,
+      sentBytes: reverse ? theirBytes : ours,
+      receivedBytes: reverse ? ours : theirBytes,
+      retransmits: reverse ? (theirs.sender_has_retransmits ? theirRetx : null) : streams.reduce((a, s) => a + (s.tcpInfo()?.retransmits ?? 0), 0),
+    };
+  } finally {
+    for (const s of streams) s.close();
+    ctrl.close();
+  }
 }
