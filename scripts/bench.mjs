@@ -66,6 +66,19 @@ const iperfServer = haveIperf ? spawn('ip', ['netns', 'exec', linuxB, 'iperf3', 
 if (!haveIperf) console.error('bench: no iperf3 (Debian package iperf3); its rows are skipped');
 process.on('exit', () => iperfServer?.kill('SIGKILL')); // even when a row throws
 
+// The same small Node http program for wrk, once on the kernel's sockets (in B) and once on
+// the stack through the package's public API, on its own TUN device in the stack's
+// namespace (10.11.0.2; the kernel side 10.11.0.1): /small answers 100 bytes, /big 16 KiB.
+const haveWrk = sh('wrk --version').status === 0 || /wrk /.test(sh('wrk --version 2>&1').stdout);
+const HTTP_APP = `
+const small = Buffer.alloc(100, 97), big = Buffer.alloc(16384, 98);
+const app = require('node:http').createServer((req, res) => { const b = req.url === '/big' ? big : small; res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': b.length }); res.end(b); });
+app.keepAliveTimeout = 60000;`;
+const httpLinux = haveWrk ? spawn('ip', ['netns', 'exec', linuxB, node, '-e', `${HTTP_APP}\napp.listen(8080, '10.9.0.2', () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'inherit'] }) : null;
+let httpStack = null;
+process.on('exit', () => { httpLinux?.kill('SIGKILL'); httpStack?.kill('SIGKILL'); });
+if (!haveWrk) console.error('bench: no wrk (Debian package wrk); its rows are skipped');
+
 const demo = spawn(node, [bin, 'demo', '--netns', stackNs, '--mtu', String(MTU), '--offload', values.offload], { stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((resolve, reject) => {
   let out = '';
@@ -77,6 +90,19 @@ const targets = {
   stack: { ns: stackNs, addr: '10.7.0.2' },
   linux: { ns: linuxA, addr: '10.9.0.2' },
 };
+const httpTargets = { stack: { ns: stackNs, addr: '10.11.0.2' }, linux: { ns: linuxA, addr: '10.9.0.2' } };
+// (In the stack's namespace, which the demo has made by now.)
+const pkg = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
+httpStack = haveWrk ? spawn('ip', ['netns', 'exec', stackNs, node, '--input-type=module', '-e', `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);\nimport { openTun } from '${pkg}';\n${HTTP_APP}\nconst host = await openTun({ dev: 'tcpipw', addr: '10.11.0.2/24', mtu: ${MTU} });\nhost.net.createServer({ noDelay: true }, (s) => app.emit('connection', s)).listen(8080, () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'inherit'] }) : null;
+if (haveWrk) {
+  for (const p of [httpLinux, httpStack]) {
+    await new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('bench: an http server for wrk did not start')), 20_000);
+      p.stdout.once('data', () => { clearTimeout(t); resolve(); });
+      p.once('exit', (c) => { clearTimeout(t); reject(new Error(`bench: an http server for wrk exited ${c}`)); });
+    });
+  }
+}
 // The client namespaces may open many connections a second: all ports, and TIME-WAIT
 // reuse for outgoing connections (both per-namespace settings).
 for (const t of Object.values(targets)) sh(`ip netns exec ${t.ns} sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1`);
@@ -122,6 +148,21 @@ function iperf3(target, args) {
   } catch {
     return { error: (r.stderr || r.stdout || 'no output').trim().slice(0, 300) };
   }
+}
+
+/** wrk against the Node http program: requests/s, with the latency percentiles wrk reports. */
+function wrk(target, path, keepAlive) {
+  if (!haveWrk) return { error: 'no wrk' };
+  const args = ['-t', '1', '-c', '16', '-d', `${SECONDS}s`, '--latency', ...(keepAlive ? [] : ['-H', 'Connection: close']), `http://${target.addr}:8080${path}`];
+  const r = spawnSync('ip', ['netns', 'exec', target.ns, 'wrk', ...args], { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  if (!rps) return { error: (r.stderr || r.stdout || 'no output').trim().slice(0, 300) };
+  const pct = (p) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(r.stdout);
+    return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : null;
+  };
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(r.stdout);
+  return { value: Number(rps[1]), unit: 'requests/s', p50Ms: pct(50), p99Ms: pct(99), ...(errors ? { errors: errors[0] } : {}) };
 }
 
 // ---------------------------------------------------------------- the rows
@@ -256,6 +297,9 @@ const rows = [
   { name: 'iperf3 -c (kernel -> stack)', run: (w) => iperf3(targets[w], []), target: '>= 0.8 x Linux' },
   { name: 'iperf3 -c -R (stack -> kernel)', run: (w) => iperf3(targets[w], ['-R']), target: '>= 0.8 x Linux' },
   { name: 'iperf3 -c -P 4', run: (w) => iperf3(targets[w], ['-P', '4']), target: '>= 0.8 x Linux' },
+  { name: 'wrk keep-alive, 100 B (Node http)', run: (w) => wrk(httpTargets[w], '/small', true), target: '>= 0.8 x Linux, p99 <= 1.5x' },
+  { name: 'wrk keep-alive, 16 KiB (Node http)', run: (w) => wrk(httpTargets[w], '/big', true), target: '>= 0.8 x Linux, p99 <= 1.5x' },
+  { name: 'wrk Connection: close, 100 B', run: (w) => wrk(httpTargets[w], '/small', false), target: '>= 0.8 x Linux' },
   { name: `${IDLE} idle connections: memory`, run: (w) => idleMemory(w), target: '<= 20 KiB beyond buffers', once: true },
   { name: 'ping -f (one in flight)', run: (w) => pingRate(w), target: '>= 15,000/s, or the TUN bound' },
   { name: 'loopback bulk, 127.0.0.1 (Node)', run: (w) => loopback(w, 'bulk'), target: '>= 0.8 x Linux' },
@@ -286,7 +330,8 @@ for (const row of rows) {
   const ratio = stack.value && linux.value ? stack.value / linux.value : null;
   results.push({ row: row.name, stack, linux, ratio, target: row.target });
   const f = (x) => (x?.value === undefined ? `error: ${x?.error ?? '?'}` : `${x.value >= 100 ? Math.round(x.value).toLocaleString('en') : x.value.toFixed(2)} ${x.unit}`);
-  console.log(`${row.name.padEnd(34)} stack ${f(stack).padEnd(26)} linux ${f(linux).padEnd(26)} ratio ${ratio === null ? '-' : ratio.toFixed(2)}   (target ${row.target})`);
+  const lat = stack.p99Ms != null && linux.p99Ms != null ? `   p50/p99 ${stack.p50Ms?.toFixed(2)}/${stack.p99Ms.toFixed(2)} ms vs ${linux.p50Ms?.toFixed(2)}/${linux.p99Ms.toFixed(2)} ms` : '';
+  console.log(`${row.name.padEnd(34)} stack ${f(stack).padEnd(26)} linux ${f(linux).padEnd(26)} ratio ${ratio === null ? '-' : ratio.toFixed(2)}   (target ${row.target})${lat}`);
 }
 
 // The TUN hop's own bound on ping, for the last row's comparison.
@@ -301,6 +346,8 @@ if (!only || only.test('ping -f')) {
 demo.kill('SIGTERM');
 servers.kill('SIGTERM');
 iperfServer?.kill('SIGTERM');
+httpLinux?.kill('SIGTERM');
+httpStack?.kill('SIGTERM');
 await new Promise((r) => demo.on('exit', r));
 cleanup();
 rmSync(tmp, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * programs already use.
  *
  *   const host = await openTun({ dev: 'tcpip0', addr: '10.7.0.2/24' });
- *   http.createServer(app).listen(...)  →  host.net.createServer((s) => app.emit('connection', s)).listen(80);
+ *   http.createServer(app).listen(...)  →  host.net.createServer({ noDelay: true }, (s) => app.emit('connection', s)).listen(80);
  *   const res = await fetch(url, { dispatcher: new undici.Agent({ connect: host.connector() }) });
  *
  * `openTun` puts a stack on a Linux TUN/TAP device (the native addon); `createStack` puts

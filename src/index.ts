@@ -7,7 +7,7 @@
  *
  * const host = await openTun({ dev: 'tcpip0', addr: '10.7.0.2/24' });   // kernel side 10.7.0.1
  * const app = http.createServer((req, res) => res.end('hello from tcpip-ts\n'));
- * host.net.createServer((sock) => app.emit('connection', sock)).listen(80);
+ * host.net.createServer({ noDelay: true }, (sock) => app.emit('connection', sock)).listen(80);
  * ```
  *
  * - `openTun` / `createStack` put a stack on a TUN/TAP device or on a `LinkDevice` of

@@ -85,7 +85,9 @@ export function httpService(api: SocketApi, snapshot: () => StackReport, port = 
       res.end('not found\n');
     }
   });
-  const tcp = createServer(api, (stream) => server.emit('connection', stream));
+  // noDelay as http.Server's own sockets have it (it sets TCP_NODELAY on each connection):
+  // a response written as headers then body must not wait for the client's delayed ACK.
+  const tcp = createServer(api, { noDelay: true }, (stream) => server.emit('connection', stream));
   tcp.listen(port);
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));

@@ -108,7 +108,7 @@ import { SimNetwork, ManualClock, SeededRand, FaultLink, MemoryLink } from 'tcpi
 
 const { net: sim, a, b } = SimNetwork.pair({ faults: 'loss=2%' });
 const app = http.createServer((req, res) => res.end('over ' + req.url));
-b.net.createServer((s) => app.emit('connection', s)).listen(80);
+b.net.createServer({ noDelay: true }, (s) => app.emit('connection', s)).listen(80);
 const sock: net.Socket = a.net.connect({ port: 80, host: '10.7.0.2' });   // a net.Socket, no cast
 let text = '';
 sock.on('data', (d: Buffer) => (text += d));
