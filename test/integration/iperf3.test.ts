@@ -74,8 +74,9 @@ describe.skipIf(unavailable !== null)('tcpip iperf3 -c against the kernel\'s ipe
       const r = await nsRun(ns, ['bash', '-c', `iperf3 -s -1 >/dev/null 2>&1 & sleep 0.3; exec ${process.execPath} ${BIN} iperf3 -c 10.8.0.1 -t 2 --json ${args.join(' ')}`], 30_000);
       expect(r.status, r.stdout + r.stderr).toBe(0);
       const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { weSent: boolean; streams: number; seconds: number; sentBytes: number; receivedBytes: number };
-      expect(j.weSent).toBe(!args.includes('-R'));
-      expect(j.streams).toBe(args.includes('-P') ? 2 : 1);
+      const flags: readonly string[] = args;
+      expect(j.weSent).toBe(!flags.includes('-R'));
+      expect(j.streams).toBe(flags.includes('-P') ? 2 : 1);
       expect(j.seconds).toBeGreaterThan(1.9);
       expect(j.receivedBytes).toBeGreaterThan(100e6);
       // The two counts agree but for what was in flight at the end (and iperf3's own

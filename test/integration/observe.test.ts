@@ -3,11 +3,11 @@
  * by the demo and drawn by `tcpip plot`, for a real `nc` conversation with the kernel.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, integrationUnavailable, nsRun, startDemo, uniqueNetns } from './harness.js';
+import { BIN, ROOT, integrationUnavailable, nsRun, startDemo, uniqueNetns } from './harness.js';
 
 const unavailable = integrationUnavailable();
 
@@ -63,6 +63,19 @@ describe.skipIf(unavailable !== null)('stat, trace and plot', () => {
     for (const text of ['SYN seq=0 win=', 'SYN,ACK seq=0 ack=1', 'len=12', 'CLOSE-WAIT', 'LAST-ACK', 'FIN,ACK']) expect(page).toContain(text);
     // The kernel's side, inferred from its segments: it closed first and ends in TIME-WAIT.
     for (const state of ['FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT']) expect(page).toMatch(new RegExp(`font-style="italic">${state}<`));
+    // A picture to look at: the page in headless Chromium (when installed), in test-results/.
+    if (existsSync('/usr/bin/chromium')) {
+      const { chromium } = await import('playwright-core');
+      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+      try {
+        const p = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+        await p.goto(`file://${ladder}`);
+        mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+        await p.screenshot({ path: join(ROOT, 'test-results', 'ladder-nc-echo.png'), fullPage: true });
+      } finally {
+        await browser.close();
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
