@@ -92,6 +92,17 @@ function client(h: SimHost, port = A_PORT): StreamSocket {
   return c;
 }
 
+/** A connects to B, which listens on B_PORT: the connected pair, and the listener. */
+async function connectPair(net: SimNetwork, a: SimHost, b: SimHost, beforeConnect: (c: StreamSocket) => void = () => {}): Promise<{ l: StreamSocket; c: StreamSocket; s: StreamSocket }> {
+  const l = listen(b);
+  const c = client(a);
+  beforeConnect(c);
+  const accepted = l.accept();
+  await net.until(c.connect([B_ADDR, B_PORT]));
+  const [s] = await net.until(accepted);
+  return { l, c, s };
+}
+
 /** A TCP segment in an IPv4 packet, for the segments the network brings from the past. */
 export function forgeSegment(src: Ipv4Addr, sport: number, dst: Ipv4Addr, dport: number, seq: number, ack: number, flags: number, window = 65535): Uint8Array {
   const b = new Uint8Array(IPV4_HEADER_LEN + 20);
@@ -124,11 +135,7 @@ export const LESSONS: Lesson[] = [
     intro: 'A connects to B, which listens. A\'s SYN carries its initial sequence number; B\'s SYN-ACK carries B\'s and acknowledges A\'s (ack = A\'s ISN + 1: a SYN takes one sequence number); A\'s ACK acknowledges B\'s. The ISNs are the RFC figure\'s: 100 for A, 300 for B.',
     async run() {
       const { net, a, b, recs } = setup();
-      const l = listen(b);
-      const c = client(a);
-      const accepted = l.accept();
-      await net.until(c.connect([B_ADDR, B_PORT]));
-      await net.until(accepted);
+      await connectPair(net, a, b);
       await net.runFor(50);
       return { names: ['A (client)', 'B (server)'], a: recs[0], b: recs[1] };
     },
@@ -181,11 +188,7 @@ export const LESSONS: Lesson[] = [
       // ISNs 99 and 299: once connected, A is at 100 and B at 300, as in the figure.
       const iss: [number[], number[]] = [[99, 400], [299, 500]];
       const { net, a, b, recs, trace } = setup({}, iss);
-      const l = listen(b);
-      const c = client(a);
-      const accepted = l.accept();
-      await net.until(c.connect([B_ADDR, B_PORT]));
-      await net.until(accepted);
+      const { l } = await connectPair(net, a, b);
       await net.runFor(100);
       // A crashes: its stack restarts empty. (The lesson's trace keeps what came before.)
       net.reboot(a, { ...PLAIN });
@@ -218,11 +221,7 @@ export const LESSONS: Lesson[] = [
     intro: 'A closes first: its FIN takes it to FIN-WAIT-1; B acknowledges (CLOSE-WAIT; A goes to FIN-WAIT-2) and, when its application closes too, sends its own FIN (LAST-ACK). A acknowledges it and waits in TIME-WAIT for twice the maximum segment lifetime (here 2 × 1 s), so that a lost final ACK can be sent again and old segments die out.',
     async run() {
       const { net, a, b, recs } = setup({ mslMs: 1000 });
-      const l = listen(b);
-      const c = client(a);
-      const accepted = l.accept();
-      await net.until(c.connect([B_ADDR, B_PORT]));
-      const [s] = await net.until(accepted);
+      const { c, s } = await connectPair(net, a, b);
       await net.until(c.send(new TextEncoder().encode('hello')));
       await net.until(s.recv(100));
       await net.runFor(100);
@@ -241,11 +240,7 @@ export const LESSONS: Lesson[] = [
     intro: 'A closes first, as in the normal close, but its last ACK is lost. B, still in LAST-ACK, sends its FIN again when its retransmission timer fires; A, in TIME-WAIT, still knows the connection: it acknowledges the FIN again and starts its 2 MSL wait over. Had A already forgotten the connection, it would have answered with a RST, and B would have reported an error for a connection that ended well.',
     async run() {
       const { net, a, b, recs } = setup({ mslMs: 1000 });
-      const l = listen(b);
-      const c = client(a);
-      const accepted = l.accept();
-      await net.until(c.connect([B_ADDR, B_PORT]));
-      const [s] = await net.until(accepted);
+      const { c, s } = await connectPair(net, a, b);
       await net.runFor(100);
       c.close();
       await net.until(s.recv(100)); // end of file: A's FIN
@@ -263,11 +258,7 @@ export const LESSONS: Lesson[] = [
     intro: 'A and B close at the same moment. Each FIN arrives at a side in FIN-WAIT-1, which acknowledges it and moves to CLOSING; each ACK then takes a side to TIME-WAIT.',
     async run() {
       const { net, a, b, recs } = setup({ mslMs: 1000 });
-      const l = listen(b);
-      const c = client(a);
-      const accepted = l.accept();
-      await net.until(c.connect([B_ADDR, B_PORT]));
-      const [s] = await net.until(accepted);
+      const { c, s } = await connectPair(net, a, b);
       await net.runFor(100);
       c.close();
       s.close();
@@ -303,12 +294,7 @@ export const LESSONS: Lesson[] = [
     intro: 'A has SO_KEEPALIVE on. Once connected, B vanishes (its host is cut off) and the connection sits idle. After two hours A sends a probe, a segment the peer must acknowledge (SEG.SEQ = SND.NXT - 1); unanswered, it probes again every 75 seconds; after nine probes A gives up and resets the connection. Two simulated hours and a quarter pass in milliseconds.',
     async run() {
       const { net, a, b, recs } = setup();
-      const l = listen(b);
-      const c = client(a);
-      c.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1);
-      const accepted = l.accept();
-      await net.until(c.connect([B_ADDR, B_PORT]));
-      await net.until(accepted);
+      await connectPair(net, a, b, (c) => c.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1));
       await net.runFor(100);
       cut(a, b);
       cut(b, a);

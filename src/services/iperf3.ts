@@ -60,6 +60,33 @@ async function sendJson(s: StreamSocket, v: unknown): Promise<void> {
   await s.sendall(Buffer.concat([head, body]));
 }
 
+/**
+ * The data phase on each stream, both ends: the sender writes `blockLen`-byte blocks while
+ * `running()` holds, counting each as written; the receiver counts what arrives while it
+ * holds, and reads on to the end of the stream. `bytes[i]` is stream i's count.
+ */
+function dataFlows(streams: StreamSocket[], sending: boolean, blockLen: number, running: () => boolean, bytes: number[]): Promise<void>[] {
+  const block = new Uint8Array(blockLen);
+  return streams.map(async (s, i) => {
+    try {
+      if (sending) {
+        while (running()) {
+          bytes[i]! += block.length; // written: it goes out and is counted by the receiver
+          await s.sendall(block);
+        }
+      } else {
+        for (;;) {
+          const b = await s.recv(262144);
+          if (b.length === 0) break;
+          if (running()) bytes[i]! += b.length;
+        }
+      }
+    } catch {
+      // the other end closed or reset its stream at the end
+    }
+  });
+}
+
 interface Test {
   cookie: string;
   ctrl: StreamSocket;
@@ -104,25 +131,7 @@ export function iperf3Service(api: SocketApi, port = 5201, now: () => number = (
     const cpu0 = process.cpuUsage();
     let running = true;
     const bytes = t.streams.map(() => 0);
-    const block = new Uint8Array(blockLen);
-    const flows = t.streams.map(async (s, i) => {
-      try {
-        if (reverse) {
-          while (running) {
-            bytes[i]! += block.length; // written: it goes out and is counted by the receiver
-            await s.sendall(block);
-          }
-        } else {
-          for (;;) {
-            const b = await s.recv(262144);
-            if (b.length === 0) break;
-            if (running) bytes[i]! += b.length;
-          }
-        }
-      } catch {
-        // the client closed or reset its stream at the end
-      }
-    });
+    const flows = dataFlows(t.streams, reverse, blockLen, () => running, bytes);
     // The control connection: TEST_END ends the data phase.
     const state = (await recvExact(ctrl, 1))[0];
     running = false;
@@ -280,25 +289,7 @@ export async function iperf3Client(
         running = true;
         start = now();
         cpu0 = process.cpuUsage();
-        const block = new Uint8Array(len);
-        flows = streams.map(async (s, i) => {
-          try {
-            if (!reverse) {
-              while (running) {
-                bytes[i]! += block.length; // written: it goes out and is counted by the receiver
-                await s.sendall(block);
-              }
-            } else {
-              for (;;) {
-                const b = await s.recv(262144);
-                if (b.length === 0) break;
-                if (running) bytes[i]! += b.length;
-              }
-            }
-          } catch {
-            // the server closed the stream at the end
-          }
-        });
+        flows = dataFlows(streams, !reverse, len, () => running, bytes);
         await new Promise((r) => setTimeout(r, seconds * 1000));
         running = false;
         elapsed = (now() - start) / 1000;
