@@ -105,7 +105,7 @@ class PeerStates {
     const f = r.flags;
     if (f.includes('R')) return (this.state = 'CLOSED');
     if (f.includes('S')) {
-      if (!f.includes('A')) return (this.state = this.state === 'SYN-SENT' ? 'SYN-RECEIVED' : 'SYN-RECEIVED');
+      if (!f.includes('A')) return (this.state = 'SYN-RECEIVED'); // our SYN reached it (from LISTEN, or SYN-SENT in a simultaneous open)
       return (this.state = 'ESTABLISHED'); // our SYN-ACK completes its side (its ACK follows)
     }
     if ((f.includes('A') || f === '.') && this.state === 'SYN-RECEIVED') this.state = 'ESTABLISHED';
@@ -126,7 +126,7 @@ class PeerStates {
 }
 
 /** `SA` → `SYN,ACK`; `.` → `ACK`; `PA` → `PSH,ACK`. */
-export function flagWords(flags: string): string {
+function flagWords(flags: string): string {
   if (flags === '.') return 'ACK';
   const words: string[] = [];
   for (const ch of flags) {

@@ -83,7 +83,7 @@ export function tcpInfoValue(c: TcpConnection, name: string): number | undefined
     case 'reordering': return 3;
     case 'segs_in': return c.stats.segsIn;
     case 'segs_out': return c.stats.segsOut;
-    case 'probes': return c.loss.retries;
+    case 'probes': return c.snd.persistProbes; // unanswered zero-window probes
     case 'options':
       return (c.ts.ok ? 1 : 0) | (c.sackOk ? 2 : 0) | (c.snd.wscale > 0 || c.rcv.wscale > 0 ? 4 : 0) | (c.ecn.ok ? 8 : 0) | (c.stats.ecnCeReceived > 0 ? 16 : 0);
     default: return undefined;
