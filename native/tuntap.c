@@ -21,7 +21,7 @@
  *   stopPolling(h, cb)                               cb() once the fd is closed
  *   writeBatch(fd, buf, meta, count) -> n | -errno   frames written before an error
  *
- * Offload (IFF_VNET_HDR + TUNSETOFFLOAD TUN_F_CSUM|TUN_F_TSO4), as a virtio-net NIC
+ * Offload (IFF_VNET_HDR + TUNSETOFFLOAD TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6), as a virtio-net NIC
  * offers it: every frame both ways starts with a 10-byte struct virtio_net_hdr. The
  * kernel then hands us TCP segments of up to 64 KiB (as its TSO autosizing builds them,
  * not cut to the MTU) whose checksum it left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM). We strip
@@ -119,7 +119,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     what = "TUNSETVNETHDRSZ";
     if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) goto fail;
     what = "TUNSETOFFLOAD";
-    if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0) goto fail;
+    if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) < 0) goto fail;
   } else {
     /* Offload settings belong to the device, not the fd: a persistent device may still
      * have them from an earlier open, and without virtio-net headers we could not tell
@@ -201,6 +201,54 @@ static napi_value Configure(napi_env env, napi_callback_info info) {
   else ifr.ifr_flags &= ~IFF_UP;
   what = "set flags of";
   if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) goto fail;
+  close(s);
+  return NULL;
+
+fail: {
+    int err = errno;
+    close(s);
+    return throw_errno(env, err, what, name);
+  }
+}
+
+/* configure6(name, addr: Buffer(16), prefixLen): adds an IPv6 address to the device's
+ * kernel side (SIOCSIFADDR on an AF_INET6 socket takes a struct in6_ifreq). */
+static napi_value Configure6(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[IFNAMSIZ] = {0};
+  uint32_t prefix = 0;
+  void *data = NULL;
+  size_t len = 0;
+  if (argc < 3 || get_string(env, argv[0], name, sizeof name) < 0) {
+    napi_throw_type_error(env, "EINVAL", "configure6(name, addr16, prefixLen)");
+    return NULL;
+  }
+  CHECK(napi_get_buffer_info(env, argv[1], &data, &len));
+  CHECK(napi_get_value_uint32(env, argv[2], &prefix));
+  if (len != 16 || prefix > 128) {
+    napi_throw_range_error(env, "EINVAL", "configure6: a 16-byte address and a prefix length 0..128");
+    return NULL;
+  }
+  int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return throw_errno(env, errno, "AF_INET6 socket for", name);
+  const char *what = "get index of";
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  if (ioctl(s, SIOCGIFINDEX, &ifr) < 0) goto fail;
+  struct in6_ifreq {
+    struct in6_addr ifr6_addr;
+    uint32_t ifr6_prefixlen;
+    int ifr6_ifindex;
+  } r6;
+  memset(&r6, 0, sizeof r6);
+  memcpy(&r6.ifr6_addr, data, 16);
+  r6.ifr6_prefixlen = prefix;
+  r6.ifr6_ifindex = ifr.ifr_ifindex;
+  what = "set IPv6 address of";
+  if (ioctl(s, SIOCSIFADDR, &r6) < 0) goto fail;
   close(s);
   return NULL;
 
@@ -531,6 +579,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"open", NULL, Open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"configure", NULL, Configure, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"configure6", NULL, Configure6, NULL, NULL, NULL, napi_enumerable, NULL},
     {"hwaddr", NULL, HwAddr, NULL, NULL, NULL, napi_enumerable, NULL},
     {"startPolling", NULL, StartPolling, NULL, NULL, NULL, napi_enumerable, NULL},
     {"stopPolling", NULL, StopPolling, NULL, NULL, NULL, napi_enumerable, NULL},

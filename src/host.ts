@@ -23,6 +23,8 @@ import type { Clock } from './core/clock.js';
 import type { Rand } from './core/rand.js';
 import { SeededRand } from './core/rand.js';
 import { formatIpv4, parseCidr, parseIpv4, sameSubnet, type Ipv4Addr } from './ip/address.js';
+import { formatIpv6, type Ipv6Addr } from './ip/ipv6-address.js';
+import { addressing6, type Addressing6 } from './host-addressing.js';
 import { FaultLink, parseFaultSpec, type FaultConfig } from './link/fault-link.js';
 import type { LinkDevice } from './link/link-device.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapLink, PcapWriter, pcapFileSink } from './link/pcap.js';
@@ -52,6 +54,16 @@ export interface StackOptions extends NameOptions {
    * `.2` when the stack is `.1`).
    */
   gateway?: string;
+  /**
+   * IPv6 beside IPv4: this stack's IPv6 address with its prefix, e.g. `'fd00:7::2/64'`
+   * (/64 if left out). None: the stack speaks IPv4 only.
+   */
+  addr6?: string;
+  /**
+   * The IPv6 default router; on a TUN/TAP device also the kernel side's IPv6 address.
+   * Default: the prefix's `::1` (`::2` when the stack is `::1`).
+   */
+  gateway6?: string;
   /** TCP tunables (MSL, buffers, congestion control, SACK, timestamps, ...). */
   tcp?: Partial<TcpConfig>;
   /** Write every TCP connection's events as JSON lines to this file (see `tcpip plot`). */
@@ -264,6 +276,11 @@ export function addressing(addr: string, gateway?: string): Addressing {
   return { addr: a, prefixLen, gateway: gw };
 }
 
+/** The Stack's IPv6 settings from checked addressing. */
+function v6Config(a6: Addressing6 | undefined): { addr6?: Ipv6Addr; prefixLen6?: number; gateway6?: Ipv6Addr } {
+  return a6 === undefined ? {} : { addr6: a6.addr, prefixLen6: a6.prefixLen, gateway6: a6.gateway };
+}
+
 /** Adds a tracer after the stack's own (if any). */
 function chainTracer(stack: Stack, t: Tracer): void {
   const prev = stack.tcp.tracer;
@@ -292,6 +309,8 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
   const mtu = options.mtu ?? 1500;
   if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new RangeError(`mtu must be an integer from 576 to 65535, not ${String(mtu)}`);
   const { addr, prefixLen, gateway } = addressing(options.addr, options.gateway);
+  const a6 = options.addr6 !== undefined ? addressing6(options.addr6, options.gateway6) : undefined;
+  if (a6 === undefined && options.gateway6 !== undefined) throw new TypeError('gateway6 needs addr6 (the stack\'s IPv6 address)');
   const fault = typeof options.fault === 'string' ? parseFaultSpec(options.fault) : options.fault;
   const medium = mode === 'tap' ? 'ethernet' : 'ip';
   // Offload makes the kernel hand us 64 KiB TCP segments; a pcap or fault injector wants
@@ -299,7 +318,10 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
   const offload = (options.offload ?? true) && mode === 'tun' && !options.pcap && !fault;
   const txQueueLen = options.txQueueLen ?? DEFAULT_TX_QUEUE_LEN;
   if (!Number.isInteger(txQueueLen) || txQueueLen < 1 || txQueueLen > 1_000_000) throw new RangeError(`txQueueLen must be an integer from 1 to 1000000, not ${String(txQueueLen)}`);
-  const tun = TunDevice.open({ name: dev, medium, mtu, kernelAddr: gateway, prefixLen, offload, configure: options.configure, txQueueLen });
+  const tun = TunDevice.open({
+    name: dev, medium, mtu, kernelAddr: gateway, prefixLen, offload, configure: options.configure, txQueueLen,
+    kernelAddr6: a6?.gateway, prefixLen6: a6?.prefixLen,
+  });
   let device: LinkDevice = tun;
   if (fault) device = new FaultLink(device, fault, new SeededRand(fault.seed), realClock);
   let pcap: PcapLink | null = null;
@@ -311,16 +333,19 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
     const writer = options.pcap.endsWith('.pcapng') ? (pcapng = new PcapngWriter(f.sink, linkType, tun.name)) : PcapWriter.forMedium(f.sink, tun.medium);
     device = pcap = new PcapLink(device, writer, wallClock, f.close);
   }
-  const stack = new Stack(device, { addr, prefixLen, gateway, tcp: options.tcp ?? {} }, osSeededRand(options.seed));
+  const stack = new Stack(device, { addr, prefixLen, gateway, ...v6Config(a6), tcp: options.tcp ?? {} }, osSeededRand(options.seed));
   // What goes through the loopback interface is captured too (see PcapLink.recordLoopback).
-  if (pcap) stack.ip.loopbackTap = (b, off, len) => pcap.recordLoopback(b, off, len);
+  if (pcap) {
+    stack.ip.loopbackTap = (b, off, len) => pcap.recordLoopback(b, off, len);
+    if (stack.ip6) stack.ip6.loopbackTap = (b, off, len) => pcap.recordLoopback(b, off, len);
+  }
   const traceClose = traceOn(stack, options.trace);
   if (pcap && pcapng) chainTracer(stack, explainCapture(stack, pcap, pcapng));
   const runtime = new Runtime(stack, device);
   const summary = [
     `device   ${tun.name} (${medium === 'ip' ? 'TUN, IP packets' : 'TAP, Ethernet frames'}), MTU ${tun.mtu}${tun.tcpOffload ? ', checksum + TCP segmentation offload' : ''}${options.configure === false ? ', attached as configured' : ''}`,
-    `kernel   ${gateway !== undefined ? `${formatIpv4(gateway)}/${prefixLen}` : '(no address)'}${tun.kernelMac ? `  mac ${formatMac(tun.kernelMac)}` : ''}`,
-    `stack    ${formatIpv4(addr)}/${prefixLen}${tun.mac ? `  mac ${formatMac(tun.mac)}` : ''}`,
+    `kernel   ${gateway !== undefined ? `${formatIpv4(gateway)}/${prefixLen}` : '(no address)'}${a6?.gateway ? `  ${formatIpv6(a6.gateway)}/${a6.prefixLen}` : ''}${tun.kernelMac ? `  mac ${formatMac(tun.kernelMac)}` : ''}`,
+    `stack    ${formatIpv4(addr)}/${prefixLen}${stack.ip6 ? `  ${stack.ip6.route.describe()}` : ''}${tun.mac ? `  mac ${formatMac(tun.mac)}` : ''}`,
     ...(fault ? [`faults   ${JSON.stringify(fault)}`] : []),
     ...(options.pcap ? [`pcap     ${options.pcap}`] : []),
     ...(options.trace ? [`trace    ${options.trace}`] : []),
@@ -339,7 +364,8 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
 export function createStack(options: CreateStackOptions): StackHost {
   if (options === null || typeof options !== 'object' || !options.link) throw new TypeError('createStack(options): options.link (a LinkDevice) is required');
   const { addr, prefixLen, gateway } = addressing(options.addr, options.gateway);
-  const stack = new Stack(options.link, { addr, prefixLen, gateway, tcp: options.tcp ?? {} }, options.rand ?? new CryptoRand());
+  const a6 = options.addr6 !== undefined ? addressing6(options.addr6, options.gateway6) : undefined;
+  const stack = new Stack(options.link, { addr, prefixLen, gateway, ...v6Config(a6), tcp: options.tcp ?? {} }, options.rand ?? new CryptoRand());
   const traceClose = traceOn(stack, options.trace);
   const runtime = new Runtime(stack, options.link, options.clock ?? realClock);
   const host = new StackHost(stack, runtime, traceClose, nameOptions(options));

@@ -1,6 +1,7 @@
 /**
- * A whole stack on one device: interface (TUN passthrough or Ethernet+ARP), IPv4 with
- * ICMP, and the transports registered on it. It does no I/O and reads no clock: frames
+ * A whole stack on one device: interface (TUN passthrough or Ethernet with ARP and
+ * neighbour discovery), IPv4 with ICMP and IPv6 with ICMPv6 side by side, and the
+ * transports registered on both. It does no I/O and reads no clock: frames
  * come in through `receiveFrame(..., now)`, timers run in `poll(now)`, and `pollAt()`
  * says when `poll` is next due (smoltcp's Interface::poll / poll_at).
  */
@@ -9,12 +10,17 @@ import { logger } from './core/log.js';
 import type { Rand } from './core/rand.js';
 import type { Ipv4Addr } from './ip/address.js';
 import { Ipv4Layer } from './ip/ipv4-layer.js';
+import { IpLayer } from './ip/ip-layer.js';
+import { linkLocalFromMac, type Ipv6Addr } from './ip/ipv6-address.js';
+import { Ipv6Layer } from './ip/ipv6-layer.js';
+import { Route6 } from './ip/route6.js';
 import type { ReassemblyLimits } from './ip/reassembly.js';
 import { Route } from './ip/route.js';
 import { EthernetInterface, type ArpLimits } from './link/ethernet-interface.js';
 import { IpInterface } from './link/ip-interface.js';
 import type { LinkDevice, LinkReceiver } from './link/link-device.js';
 import type { NetInterface } from './link/net-interface.js';
+import type { NdpOptions } from './link/neighbor-discovery.js';
 import { UdpLayer } from './udp/udp-layer.js';
 import { TcpLayer } from './tcp/tcp-layer.js';
 import type { TcpConfig } from './tcp/config.js';
@@ -29,10 +35,27 @@ export interface StackConfig {
   prefixLen: number;
   /** The next hop for addresses off the subnet; none means they are unreachable. */
   gateway?: Ipv4Addr;
+  /**
+   * IPv6: this stack's global or unique-local address (e.g. fd00:7::2). With it (or with
+   * `linkLocal6` on Ethernet) the stack speaks IPv6 beside IPv4; without, IPv6 packets are
+   * counted and dropped.
+   */
+  addr6?: Ipv6Addr;
+  /** The IPv6 on-link prefix length (64 by default). */
+  prefixLen6?: number;
+  /** The IPv6 default router. */
+  gateway6?: Ipv6Addr;
+  /**
+   * On Ethernet: a link-local address (fe80::/64) from the MAC (RFC 4862 §5.3), true by
+   * default when `addr6` is set.
+   */
+  linkLocal6?: boolean;
   /** Limits on IP fragment reassembly (timeout, datagrams, bytes, fragments per datagram). */
   reassembly?: Partial<ReassemblyLimits>;
   /** ARP cache and queue limits, on an Ethernet (TAP) device. */
   arp?: Partial<ArpLimits>;
+  /** IPv6 neighbour discovery limits and duplicate address detection, on an Ethernet (TAP) device. */
+  ndp?: NdpOptions;
   /** TCP tunables; what is left out comes from DEFAULT_TCP_CONFIG. */
   tcp?: Partial<TcpConfig>;
 }
@@ -60,6 +83,10 @@ export class Stack {
   readonly iface: NetInterface;
   /** The IPv4 layer, with ICMP and fragment reassembly. */
   readonly ip: Ipv4Layer;
+  /** The IPv6 layer, with ICMPv6, reassembly and path MTU; null when the stack has no IPv6 address. */
+  readonly ip6: Ipv6Layer | null;
+  /** Both families as the transports see them. */
+  readonly ipLayer: IpLayer;
   /** The UDP layer: endpoints and counters. */
   readonly udp: UdpLayer;
   /** The TCP layer: connections, listeners, counters, and `tracer` (set it to trace every connection). */
@@ -81,11 +108,23 @@ export class Stack {
     readonly rand: Rand,
   ) {
     this.route = new Route({ addr: config.addr, prefixLen: config.prefixLen, gateway: config.gateway });
-    this.iface = device.medium === 'ethernet' ? new EthernetInterface(device, this.route, config.arp) : new IpInterface(device);
+    this.iface = device.medium === 'ethernet' ? new EthernetInterface(device, this.route, config.arp, { ...config.ndp, random: () => rand.u32() / 0x100000000 }) : new IpInterface(device);
     this.ip = new Ipv4Layer(this.route, this.iface, rand, { mtu: device.mtu, reassembly: config.reassembly });
     this.iface.deliverIp = (b, off, len, now, checksumOk) => this.ip.receive(b, off, len, now, checksumOk);
-    this.udp = new UdpLayer(this.ip, rand);
-    this.tcp = new TcpLayer(this.ip, rand, config.tcp);
+    const ethernet = device.medium === 'ethernet';
+    const linkLocal = ethernet && (config.linkLocal6 ?? config.addr6 !== undefined) ? linkLocalFromMac(device.mac!) : undefined;
+    if (config.addr6 !== undefined || linkLocal !== undefined) {
+      const route6 = new Route6({ addr: config.addr6, prefixLen: config.prefixLen6, gateway: config.gateway6, linkLocal });
+      this.ip6 = new Ipv6Layer(route6, this.iface, rand, { mtu: device.mtu, reassembly: config.reassembly }, this.ip.tx);
+      const ip6 = this.ip6;
+      this.iface.deliverIp6 = (b, off, len, now, checksumOk) => ip6.receive(b, off, len, now, checksumOk);
+      this.iface.attachIpv6?.(ip6);
+    } else {
+      this.ip6 = null;
+    }
+    this.ipLayer = new IpLayer(this.ip, this.ip6);
+    this.udp = new UdpLayer(this.ipLayer, rand);
+    this.tcp = new TcpLayer(this.ipLayer, rand, config.tcp);
     this.addPollable(this.tcp);
   }
 
@@ -113,6 +152,7 @@ export class Stack {
     try {
       this.iface.poll(now);
       this.ip.poll(now);
+      this.ip6?.poll(now);
       this.loopback(now);
       const ps = this.pollables;
       for (let i = 0; i < ps.length; i++) ps[i]!.poll(now);
@@ -130,10 +170,12 @@ export class Stack {
    * have gone (the rest on the next poll, so that a flood cannot hold the event loop).
    */
   private loopback(now: number): void {
-    for (let round = 0; round < LOOPBACK_ROUNDS && this.ip.loopbackPending(); round++) {
+    const ip6 = this.ip6;
+    for (let round = 0; round < LOOPBACK_ROUNDS && (this.ip.loopbackPending() || (ip6 !== null && ip6.loopbackPending())); round++) {
       this.tcp.beginBatch();
       try {
         this.ip.deliverLoopback(now, LOOPBACK_BATCH);
+        if (ip6 !== null) ip6.deliverLoopback(now, LOOPBACK_BATCH);
       } finally {
         this.tcp.endBatch(now);
       }
@@ -145,6 +187,8 @@ export class Stack {
     let t = this.iface.pollAt();
     const x = this.ip.pollAt();
     if (x !== undefined && (t === undefined || x < t)) t = x;
+    const x6 = this.ip6?.pollAt();
+    if (x6 !== undefined && (t === undefined || x6 < t)) t = x6;
     const ps = this.pollables;
     for (let i = 0; i < ps.length; i++) {
       const y = ps[i]!.pollAt();
@@ -186,6 +230,7 @@ export class Stack {
       link: { ...this.iface.counters },
       ip: { ...this.ip.counters },
       icmp: { ...this.ip.icmp.counters },
+      ...(this.ip6 ? { ip6: { ...this.ip6.counters }, icmp6: { ...this.ip6.icmp.counters } } : {}),
       udp: { ...this.udp.counters },
       tcp: { ...this.tcp.counters },
       stack: { ...this.counters },

@@ -22,7 +22,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     console.log('usage: tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24] [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE.pcap|FILE.pcapng] [--trace FILE] [--fault loss=5%,seed=1] [--seed N] [--msl MS] [--offload on|off] [--configure on|off] [--txqueuelen 1000]');
     return 0;
   }
-  const o = deviceOptions(values, { dev: 'tcpip0', addr: '10.7.0.2/24', gateway: '10.7.0.1' });
+  const o = deviceOptions(values, { dev: 'tcpip0', addr: '10.7.0.2/24', gateway: '10.7.0.1', addr6: 'fd00:7::2/64', gateway6: 'fd00:7::1' });
   if (o.configure && typeof process.getuid === 'function' && process.getuid() !== 0) {
     console.error('tcpip demo: creating a TUN/TAP device needs root (CAP_NET_ADMIN); run it as root, e.g. `sudo npx tcpip demo`, or attach to a persistent device you own with --configure off.');
     return 1;

@@ -14,6 +14,8 @@ export async function openHost(o: DeviceOptions): Promise<TunHost> {
     mode: o.medium === 'ip' ? 'tun' : 'tap',
     addr: `${formatIpv4(o.addr)}/${o.prefixLen}`,
     gateway: formatIpv4(o.gateway),
+    addr6: o.addr6,
+    gateway6: o.gateway6,
     mtu: o.mtu,
     configure: o.configure,
     txQueueLen: o.txQueueLen,

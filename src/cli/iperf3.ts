@@ -48,7 +48,7 @@ export async function runIperf3(argv: string[]): Promise<number> {
   const parallel = Math.round(num('-P', values.parallel!, 1, 128));
   const len = Math.round(num('-l', values.length!, 1, 1 << 20));
   const port = Math.round(num('-p', values.port!, 1, 65535));
-  const o = deviceOptions(values, { dev: 'tcpip1', addr: '10.8.0.2/24', gateway: '10.8.0.1' });
+  const o = deviceOptions(values, { dev: 'tcpip1', addr: '10.8.0.2/24', gateway: '10.8.0.1', addr6: 'fd00:8::2/64', gateway6: 'fd00:8::1' });
   if (o.configure && typeof process.getuid === 'function' && process.getuid() !== 0) {
     console.error('tcpip iperf3: creating a TUN/TAP device needs root (CAP_NET_ADMIN); as another user, attach to a persistent device you own with --configure off.');
     return 1;

@@ -38,7 +38,7 @@ export async function runNc(argv: string[]): Promise<number> {
     return 2;
   }
   if (listen && positionals.length === 1) positionals.unshift('0.0.0.0');
-  const o = deviceOptions(values, { dev: 'tcpip1', addr: '10.8.0.2/24', gateway: '10.8.0.1' });
+  const o = deviceOptions(values, { dev: 'tcpip1', addr: '10.8.0.2/24', gateway: '10.8.0.1', addr6: 'fd00:8::2/64', gateway6: 'fd00:8::1' });
   const port = Number(positionals[1]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`port "${positionals[1]}" is not 1..65535`);
   const waitMs = Number(values.wait) * 1000;

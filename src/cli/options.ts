@@ -3,6 +3,7 @@
  */
 import { formatIpv4, parseCidr, parseIpv4, sameSubnet, type Ipv4Addr } from '../ip/address.js';
 import { parseFaultSpec, type FaultConfig } from '../link/fault-link.js';
+import { addressing6 } from '../host-addressing.js';
 import type { Medium } from '../link/link-device.js';
 
 export interface DeviceOptions {
@@ -12,6 +13,10 @@ export interface DeviceOptions {
   addr: Ipv4Addr;
   prefixLen: number;
   gateway: Ipv4Addr;
+  /** The stack's IPv6 address and prefix (`fd00:7::2/64`); absent with `--addr6 off`. */
+  addr6?: string;
+  /** The kernel side's IPv6 address (the stack's IPv6 default router). */
+  gateway6?: string;
   mtu: number;
   pcap?: string;
   /** JSON-lines trace of every TCP connection's events. */
@@ -38,6 +43,8 @@ export const DEVICE_OPTION_SPEC = {
   dev: { type: 'string' },
   addr: { type: 'string' },
   gateway: { type: 'string' },
+  addr6: { type: 'string' },
+  gateway6: { type: 'string' },
   mtu: { type: 'string', default: '1500' },
   pcap: { type: 'string' },
   trace: { type: 'string' },
@@ -53,7 +60,7 @@ export const DEVICE_OPTION_SPEC = {
 
 export function deviceOptions(
   v: { [K in keyof typeof DEVICE_OPTION_SPEC]?: (typeof DEVICE_OPTION_SPEC)[K] extends { multiple: true } ? string[] | undefined : string | undefined },
-  defaults: { dev: string; addr: string; gateway: string },
+  defaults: { dev: string; addr: string; gateway: string; addr6?: string; gateway6?: string },
 ): DeviceOptions {
   const mode = v.mode ?? 'tun';
   if (mode !== 'tun' && mode !== 'tap') throw new Error(`--mode must be tun or tap, not "${mode}"`);
@@ -62,6 +69,11 @@ export function deviceOptions(
   if (!sameSubnet(addr, gateway, prefixLen) || addr === gateway) {
     throw new Error(`--gateway ${formatIpv4(gateway)} must be another address on ${formatIpv4(addr)}/${prefixLen}`);
   }
+  // IPv6 beside IPv4 unless `--addr6 off`; checked as openTun checks it (clear errors).
+  const addr6 = v.addr6 === 'off' ? undefined : (v.addr6 ?? defaults.addr6);
+  const gateway6 = addr6 === undefined ? undefined : (v.gateway6 ?? (v.addr6 === undefined ? defaults.gateway6 : undefined));
+  if (addr6 !== undefined) addressing6(addr6, gateway6, '--addr6', '--gateway6');
+  else if (v.gateway6 !== undefined) throw new Error('--gateway6 needs an IPv6 address (--addr6)');
   const mtu = Number(v.mtu ?? 1500);
   if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new Error(`--mtu must be an integer from 576 to 65535`);
   const dev = v.dev ?? defaults.dev;
@@ -96,6 +108,8 @@ export function deviceOptions(
     addr,
     prefixLen,
     gateway,
+    addr6,
+    gateway6,
     mtu,
     pcap: v.pcap,
     trace: v.trace,

@@ -27,7 +27,7 @@ export async function runPing(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  const o = deviceOptions(values, { dev: 'tcpip1', addr: '10.8.0.2/24', gateway: '10.8.0.1' });
+  const o = deviceOptions(values, { dev: 'tcpip1', addr: '10.8.0.2/24', gateway: '10.8.0.1', addr6: 'fd00:8::2/64', gateway6: 'fd00:8::1' });
   const target = positionals[0]!;
   const count = Number(values.count);
   const size = Number(values.size);

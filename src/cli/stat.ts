@@ -30,7 +30,7 @@ export async function runStat(argv: string[]): Promise<number> {
       console.log(JSON.stringify(r, null, 2));
     } else {
       if (interval) process.stdout.write('\x1b[2J\x1b[H');
-      console.log(`tcpip stack ${r.address}, up ${(r.uptimeMs / 1000).toFixed(0)} s, ${r.time}\n`);
+      console.log(`tcpip stack ${r.address}${r.address6 ? ` ${r.address6}` : ''}, up ${(r.uptimeMs / 1000).toFixed(0)} s, ${r.time}\n`);
       console.log(formatConnections(r));
       console.log('');
       console.log(formatCounters(r));

@@ -12,7 +12,8 @@
  *    does), a cached Uint32Array view over the whole buffer does that; otherwise a
  *    byte loop does. `scripts/bench-checksum.mjs` measures both.
  */
-import type { Ipv4Addr } from './address.js';
+import type { IpAddr } from './ip-address.js';
+import { ipv6Sum, type Ipv6Addr } from './ipv6-address.js';
 
 /** One 32-bit view per ArrayBuffer, made once (no allocation per packet). */
 const views = new WeakMap<ArrayBufferLike, Uint32Array>();
@@ -86,9 +87,16 @@ export function checksum(b: Uint8Array, off: number, len: number, acc = 0): numb
 }
 
 /**
- * The running sum of the IPv4 pseudo-header that UDP and TCP checksums cover
- * (RFC 768, RFC 9293 §3.1): source, destination, zero+protocol, transport length.
+ * The running sum of the pseudo-header that UDP and TCP checksums cover. IPv4 (RFC 768,
+ * RFC 9293 §3.1): source, destination, zero+protocol, transport length; IPv6 (RFC 8200
+ * §8.1): the 128-bit addresses, a 32-bit length, three zero bytes and the next header.
  */
-export function pseudoHeaderSum(src: Ipv4Addr, dst: Ipv4Addr, protocol: number, length: number): number {
-  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length;
+export function pseudoHeaderSum(src: IpAddr, dst: IpAddr, protocol: number, length: number): number {
+  if (typeof src === 'number' && typeof dst === 'number') return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length;
+  return pseudoHeaderSum6(src as Ipv6Addr, dst as Ipv6Addr, protocol, length);
+}
+
+/** The IPv6 pseudo-header's running sum (RFC 8200 §8.1). */
+export function pseudoHeaderSum6(src: Ipv6Addr, dst: Ipv6Addr, nextHeader: number, length: number): number {
+  return ipv6Sum(src) + ipv6Sum(dst) + (length >>> 16) + (length & 0xffff) + nextHeader;
 }

@@ -11,6 +11,7 @@ import { counters, type CounterSet } from '../core/counters.js';
 import { logger } from '../core/log.js';
 import type { Rand } from '../core/rand.js';
 import { formatIpv4, isMartianSource, type Ipv4Addr } from './address.js';
+import type { IpAddr } from './ip-address.js';
 import { Icmp } from './icmp.js';
 import { UNREACH_PROTOCOL } from './icmp-packet.js';
 import { IPV4_HEADER_LEN, IP_PROTO_ICMP, Ipv4Packet, writeIpv4Header } from './ipv4-packet.js';
@@ -22,8 +23,8 @@ const log = logger('ip');
 
 /** Room left in front of every outgoing IP header for the link's own header. */
 export const LINK_HEADROOM = 16; // Ethernet needs 14; 16 keeps the IP header and payload 4-byte aligned
-/** Where a transport writes its payload in `ip.tx`. */
-export const TX_PAYLOAD_OFFSET = LINK_HEADROOM + IPV4_HEADER_LEN;
+/** Where a transport writes its payload in `ip.tx`: room for the larger (IPv6) header and the link's. */
+export const TX_PAYLOAD_OFFSET = LINK_HEADROOM + 40;
 export const MAX_IP_PAYLOAD = 65535 - IPV4_HEADER_LEN;
 export const DEFAULT_TTL = 64; // Linux net.ipv4.ip_default_ttl
 
@@ -34,7 +35,7 @@ export interface IpOutput {
    * of room before `off`, which the link may use for its header. The bytes are consumed
    * (copied or written) before this returns.
    */
-  sendIp(b: Uint8Array, off: number, len: number, nextHop: Ipv4Addr, now: number, tso?: number): void;
+  sendIp(b: Uint8Array, off: number, len: number, nextHop: IpAddr, now: number, tso?: number): void;
   /** The link takes TCP segments with partial checksums, up to 64 KiB (see LinkDevice.tcpOffload). */
   readonly tcpOffload?: boolean;
 }
@@ -46,16 +47,16 @@ export interface IcmpErrorReport {
   /** For "fragmentation needed" (RFC 1191). */
   nextHopMtu: number;
   /** The offending datagram's source (us) and destination. */
-  src: Ipv4Addr;
-  dst: Ipv4Addr;
+  src: IpAddr;
+  dst: IpAddr;
   protocol: number;
   /** The start of the offending datagram's transport header (at least 8 bytes). */
   data: Uint8Array;
 }
 
 export interface TransportHandler {
-  /** A datagram for this host; the bytes are only valid during the call. */
-  receive(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void;
+  /** A datagram for this host (from either IP family); the bytes are only valid during the call. */
+  receive(src: IpAddr, dst: IpAddr, b: Uint8Array, off: number, len: number, now: number): void;
   icmpError?(e: IcmpErrorReport, now: number): void;
 }
 
@@ -70,6 +71,8 @@ export interface SendOptions {
    * the MTU.
    */
   tso?: number;
+  /** IPv6: send from `src` exactly, even the unspecified address (duplicate address detection, RFC 4862 §5.4.2). */
+  rawSource?: boolean;
 }
 
 export type SendError = 'EMSGSIZE' | 'EHOSTUNREACH' | 'ENETUNREACH';
@@ -95,8 +98,6 @@ export interface Ipv4LayerOptions {
 export class Ipv4Layer {
   readonly counters: CounterSet<IpCounter> = counters(COUNTER_KEYS);
   readonly icmp: Icmp;
-  /** Transports write outgoing payloads here, at TX_PAYLOAD_OFFSET. */
-  readonly tx = new Uint8Array(TX_PAYLOAD_OFFSET + MAX_IP_PAYLOAD);
   mtu: number;
 
   private readonly handlers: (TransportHandler | undefined)[] = new Array(256);
@@ -110,10 +111,10 @@ export class Ipv4Layer {
 
   // The datagram being delivered right now, so that a transport can answer it with an
   // ICMP error (port unreachable) that quotes it.
-  curHeader: Uint8Array = this.tx;
+  curHeader: Uint8Array = new Uint8Array(0);
   curHeaderOff = 0;
   curHeaderLen = 0;
-  curPayload: Uint8Array = this.tx;
+  curPayload: Uint8Array = this.curHeader;
   curPayloadOff = 0;
   curPayloadLen = 0;
   curDst: Ipv4Addr = 0;
@@ -131,6 +132,8 @@ export class Ipv4Layer {
     private readonly out: IpOutput,
     rand: Rand,
     opts: Ipv4LayerOptions,
+    /** Transports write outgoing payloads here, at TX_PAYLOAD_OFFSET (shared with IPv6). */
+    readonly tx: Uint8Array = new Uint8Array(TX_PAYLOAD_OFFSET + 65535),
   ) {
     if (opts.mtu < 68 || opts.mtu > 65535) throw new RangeError(`MTU ${opts.mtu} is outside 68..65535 (RFC 791)`);
     this.mtu = opts.mtu;
@@ -202,7 +205,7 @@ export class Ipv4Layer {
       this.curPayload = whole.payload;
       this.curPayloadOff = 0;
       this.curPayloadLen = whole.payload.length;
-      this.deliver(whole.protocol, whole.src, whole.dst, whole.payload, 0, whole.payload.length, now);
+      this.deliver(whole.protocol, whole.src as Ipv4Addr, whole.dst as Ipv4Addr, whole.payload, 0, whole.payload.length, now);
       return;
     }
     this.curHeader = p.b;

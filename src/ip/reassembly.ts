@@ -1,14 +1,18 @@
 /**
- * IPv4 fragment reassembly (RFC 791 §3.2, with the bookkeeping idea of RFC 815).
+ * Fragment reassembly for both IP families (RFC 791 §3.2 and RFC 8200 §4.5, with the
+ * bookkeeping idea of RFC 815). `add` takes an IPv4 fragment; the IPv6 layer hands its
+ * fragments to `addFragment` and rebuilds the header itself.
  *
  * Each datagram in progress is keyed by (source, destination, protocol, identification)
+ * (IPv6: protocol 0, since only the first fragment names it)
  * and keeps its fragments' payload in one arena, in arrival order, with a sorted list of
  * the ranges held: memory is allocated per datagram (doubling), not per fragment, so a
  * flood of tiny fragments makes no garbage, and inserting one is a binary search. Rules:
  *  - a fragment identical in offset and length to one already held is a duplicate and
  *    is ignored (retransmitted or duplicated by the network);
  *  - any other overlap discards the whole datagram: overlapping fragments are how
- *    filters are evaded (RFC 1858, RFC 3128), and Linux has dropped them since 4.19;
+ *    filters are evaded (RFC 1858, RFC 3128), and Linux has dropped them since 4.19
+ *    (for IPv6 RFC 5722 requires it);
  *  - a datagram that would exceed 65,535 bytes, or whose fragments disagree about its
  *    length, is discarded;
  *  - a datagram not complete within `timeoutMs` (RFC 791 suggests 15 s; RFC 1122
@@ -21,7 +25,7 @@
  *    maxfragsperpacket): a 64 KiB datagram cut for a 576-byte path needs 120.
  * Every discard is counted by reason; none throws.
  */
-import type { Ipv4Addr } from './address.js';
+import { ipEqual, ipHash, type IpAddr } from './ip-address.js';
 import { IPV4_HEADER_LEN, Ipv4Packet } from './ipv4-packet.js';
 
 export interface ReassemblyLimits {
@@ -46,11 +50,12 @@ const INITIAL_BUFFER = 1024;
 const INITIAL_RANGES = 8;
 
 const MAX_PAYLOAD = 65535 - IPV4_HEADER_LEN;
+const EMPTY = new Uint8Array(0);
 
 interface Pending {
   key: number;
-  src: Ipv4Addr;
-  dst: Ipv4Addr;
+  src: IpAddr;
+  dst: IpAddr;
   protocol: number;
   ident: number;
   /** The fragments' payload bytes in arrival order (an arena), grown by doubling: allocation is per datagram, not per fragment. */
@@ -66,15 +71,39 @@ interface Pending {
   /** buf and ranges, in bytes, plus DATAGRAM_OVERHEAD: what counts against maxBytes. */
   cost: number;
   expiresAt: number;
-  /** The first fragment's IP header and 8 payload bytes, for an ICMP Time Exceeded. */
+  /** The first fragment's headers and 8 payload bytes (see FragmentIn.headLen), for an ICMP Time Exceeded and the IPv6 header chain. */
   head: Uint8Array | null;
+}
+
+/**
+ * One fragment as an IP layer describes it (filled in place by the caller: no object per
+ * fragment).
+ */
+export interface FragmentIn {
+  src: IpAddr;
+  dst: IpAddr;
+  /** IPv4's protocol; 0 for IPv6, whose key is (source, destination, identification). */
+  protocol: number;
+  ident: number;
+  /** Offset of this fragment's data in the datagram, in bytes. */
+  offset: number;
+  more: boolean;
+  /** The fragment's data: `b[from, from + len)`. */
+  b: Uint8Array;
+  from: number;
+  len: number;
+  /** What of the fragment to keep when it is the first (offset 0): `b[headFrom, headFrom + headLen)`. */
+  headFrom: number;
+  headLen: number;
+  /** The largest `offset + len` a datagram of this family may reach. */
+  maxPayload: number;
 }
 
 export type ReassemblyDrop = 'fragDuplicate' | 'fragOverlap' | 'fragOversized' | 'fragInconsistent' | 'fragMalformed' | 'fragEvicted' | 'fragTimeout' | 'fragTooMany';
 
 export interface Reassembled {
-  src: Ipv4Addr;
-  dst: Ipv4Addr;
+  src: IpAddr;
+  dst: IpAddr;
   protocol: number;
   ident: number;
   payload: Uint8Array;
@@ -109,12 +138,12 @@ export class Reassembler {
     return this.count;
   }
 
-  private find(key: number, src: Ipv4Addr, dst: Ipv4Addr, protocol: number, ident: number): Pending | undefined {
+  private find(key: number, src: IpAddr, dst: IpAddr, protocol: number, ident: number): Pending | undefined {
     const list = this.pending.get(key);
     if (!list) return undefined;
     for (let i = 0; i < list.length; i++) {
       const d = list[i]!;
-      if (d.ident === ident && d.src === src && d.dst === dst && d.protocol === protocol) return d;
+      if (d.ident === ident && d.protocol === protocol && ipEqual(d.src, src) && ipEqual(d.dst, dst)) return d;
     }
     return undefined;
   }
@@ -141,24 +170,62 @@ export class Reassembler {
     return n;
   }
 
+  private readonly in4: FragmentIn = {
+    src: 0, dst: 0, protocol: 0, ident: 0, offset: 0, more: false, b: new Uint8Array(0), from: 0, len: 0, headFrom: 0, headLen: 0, maxPayload: MAX_PAYLOAD,
+  };
+  private readonly hv4 = new Ipv4Packet();
+
   /**
-   * Adds one fragment (a checked packet view). Returns the whole datagram's payload when
-   * this fragment completes it, else null.
+   * Adds one IPv4 fragment (a checked packet view). Returns the whole datagram's payload
+   * when this fragment completes it, else null.
    */
   add(p: Ipv4Packet, now: number): Reassembled | null {
-    const off = p.fragOffset();
-    const len = p.payloadLen();
-    const more = p.moreFrags();
-    // RFC 791: every fragment but the last carries a multiple of 8 bytes.
+    const f = this.in4;
+    f.src = p.src();
+    f.dst = p.dst();
+    f.protocol = p.protocol();
+    f.ident = p.ident();
+    f.offset = p.fragOffset();
+    f.more = p.moreFrags();
+    f.b = p.b;
+    f.from = p.payloadOffset();
+    f.len = p.payloadLen();
+    f.headFrom = p.o;
+    f.headLen = Math.min(p.n, p.headerLen() + 8);
+    const done = this.addFragment(f, now);
+    f.b = EMPTY;
+    if (done === null) return null;
+    const head = done.head;
+    const hl = (head[0]! & 15) * 4;
+    if (hl + done.payload.length > 65535) {
+      this.onDrop('fragOversized');
+      return null;
+    }
+    const hv = this.hv4.reset(head.slice(0, hl), 0, hl);
+    hv.setFragment(hv.dontFrag(), false, 0);
+    hv.setTotalLen(hv.headerLen() + done.payload.length);
+    hv.fillChecksum();
+    return { src: done.src, dst: done.dst, protocol: done.protocol, ident: done.ident, payload: done.payload, header: hv.b };
+  }
+
+  /**
+   * Adds one fragment of either family. Returns the datagram's data and the first
+   * fragment's kept bytes (`head`) when this fragment completes it, else null.
+   */
+  addFragment(f: FragmentIn, now: number): { src: IpAddr; dst: IpAddr; protocol: number; ident: number; payload: Uint8Array; head: Uint8Array } | null {
+    const off = f.offset;
+    const len = f.len;
+    const more = f.more;
+    // RFC 791, RFC 8200 §4.5: every fragment but the last carries a multiple of 8 bytes.
     if ((more && (len === 0 || (len & 7) !== 0))) {
       this.onDrop('fragMalformed');
       return null;
     }
-    const src = p.src();
-    const ident = p.ident();
-    const key = ((src & 0x7fff) << 16) | ident;
-    let d = this.find(key, src, p.dst(), p.protocol(), ident);
-    if (off + len > MAX_PAYLOAD) {
+    const src = f.src;
+    const ident = f.ident;
+    const key = ((ipHash(src) & 0x7fff) << 16) ^ ident;
+    let d = this.find(key, src, f.dst, f.protocol, ident);
+    if (off + len > f.maxPayload) {
       this.onDrop('fragOversized');
       if (d) this.remove(d);
       return null;
@@ -166,7 +233,7 @@ export class Reassembler {
     if (!d) {
       while (this.count >= this.limits.maxDatagrams) this.evictOldest();
       d = {
-        key, src, dst: p.dst(), protocol: p.protocol(), ident, buf: new Uint8Array(0), used: 0, ranges: new Int32Array(0),
+        key, src, dst: f.dst, protocol: f.protocol, ident, buf: new Uint8Array(0), used: 0, ranges: new Int32Array(0),
         count: 0, total: -1, bytes: 0, cost: DATAGRAM_OVERHEAD, expiresAt: now + this.limits.timeoutMs, head: null,
       };
       let list = this.pending.get(key);
@@ -216,7 +283,7 @@ export class Reassembler {
     }
     // Room: a bigger arena or range list, under the memory cap (evicting older datagrams, never this one).
     const need = d.used + len;
-    const bufSize = need > d.buf.length ? grow(d.buf.length, INITIAL_BUFFER, need, MAX_PAYLOAD) : d.buf.length;
+    const bufSize = need > d.buf.length ? grow(d.buf.length, INITIAL_BUFFER, need, f.maxPayload) : d.buf.length;
     const rangeSize = 3 * (n + 1) > r.length ? grow(r.length, 3 * INITIAL_RANGES, 3 * (n + 1), 3 * this.limits.maxFragments) : r.length;
     const cost = bufSize + 4 * rangeSize + DATAGRAM_OVERHEAD;
     const extra = cost - d.cost;
@@ -242,37 +309,29 @@ export class Reassembler {
     rr[3 * i + 1] = end;
     rr[3 * i + 2] = d.used;
     d.count = n + 1;
-    const from = p.payloadOffset();
+    const from = f.from;
     if (len <= 64) {
       // Small fragments (a flood's) are copied by hand: no view object per fragment.
-      for (let k = 0; k < len; k++) d.buf[d.used + k] = p.b[from + k]!;
+      for (let k = 0; k < len; k++) d.buf[d.used + k] = f.b[from + k]!;
     } else {
-      d.buf.set(p.b.subarray(from, from + len), d.used);
+      d.buf.set(f.b.subarray(from, from + len), d.used);
     }
     d.used += len;
     d.bytes += len;
     this.bytes += len;
     this.memory += extra;
     d.cost = cost;
-    if (off === 0 && d.head === null) d.head = p.b.slice(p.o, p.o + Math.min(p.n, p.headerLen() + 8));
+    if (off === 0 && d.head === null) d.head = f.b.slice(f.headFrom, f.headFrom + f.headLen);
     // The ranges are disjoint: complete when they add up to the total.
     if (d.total === -1 || d.bytes !== d.total) return null;
     const head = d.head!; // fragment zero is present: the datagram is complete
     this.remove(d);
-    if ((head[0]! & 15) * 4 + d.total > 65535) {
-      this.onDrop('fragOversized');
-      return null;
-    }
     const payload = new Uint8Array(d.total);
     for (let k = 0; k < d.count; k++) {
       const at = d.ranges[3 * k + 2]!;
       payload.set(d.buf.subarray(at, at + d.ranges[3 * k + 1]! - d.ranges[3 * k]!), d.ranges[3 * k]!);
     }
-    const hv = new Ipv4Packet().reset(head.slice(0, (head[0]! & 15) * 4), 0, (head[0]! & 15) * 4);
-    hv.setFragment(hv.dontFrag(), false, 0);
-    hv.setTotalLen(hv.headerLen() + d.total);
-    hv.fillChecksum();
-    return { src: d.src, dst: d.dst, protocol: d.protocol, ident: d.ident, payload, header: hv.b };
+    return { src: d.src, dst: d.dst, protocol: d.protocol, ident: d.ident, payload, head };
   }
 
   /** The earliest time a datagram in progress expires, or undefined. */

@@ -8,6 +8,7 @@ import { readU16, writeU16 } from '../core/bytes.js';
 export const ETH_HEADER_LEN = 14;
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
+export const ETHERTYPE_IPV6 = 0x86dd;
 export const BROADCAST_MAC = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
 export class EthernetFrame extends PacketView {

@@ -1,8 +1,10 @@
 /**
- * The interface on a TAP device: Ethernet II framing and ARP (RFC 826) with a cache.
+ * The interface on a TAP device: Ethernet II framing, ARP (RFC 826) with a cache for
+ * IPv4, and IPv6 neighbour discovery (neighbor-discovery.ts) once the stack has IPv6.
  *
- * - Received frames addressed to us or to broadcast are unwrapped; IPv4 goes up, ARP
- *   is answered here, anything else is counted and dropped.
+ * - Received frames addressed to us, to broadcast or (IPv6) to a 33:33:… multicast
+ *   address are unwrapped; IPv4 and IPv6 go up, ARP is answered here, anything else is
+ *   counted and dropped.
  * - ARP follows RFC 826's merge rule: a sender already in the cache is refreshed; a
  *   sender asking for our address is added; requests for our address are answered.
  * - Sending to a next hop with no cache entry queues the datagram (up to 208 KiB per
@@ -15,11 +17,14 @@
 import { counters, type CounterSet } from '../core/counters.js';
 import { logger } from '../core/log.js';
 import { formatIpv4, type Ipv4Addr } from '../ip/address.js';
+import type { IpAddr } from '../ip/ip-address.js';
 import { LINK_HEADROOM } from '../ip/ipv4-layer.js';
+import type { Ipv6Layer } from '../ip/ipv6-layer.js';
+import { NeighborDiscovery, type NdpOptions } from './neighbor-discovery.js';
 import type { Route } from '../ip/route.js';
 import { ARP_LEN, ARP_REPLY, ARP_REQUEST, ArpPacket, emitArp } from './arp-packet.js';
 import {
-  BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETH_HEADER_LEN, EthernetFrame, formatMac, writeEthernetHeader,
+  BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETH_HEADER_LEN, EthernetFrame, formatMac, writeEthernetHeader,
 } from './ethernet-frame.js';
 import type { LinkDevice } from './link-device.js';
 import type { NetInterface } from './net-interface.js';
@@ -57,7 +62,7 @@ interface ArpEntry {
 const KEYS = [
   'framesIn', 'framesOut', 'truncated', 'notForUs', 'unknownEtherType',
   'arpIn', 'arpMalformed', 'arpRequestsAnswered', 'arpRequestsSent', 'arpRepliesIn',
-  'arpQueueFull', 'arpFailed', 'arpEvicted',
+  'arpQueueFull', 'arpFailed', 'arpEvicted', 'ipv6Off',
 ] as const;
 export type EthernetCounter = (typeof KEYS)[number];
 
@@ -65,6 +70,9 @@ export class EthernetInterface implements NetInterface {
   readonly counters: CounterSet<EthernetCounter> = counters(KEYS);
   readonly limits: ArpLimits;
   deliverIp: (b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean) => void = () => {};
+  deliverIp6: ((b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean) => void) | null = null;
+  /** IPv6 neighbour discovery, once the stack has IPv6 (attachIpv6). */
+  ndp: NeighborDiscovery | null = null;
   private readonly cache = new Map<Ipv4Addr, ArpEntry>();
   private readonly frame = new EthernetFrame();
   private readonly arp = new ArpPacket();
@@ -75,10 +83,16 @@ export class EthernetInterface implements NetInterface {
     private readonly device: LinkDevice,
     private readonly route: Route,
     limits: Partial<ArpLimits> = {},
+    private readonly ndpOptions: NdpOptions & { random?: () => number } = {},
   ) {
     if (!device.mac) throw new Error(`${device.name}: an Ethernet interface needs the device's MAC address`);
     this.mac = device.mac;
     this.limits = { ...DEFAULT_ARP_LIMITS, ...limits };
+  }
+
+  attachIpv6(ip6: Ipv6Layer): void {
+    const random = this.ndpOptions.random ?? Math.random;
+    this.ndp = new NeighborDiscovery(ip6, this.mac, (pkt, off, len, mac) => this.transmit(pkt, off, len, mac, ETHERTYPE_IPV6), random, this.ndpOptions);
   }
 
   receiveFrame(b: Uint8Array, off: number, len: number, now: number): void {
@@ -88,13 +102,17 @@ export class EthernetInterface implements NetInterface {
       this.counters.truncated++;
       return;
     }
-    if (!f.dstIs(this.mac) && !f.dstIsBroadcast()) {
+    const type = f.etherType();
+    // IPv6 multicast frames (33:33:…) go up to the IPv6 layer, which keeps those for groups it is in.
+    if (!f.dstIs(this.mac) && !f.dstIsBroadcast() && !(type === ETHERTYPE_IPV6 && b[off] === 0x33 && b[off + 1] === 0x33)) {
       this.counters.notForUs++;
       return;
     }
-    const type = f.etherType();
     if (type === ETHERTYPE_IPV4) {
       this.deliverIp(b, f.payloadOffset(), f.payloadLen(), now, false);
+    } else if (type === ETHERTYPE_IPV6) {
+      if (this.deliverIp6 === null) this.counters.ipv6Off++;
+      else this.deliverIp6(b, f.payloadOffset(), f.payloadLen(), now, false);
     } else if (type === ETHERTYPE_ARP) {
       this.receiveArp(b, f.payloadOffset(), f.payloadLen(), now);
     } else {
@@ -158,7 +176,11 @@ export class EthernetInterface implements NetInterface {
     this.cache.set(ip, e);
   }
 
-  sendIp(b: Uint8Array, off: number, len: number, nextHop: Ipv4Addr, now: number): void {
+  sendIp(b: Uint8Array, off: number, len: number, nextHop: IpAddr, now: number): void {
+    if (typeof nextHop !== 'number') {
+      if (this.ndp !== null) this.ndp.send(b, off, len, nextHop, now);
+      return;
+    }
     if (nextHop === 0xffffffff || nextHop === this.route.subnetBroadcast) {
       this.transmit(b, off, len, BROADCAST_MAC);
       return;
@@ -201,13 +223,14 @@ export class EthernetInterface implements NetInterface {
   }
 
   /** Writes the Ethernet header into the headroom in front of the datagram and sends. */
-  private transmit(b: Uint8Array, off: number, len: number, dstMac: Uint8Array): void {
-    writeEthernetHeader(b, off - ETH_HEADER_LEN, dstMac, this.mac, ETHERTYPE_IPV4);
+  private transmit(b: Uint8Array, off: number, len: number, dstMac: Uint8Array, etherType = ETHERTYPE_IPV4): void {
+    writeEthernetHeader(b, off - ETH_HEADER_LEN, dstMac, this.mac, etherType);
     this.counters.framesOut++;
     this.device.send(b, off - ETH_HEADER_LEN, len + ETH_HEADER_LEN);
   }
 
   poll(now: number): void {
+    this.ndp?.poll(now);
     for (const [ip, e] of this.cache) {
       if (e.mac !== null) continue;
       if (e.nextTryAt > now) continue;
@@ -222,7 +245,7 @@ export class EthernetInterface implements NetInterface {
   }
 
   pollAt(): number | undefined {
-    let t: number | undefined;
+    let t: number | undefined = this.ndp?.pollAt();
     for (const e of this.cache.values()) {
       if (e.mac === null && (t === undefined || e.nextTryAt < t)) t = e.nextTryAt;
     }

@@ -1,30 +1,35 @@
 /**
- * The interface on a TUN device: frames are bare IPv4 datagrams both ways.
+ * The interface on a TUN device: frames are bare IP packets both ways, IPv4 or IPv6 by
+ * their version nibble.
  */
 import { counters, type CounterSet } from '../core/counters.js';
-import type { Ipv4Addr } from '../ip/address.js';
+import type { IpAddr } from '../ip/ip-address.js';
 import type { LinkDevice } from './link-device.js';
 import type { NetInterface } from './net-interface.js';
 
-const KEYS = ['framesIn', 'framesOut', 'notIpv4'] as const;
+const KEYS = ['framesIn', 'framesOut', 'notIp', 'ipv6Off'] as const;
 
 export class IpInterface implements NetInterface {
   readonly counters: CounterSet<(typeof KEYS)[number]> = counters(KEYS);
   deliverIp: (b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean) => void = () => {};
+  deliverIp6: ((b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean) => void) | null = null;
 
   constructor(private readonly device: LinkDevice) {}
 
   receiveFrame(b: Uint8Array, off: number, len: number, now: number, checksumOk = false): void {
     this.counters.framesIn++;
-    // A TUN device also carries IPv6; we speak IPv4 only, and count the rest.
-    if (len === 0 || b[off]! >> 4 !== 4) {
-      this.counters.notIpv4++;
-      return;
+    const version = len === 0 ? 0 : b[off]! >> 4;
+    if (version === 4) {
+      this.deliverIp(b, off, len, now, checksumOk);
+    } else if (version === 6) {
+      if (this.deliverIp6 === null) this.counters.ipv6Off++;
+      else this.deliverIp6(b, off, len, now, checksumOk);
+    } else {
+      this.counters.notIp++;
     }
-    this.deliverIp(b, off, len, now, checksumOk);
   }
 
-  sendIp(b: Uint8Array, off: number, len: number, _nextHop: Ipv4Addr, _now: number, tso = 0): void {
+  sendIp(b: Uint8Array, off: number, len: number, _nextHop: IpAddr, _now: number, tso = 0): void {
     this.counters.framesOut++;
     this.device.send(b, off, len, tso);
   }

@@ -7,6 +7,8 @@
  * Sending: `send()` copies the frame into a batch buffer; `flush()` writes the batch with
  * one native call. A full batch buffer is flushed on its own.
  */
+import { writeFileSync } from 'node:fs';
+import { writeIpv6, type Ipv6Addr } from '../ip/ipv6-address.js';
 import { closeSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { logger } from '../core/log.js';
@@ -26,6 +28,10 @@ export interface TunOptions {
   mtu: number;
   /** Kernel-side address and prefix to configure on the device (optional). */
   kernelAddr?: number;
+  /** Kernel-side IPv6 address to configure (optional). */
+  kernelAddr6?: Ipv6Addr;
+  /** Its prefix length (default 64). */
+  prefixLen6?: number;
   /** The kernel-side address's prefix length; default 24. */
   prefixLen?: number;
   /** Frames per read batch and per write batch. */
@@ -77,6 +83,7 @@ const VNET_HDR_LEN = 10;
 const VNET_F_NEEDS_CSUM = 1;
 const VNET_GSO_NONE = 0;
 const VNET_GSO_TCPV4 = 1;
+const VNET_GSO_TCPV6 = 4;
 /** TCP's checksum field, from the start of its header. */
 const TCP_CSUM_OFFSET = 16;
 
@@ -175,7 +182,28 @@ export class TunDevice implements LinkDevice {
     opts = { ...opts, offload };
     try {
       try {
-        if (configure) addon.configure(name, opts.kernelAddr ?? 0, opts.prefixLen ?? 24, opts.mtu, true, opts.txQueueLen ?? 0);
+        if (configure) {
+          if (opts.kernelAddr6 !== undefined) {
+            // The kernel side needs no duplicate address detection on a link it shares
+            // with the stack alone (the stack runs its own on TAP): usable at once.
+            try {
+              writeFileSync(`/proc/sys/net/ipv6/conf/${name}/accept_dad`, '0');
+            } catch {
+              // no IPv6 sysctl here: DAD then runs, and the address is usable a second later
+            }
+          }
+          addon.configure(name, opts.kernelAddr ?? 0, opts.prefixLen ?? 24, opts.mtu, true, opts.txQueueLen ?? 0);
+          if (opts.kernelAddr6 !== undefined) {
+            const a = new Uint8Array(16);
+            writeIpv6(a, 0, opts.kernelAddr6);
+            try {
+              addon.configure6(name, Buffer.from(a), opts.prefixLen6 ?? 64);
+            } catch (e) {
+              // A persistent device keeps its address from an earlier run.
+              if ((e as { code?: string }).code !== 'EEXIST') throw e;
+            }
+          }
+        }
       } catch (e) {
         throw explainPermission(e, name, 'configure');
       }
@@ -253,19 +281,21 @@ export class TunDevice implements LinkDevice {
    * The virtio-net header in front of a frame (little-endian: the legacy header is in
    * host order, and offload is only turned on for little-endian hosts, see open()): none of its offloads for an ordinary packet; for a TCP segment with `tso`,
    * "finish the checksum from the TCP header on" and, if it is longer than one segment,
-   * "cut it into `tso`-byte TCPv4 segments".
+   * "cut it into `tso`-byte TCPv4 (or TCPv6) segments".
    */
   private writeVnetHeader(t: Uint8Array, at: number, b: Uint8Array, off: number, len: number, tso: number): void {
     t.fill(0, at, at + VNET_HDR_LEN);
     if (tso === 0) return;
-    const ihl = (b[off]! & 0x0f) * 4;
+    // (IPv6: our TCP segments carry no extension headers, so TCP starts at 40.)
+    const v6 = b[off]! >> 4 === 6;
+    const ihl = v6 ? 40 : (b[off]! & 0x0f) * 4;
     const thl = (b[off + ihl + 12]! >> 4) * 4;
     const headers = ihl + thl;
     t[at] = VNET_F_NEEDS_CSUM;
     if (len - headers > tso) {
       // Segmentation wanted: header length and segment size (zero otherwise, as Linux's
       // own virtio driver leaves them).
-      t[at + 1] = VNET_GSO_TCPV4;
+      t[at + 1] = v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
       t[at + 2] = headers & 0xff;
       t[at + 3] = headers >> 8;
       t[at + 4] = tso & 0xff;

@@ -10,6 +10,8 @@ export interface TunTapAddon {
   /** `offload` (TUN): virtio-net headers with checksum and TCP segmentation offload. */
   open(name: string, tap: boolean, offload?: boolean): [number, string];
   configure(name: string, addr: number, prefixLen: number, mtu: number, up: boolean, txQueueLen?: number): void;
+  /** Adds an IPv6 address (16 bytes) with its prefix length to the device's kernel side. */
+  configure6(name: string, addr: Uint8Array, prefixLen: number): void;
   hwaddr(name: string): Buffer;
   /**
    * meta holds 3 numbers per frame: offset, length, and 1 if the kernel vouches for the

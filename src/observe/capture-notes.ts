@@ -17,7 +17,8 @@ import type { TraceRecord, Tracer } from '../tcp/trace.js';
 
 /** What a drop counter moving means, for the counters worth a sentence of their own. */
 const DROP_NOTES: Record<string, string> = {
-  'link.notIpv4': 'dropped: not IPv4',
+  'link.notIp': 'dropped: neither IPv4 nor IPv6',
+  'link.ipv6Off': 'dropped: IPv6, and the stack has no IPv6 address',
   'ip.badChecksum': 'dropped: bad IPv4 header checksum (RFC 791)',
   'ip.badVersion': 'dropped: not IP version 4',
   'ip.badHeaderLength': 'dropped: bad IPv4 header length',
@@ -50,7 +51,7 @@ const DROP_NOTES: Record<string, string> = {
 };
 
 /** Other counters whose moving means the frame was not used. */
-const DROP_NAME = /^(bad|truncated|drop|notFor|martian|unknown|frag(Duplicate|Overlap|Oversized|Inconsistent|Malformed|TooMany)|noConnection|notIpv4|listen(Drops|RstIgnored|NoSyn|SynFin)|notUnicast|noPort|unhandledType|broadcastEchoIgnored|syncookiesFailed|rcvbufErrors|challengeAcks$)/;
+const DROP_NAME = /^(bad|truncated|drop|notFor|martian|unknown|frag(Duplicate|Overlap|Oversized|Inconsistent|Malformed|TooMany)|noConnection|notIp|ipv6Off|listen(Drops|RstIgnored|NoSyn|SynFin)|notUnicast|noPort|unhandledType|broadcastEchoIgnored|syncookiesFailed|rcvbufErrors|challengeAcks$)/;
 
 function flatCounters(stack: Stack): Map<string, number> {
   const out = new Map<string, number>();

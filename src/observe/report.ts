@@ -3,6 +3,7 @@
  * TCP connections (TCP_INFO-like), listeners, UDP sockets, ARP entries and every
  * layer's counters.
  */
+import { formatEndpoint } from '../ip/ip-address.js';
 import { formatIpv4 } from '../ip/address.js';
 import { EthernetInterface } from '../link/ethernet-interface.js';
 import { tcpInfo, type TcpInfo } from '../socket/stream-socket.js';
@@ -20,6 +21,8 @@ export interface StackReport {
   time: string;
   uptimeMs: number;
   address: string;
+  /** The IPv6 addresses with their prefixes (absent without IPv6). */
+  address6?: string;
   /** TCP_INFO-like fields, with the pending timers (`ss -o`) and the loss-recovery state. */
   connections: (TcpInfo & { id: number; timers: TimerReport[]; recovery: string })[];
   /** Connections in TIME-WAIT (small records): how many, and the first REPORT_TIME_WAIT of them. */
@@ -39,17 +42,18 @@ export function stackReport(stack: Stack, uptimeMs: number, extra: Record<string
     time: new Date().toISOString(),
     uptimeMs,
     address: `${formatIpv4(stack.route.addr)}/${stack.route.prefixLen}`,
+    ...(stack.ip6 ? { address6: stack.ip6.route.describe() } : {}),
     connections: [...stack.tcp.connections].map((c) => ({ id: c.id, ...tcpInfo(c), timers: timerReport(c, now), recovery: c.loss.state })),
     timeWait: timeWaitReport(stack, now),
     listeners: stack.tcp.listenerList().map((l) => ({
-      local: `${formatIpv4(l.localAddr)}:${l.localPort}`,
+      local: formatEndpoint(l.localAddr, l.localPort),
       backlog: l.backlog,
       synQueue: l.synQueue.size,
       acceptQueue: l.acceptQueue.length,
     })),
     udp: stack.udp.endpoints().map((e) => ({
-      local: `${formatIpv4(e.localAddr)}:${e.localPort}`,
-      remote: e.connected ? `${formatIpv4(e.remoteAddr)}:${e.remotePort}` : null,
+      local: formatEndpoint(e.localAddr, e.localPort),
+      remote: e.connected ? formatEndpoint(e.remoteAddr, e.remotePort) : null,
       recvQueue: e.queuedBytes,
     })),
     arp: stack.iface instanceof EthernetInterface ? stack.iface.entries().map(({ ip, mac, queued }) => ({ ip, mac, queued })) : [],
@@ -84,8 +88,8 @@ function timeWaitReport(stack: Stack, now: number): StackReport['timeWait'] {
     if (shown.length >= REPORT_TIME_WAIT) break;
     shown.push({
       id: t.id,
-      local: `${formatIpv4(t.localAddr)}:${t.localPort}`,
-      remote: `${formatIpv4(t.remoteAddr)}:${t.remotePort}`,
+      local: formatEndpoint(t.localAddr, t.localPort),
+      remote: formatEndpoint(t.remoteAddr, t.remotePort),
       expiresInMs: Math.max(0, Math.round(t.expiresAt - now)),
     });
   }
@@ -102,7 +106,7 @@ export function formatConnections(r: StackReport): string {
   const lines: string[] = [];
   lines.push(`${pad('State', 12)} ${pad('Recv-Q', 7, true)} ${pad('Send-Q', 7, true)} ${pad('Local', 21)} ${pad('Peer', 21)} details`);
   for (const l of r.listeners) {
-    lines.push(`${pad('LISTEN', 12)} ${pad(l.acceptQueue, 7, true)} ${pad(l.backlog, 7, true)} ${pad(l.local, 21)} ${pad('0.0.0.0:*', 21)} syn-queue:${l.synQueue}`);
+    lines.push(`${pad('LISTEN', 12)} ${pad(l.acceptQueue, 7, true)} ${pad(l.backlog, 7, true)} ${pad(l.local, 21)} ${pad(l.local.startsWith('[') ? '[::]:*' : '0.0.0.0:*', 21)} syn-queue:${l.synQueue}`);
   }
   for (const c of r.connections) {
     const details = [

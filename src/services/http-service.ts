@@ -49,7 +49,7 @@ ${rows}
 <table><tr><th>local</th><th>backlog</th><th>SYN queue</th><th>accept queue</th></tr>${listeners}</table>
 <h2>Counters</h2>
 ${counters}
-<p><small>${esc(r.address)}, up ${Math.round(r.uptimeMs / 1000)} s, ${esc(r.time)}</small></p>
+<p><small>${esc(r.address)}${r.address6 ? ` ${esc(r.address6)}` : ''}, up ${Math.round(r.uptimeMs / 1000)} s, ${esc(r.time)}</small></p>
 </body></html>
 `;
 }

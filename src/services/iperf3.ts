@@ -13,7 +13,7 @@
  * client ends with IPERF_DONE. One test at a time: another client gets ACCESS_DENIED, as
  * from iperf3 -s. UDP and bidirectional tests are refused (the control connection closes).
  */
-import { AF_INET, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR } from '../socket/constants.js';
+import { AF_INET, AF_INET6, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR } from '../socket/constants.js';
 import type { SocketApi } from '../socket/socket-api.js';
 import type { StreamSocket } from '../socket/stream-socket.js';
 import type { Service } from './udp-services.js';
@@ -98,7 +98,7 @@ interface Test {
 
 /** The iperf3 server. `now` is wall-clock ms (for the test's duration and CPU share). */
 export function iperf3Service(api: SocketApi, port = 5201, now: () => number = () => performance.now()): Service {
-  const l = api.socket(AF_INET, SOCK_STREAM);
+  const l = api.socket(api.host.stack.ip6 !== null ? AF_INET6 : AF_INET, SOCK_STREAM); // both families
   l.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
   l.bind(['', port]);
   l.listen(64);
@@ -259,7 +259,9 @@ export async function iperf3Client(
   const now = opts.now ?? (() => performance.now());
   const port = opts.port ?? 5201;
   const cookie = makeCookie();
-  const ctrl = api.socket(AF_INET, SOCK_STREAM);
+  // An IPv6 server is reached over IPv6 (`tcpip iperf3 -c fd00:8::1`).
+  const family = host.includes(':') ? AF_INET6 : AF_INET;
+  const ctrl = api.socket(family, SOCK_STREAM);
   const streams: StreamSocket[] = [];
   try {
     await ctrl.connect([host, port]);
@@ -277,7 +279,7 @@ export async function iperf3Client(
         await sendJson(ctrl, { tcp: true, omit: 0, time: seconds, num: 0, blockcount: 0, parallel, len, pacing_timer: 1000, client_version: '3.12', ...(reverse ? { reverse: true } : {}) });
       } else if (state === CREATE_STREAMS) {
         for (let i = 0; i < parallel; i++) {
-          const s = api.socket(AF_INET, SOCK_STREAM);
+          const s = api.socket(family, SOCK_STREAM);
           streams.push(s);
           await s.connect([host, port]);
           await s.sendall(cookie);

@@ -5,8 +5,9 @@
  * once the client has closed its own, and survives clients that reset or vanish (each
  * connection is watched by keepalive).
  */
+import type { SockAddr } from '../socket/address.js';
 import {
-  AF_INET, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_REUSEADDR, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL,
+  AF_INET, AF_INET6, IPPROTO_TCP, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_REUSEADDR, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL,
 } from '../socket/constants.js';
 import type { SocketApi } from '../socket/socket-api.js';
 import type { StreamSocket } from '../socket/stream-socket.js';
@@ -14,8 +15,9 @@ import { ctime } from './ctime.js';
 import type { Service } from './udp-services.js';
 
 /** Accepts connections until the listening socket is closed; one handler per connection. */
-function serveTcp(api: SocketApi, name: string, port: number, handle: (conn: StreamSocket, peer: [string, number]) => Promise<void>): Service {
-  const s = api.socket(AF_INET, SOCK_STREAM);
+function serveTcp(api: SocketApi, name: string, port: number, handle: (conn: StreamSocket, peer: SockAddr) => Promise<void>): Service {
+  // Both families: an AF_INET6 socket on :: takes IPv4 too (IPV6_V6ONLY off), as a Linux server's.
+  const s = api.socket(api.host.stack.ip6 !== null ? AF_INET6 : AF_INET, SOCK_STREAM);
   s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
   // A client that vanishes is noticed: 60 s idle, then 5 probes 10 s apart.
   s.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1);
@@ -27,7 +29,7 @@ function serveTcp(api: SocketApi, name: string, port: number, handle: (conn: Str
   const open = new Set<StreamSocket>();
   const done = (async () => {
     for (;;) {
-      let conn: StreamSocket, peer: [string, number];
+      let conn: StreamSocket, peer: SockAddr;
       try {
         [conn, peer] = await s.accept();
       } catch {

@@ -3,7 +3,8 @@
  * program would be: echo (RFC 862, port 7), discard (RFC 863, port 9) and daytime
  * (RFC 867, port 13). Each runs until its socket is closed.
  */
-import { AF_INET, SOCK_DGRAM } from '../socket/constants.js';
+import type { SockAddr } from '../socket/address.js';
+import { AF_INET, AF_INET6, SOCK_DGRAM } from '../socket/constants.js';
 import type { DgramSocket } from '../socket/dgram-socket.js';
 import type { SocketApi } from '../socket/socket-api.js';
 import { ctime } from './ctime.js';
@@ -16,9 +17,9 @@ export interface Service {
   done: Promise<void>;
 }
 
-async function serve(s: DgramSocket, handle: (data: Uint8Array, addr: [string, number]) => Promise<void>): Promise<void> {
+async function serve(s: DgramSocket, handle: (data: Uint8Array, addr: SockAddr) => Promise<void>): Promise<void> {
   for (;;) {
-    let got: [Uint8Array, [string, number]];
+    let got: [Uint8Array, SockAddr];
     try {
       got = await s.recvfrom(65535);
     } catch (e) {
@@ -33,8 +34,9 @@ async function serve(s: DgramSocket, handle: (data: Uint8Array, addr: [string, n
   }
 }
 
-function start(api: SocketApi, name: string, port: number, handle: (s: DgramSocket, data: Uint8Array, addr: [string, number]) => Promise<void>): Service {
-  const s = api.socket(AF_INET, SOCK_DGRAM);
+function start(api: SocketApi, name: string, port: number, handle: (s: DgramSocket, data: Uint8Array, addr: SockAddr) => Promise<void>): Service {
+  // Both families: an AF_INET6 socket on :: takes IPv4 too (IPV6_V6ONLY off), as a Linux server's.
+  const s = api.socket(api.host.stack.ip6 !== null ? AF_INET6 : AF_INET, SOCK_DGRAM);
   s.bind(['', port]);
   const done = serve(s, (d, a) => handle(s, d, a));
   return { name, port, stop: () => s.close(), done };

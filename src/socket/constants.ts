@@ -1,7 +1,9 @@
 /** BSD socket constants, with Linux's values so that numbers read the same as in C. */
 
-/** Address family: IPv4 (the only one so far). */
+/** Address family: IPv4. */
 export const AF_INET = 2;
+/** Address family: IPv6 (Linux's 10). */
+export const AF_INET6 = 10;
 /** Socket type: a TCP byte stream. */
 export const SOCK_STREAM = 1;
 /** Socket type: UDP datagrams. */
@@ -52,6 +54,14 @@ export const SHUT_RDWR = 2;
 export const TCP_USER_TIMEOUT = 18;
 /** `setsockopt` level for IP options. */
 export const IPPROTO_IP = 0;
+/** `setsockopt` level for IPv6 options (Linux's 41). */
+export const IPPROTO_IPV6 = 41;
+/** IPV6_V6ONLY (RFC 3493 §5.3): an AF_INET6 socket on `::` takes IPv6 only. Off by default, as on Linux (net.ipv6.bindv6only = 0). */
+export const IPV6_V6ONLY = 26;
+/** IPV6_TCLASS (RFC 3542 §6.5): the traffic class of the socket's packets (IP_TOS's IPv6 twin). */
+export const IPV6_TCLASS = 67;
+/** IPV6_UNICAST_HOPS (RFC 3493 §5.1): the hop limit of the socket's unicast packets. */
+export const IPV6_UNICAST_HOPS = 16;
 /** IP_TOS: the type-of-service byte of the socket's datagrams (DSCP, RFC 2474; RFC 9293 MUST-48 for TCP). */
 export const IP_TOS = 1;
 

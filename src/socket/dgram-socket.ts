@@ -4,8 +4,13 @@
 import { UDP_MAX_PAYLOAD } from '../udp/udp-packet.js';
 import type { UdpErrno, UdpLayer } from '../udp/udp-layer.js';
 import { UdpEndpoint } from '../udp/udp-layer.js';
-import { localAddr, lookupAddr, resolveAddr, sockAddr, type SockAddr } from './address.js';
-import { POLLERR, POLLIN, POLLNVAL, POLLOUT, SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, SO_ERROR, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE } from './constants.js';
+import type { Family, SockAddr } from './address.js';
+import {
+  AF_INET, AF_INET6, IPPROTO_IPV6, IPV6_V6ONLY, POLLERR, POLLIN, POLLNVAL, POLLOUT, SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, SO_ERROR,
+  SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE,
+} from './constants.js';
+import type { IpAddr } from '../ip/ip-address.js';
+import { UNSPECIFIED6 } from '../ip/ipv6-address.js';
 import type { SocketHost } from './host.js';
 import type { Names } from './names.js';
 import { Socket, WOULD_BLOCK, describeEnds } from './socket.js';
@@ -25,8 +30,9 @@ export class DgramSocket extends Socket {
   readonly ep = new UdpEndpoint();
 
   /** @internal Use `SocketApi.socket(AF_INET, SOCK_DGRAM)`. */
-  constructor(host: SocketHost, fd: number, release: (fd: number) => void, private readonly udp: UdpLayer, names: Names) {
-    super(host, fd, SOCK_DGRAM, release, names);
+  constructor(host: SocketHost, fd: number, release: (fd: number) => void, private readonly udp: UdpLayer, names: Names, family: Family = AF_INET) {
+    super(host, fd, SOCK_DGRAM, release, names, family);
+    if (family === AF_INET6) this.ep.localAddr = UNSPECIFIED6;
     this.ep.onEvent = () => this.notify();
   }
 
@@ -46,7 +52,7 @@ export class DgramSocket extends Socket {
    */
   bind(address: SockAddr): void {
     this.checkOpen('bind');
-    const { addr, port } = resolveAddr(address, this.names, 'bind', this.who());
+    const { addr, port } = this.resolveLocal(address, 'bind');
     const err = this.udp.bind(this.ep, addr, port);
     if (err) this.fail(err, 'bind', err === 'EINVAL' ? 'socket is already bound' : undefined);
   }
@@ -58,7 +64,7 @@ export class DgramSocket extends Socket {
    */
   async connect(address: SockAddr): Promise<void> {
     this.checkOpen('connect');
-    const { addr, port } = localAddr(address, this.names, 'connect', this.who()) ?? (await lookupAddr(address, this.names, 'connect', this.who()));
+    const { addr, port } = this.known(address, 'connect') ?? (await this.lookup(address, 'connect'));
     const err = this.udp.connect(this.ep, addr, port);
     if (err) this.fail(err, 'connect');
   }
@@ -81,7 +87,7 @@ export class DgramSocket extends Socket {
   async sendto(data: Uint8Array | string, address: SockAddr): Promise<number> {
     this.checkOpen('sendto');
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    const { addr, port } = localAddr(address, this.names, 'sendto', this.who()) ?? (await lookupAddr(address, this.names, 'sendto', this.who()));
+    const { addr, port } = this.known(address, 'sendto') ?? (await this.lookup(address, 'sendto'));
     if (port === 0) this.fail('EINVAL', 'sendto', 'destination port 0');
     return this.sendImpl('sendto', bytes, addr, port);
   }
@@ -94,9 +100,12 @@ export class DgramSocket extends Socket {
     return this.sendImpl('send', bytes, 0, 0);
   }
 
-  private sendImpl(syscall: string, bytes: Uint8Array, addr: number, port: number): number {
+  private sendImpl(syscall: string, bytes: Uint8Array, addr: IpAddr, port: number): number {
     this.takeError(syscall);
-    if (bytes.length > UDP_MAX_PAYLOAD) this.fail('EMSGSIZE', syscall, `${bytes.length} bytes > ${UDP_MAX_PAYLOAD}, the largest UDP datagram over IPv4`);
+    // IPv4's 65,535-byte datagram less its 20-byte header and UDP's 8; IPv6's payload
+    // length counts neither IP header, so 65,527 (RFC 8200 §3).
+    const max = typeof addr === 'number' && (port !== 0 || typeof this.ep.remoteAddr === 'number') ? UDP_MAX_PAYLOAD : 65535 - 8;
+    if (bytes.length > max) this.fail('EMSGSIZE', syscall, `${bytes.length} bytes > ${max}, the largest UDP datagram over ${max === UDP_MAX_PAYLOAD ? 'IPv4' : 'IPv6'}`);
     const err = this.udp.sendTo(this.ep, bytes, addr, port, this.host.now());
     if (err) this.fail(err, syscall, err === 'EACCES' ? 'broadcast needs SO_BROADCAST' : undefined);
     this.host.wake();
@@ -119,7 +128,7 @@ export class DgramSocket extends Socket {
       if (!d) return WOULD_BLOCK;
       const n = Math.min(max, d.data.length);
       buffer.set(d.data.subarray(0, n), 0);
-      return [n, sockAddr(d.addr, d.port)] as [number, SockAddr];
+      return [n, this.addrTuple(d.addr, d.port)] as [number, SockAddr];
     });
   }
 
@@ -150,7 +159,7 @@ export class DgramSocket extends Socket {
       const d = this.ep.take();
       if (!d) return WOULD_BLOCK;
       const data = d.data.length > bufsize ? d.data.subarray(0, Math.max(0, bufsize)) : d.data;
-      return [data, sockAddr(d.addr, d.port)] as [Uint8Array, SockAddr];
+      return [data, this.addrTuple(d.addr, d.port)] as [Uint8Array, SockAddr];
     });
   }
 
@@ -163,14 +172,14 @@ export class DgramSocket extends Socket {
   /** The socket's own address; `['0.0.0.0', 0]` until it is bound. */
   getsockname(): SockAddr {
     this.checkOpen('getsockname');
-    return sockAddr(this.ep.localAddr, this.ep.localPort);
+    return this.addrTuple(this.ep.localAddr, this.ep.localPort);
   }
 
   /** The connected peer's address. Throws ENOTCONN if not connected. */
   getpeername(): SockAddr {
     this.checkOpen('getpeername');
     if (!this.ep.connected) throw this.error('ENOTCONN', 'getpeername');
-    return sockAddr(this.ep.remoteAddr, this.ep.remotePort);
+    return this.addrTuple(this.ep.remoteAddr, this.ep.remotePort);
   }
 
   /**
@@ -180,6 +189,12 @@ export class DgramSocket extends Socket {
   setsockopt(level: number, option: number, value: number | boolean): void {
     this.checkOpen('setsockopt');
     const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+    if (level === IPPROTO_IPV6 && option === IPV6_V6ONLY && this.family === AF_INET6 && typeof v === 'number') {
+      // RFC 3493 §5.3: only before bind.
+      if (this.ep.localPort !== 0) throw this.error('EINVAL', 'setsockopt', 'IPV6_V6ONLY must be set before bind');
+      this.ep.v6only = v !== 0;
+      return;
+    }
     if (level !== SOL_SOCKET || typeof v !== 'number') throw this.error('ENOPROTOOPT', 'setsockopt', `option ${level}/${option} is not supported on UDP sockets`);
     switch (option) {
       case SO_REUSEADDR: this.ep.reuseAddr = v !== 0; return;
@@ -196,6 +211,7 @@ export class DgramSocket extends Socket {
    */
   getsockopt(level: number, option: number): number {
     this.checkOpen('getsockopt');
+    if (level === IPPROTO_IPV6 && option === IPV6_V6ONLY && this.family === AF_INET6) return this.ep.v6only ? 1 : 0;
     if (level !== SOL_SOCKET) throw this.error('ENOPROTOOPT', 'getsockopt');
     switch (option) {
       case SO_REUSEADDR: return this.ep.reuseAddr ? 1 : 0;

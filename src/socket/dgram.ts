@@ -5,22 +5,23 @@
  *   s.on('message', (msg, rinfo) => s.send(msg, rinfo.port, rinfo.address));
  *   s.bind(7);
  *
- * Differences from Node: 'udp4' only (no IPv6 yet), no multicast, no names (only
+ * Differences from Node: no multicast, no names (only
  * `localhost`, this stack's own address, which is also the default destination).
  */
 import { EventEmitter } from 'node:events';
-import { SOCK_DGRAM, AF_INET, SOL_SOCKET, SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR } from './constants.js';
+import { SOCK_DGRAM, AF_INET, AF_INET6, IPPROTO_IPV6, IPV6_V6ONLY, SOL_SOCKET, SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR } from './constants.js';
 import type { DgramSocket } from './dgram-socket.js';
 import { ProcessHold } from './host.js';
 import { invalidArg, toPort } from './net.js';
+import type { SockAddr } from './address.js';
 import type { SocketApi } from './socket-api.js';
 
 /** A received datagram's sender and size, as the 'message' event's second argument (Node's `dgram.RemoteInfo`). */
 export interface RemoteInfo {
-  /** The sender's IPv4 address. */
+  /** The sender's address (on a 'udp6' socket an IPv4 sender reads `::ffff:a.b.c.d`). */
   address: string;
-  /** Always `'IPv4'`. */
-  family: 'IPv4';
+  /** `'IPv4'` or `'IPv6'`: the socket's family. */
+  family: 'IPv4' | 'IPv6';
   /** The sender's port. */
   port: number;
   /** The datagram's length in bytes. */
@@ -31,7 +32,7 @@ export interface RemoteInfo {
 export interface BindOptions {
   /** The port; 0 or none picks an ephemeral port. */
   port?: number;
-  /** The local address; default `'0.0.0.0'` (any). */
+  /** The local address; default `'0.0.0.0'` ('udp4') or `'::'` ('udp6'), any. */
   address?: string;
   /** Accepted and ignored (there is no cluster here). */
   exclusive?: boolean;
@@ -39,8 +40,10 @@ export interface BindOptions {
 
 /** `createSocket(options)`'s options, as Node's `dgram.SocketOptions`. */
 export interface UdpSocketOptions {
-  /** Only `'udp4'` is supported. */
-  type: 'udp4';
+  /** `'udp4'` or `'udp6'`. */
+  type: 'udp4' | 'udp6';
+  /** 'udp6': IPv6 datagrams only (IPV6_V6ONLY); by default a 'udp6' socket on `::` also takes IPv4. */
+  ipv6Only?: boolean;
   /** Set SO_REUSEADDR, so that sockets that all set it can bind the same port. */
   reuseAddr?: boolean;
   /** SO_RCVBUF in bytes (doubled and clamped, as Linux does). */
@@ -71,15 +74,18 @@ export class UdpSocket extends EventEmitter {
   /** The BSD socket underneath (for options this API does not have). */
   readonly sock: DgramSocket;
   private receiving = false;
+  private readonly family: 'IPv4' | 'IPv6';
   private closed = false;
   private bound = false;
   private readonly keep: ProcessHold;
 
   /** @internal Use `host.dgram.createSocket()`. */
-  constructor(private readonly api: SocketApi, opts: Omit<UdpSocketOptions, 'type'> = {}) {
+  constructor(private readonly api: SocketApi, opts: Omit<UdpSocketOptions, 'type'> & { type?: 'udp4' | 'udp6' } = {}) {
     super();
     this.keep = new ProcessHold(() => api.host.keepAlive());
-    this.sock = api.socket(AF_INET, SOCK_DGRAM).unref(); // the face holds the process itself
+    this.sock = api.socket(opts.type === 'udp6' ? AF_INET6 : AF_INET, SOCK_DGRAM).unref(); // the face holds the process itself
+    this.family = opts.type === 'udp6' ? 'IPv6' : 'IPv4';
+    if (opts.ipv6Only && opts.type === 'udp6') this.sock.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1);
     if (opts.reuseAddr) this.sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     if (opts.recvBufferSize !== undefined) this.setRecvBufferSize(opts.recvBufferSize);
     if (opts.sendBufferSize !== undefined) this.setSendBufferSize(opts.sendBufferSize);
@@ -112,7 +118,8 @@ export class UdpSocket extends EventEmitter {
     const cb = typeof last === 'function' ? (last as () => void) : undefined;
     const rest = cb ? args.slice(0, -1) : args;
     let port = 0;
-    let address = '0.0.0.0';
+    const any = this.family === 'IPv6' ? '::' : '0.0.0.0';
+    let address = any;
     const first = rest[0];
     if (first !== null && typeof first === 'object') {
       const o = first as BindOptions & { fd?: unknown };
@@ -123,7 +130,7 @@ export class UdpSocket extends EventEmitter {
       port = toPort(first);
       if (rest[1] !== undefined && rest[1] !== null) {
         if (typeof rest[1] !== 'string') throw invalidArg('address', 'of type string', rest[1]);
-        address = rest[1] || '0.0.0.0';
+        address = rest[1] || any;
       }
     }
     if (this.bound) throw Object.assign(new Error('Socket is already bound'), { code: 'ERR_SOCKET_ALREADY_BOUND' });
@@ -165,7 +172,7 @@ export class UdpSocket extends EventEmitter {
   disconnect(): void {
     this.check();
     if (!this.sock.ep.connected) throw Object.assign(new Error('Not connected'), { code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' });
-    void this.sock.connect(['0.0.0.0', 0]);
+    void this.sock.connect([this.family === 'IPv6' ? '::' : '0.0.0.0', 0]);
   }
 
   /**
@@ -246,7 +253,7 @@ export class UdpSocket extends EventEmitter {
       while (!this.closed) {
         try {
           const [data, [address, port]] = await this.sock.recvfrom(65535);
-          this.emit('message', Buffer.from(data.buffer, data.byteOffset, data.length), { address, family: 'IPv4', port, size: data.length });
+          this.emit('message', Buffer.from(data.buffer, data.byteOffset, data.length), { address, family: this.family, port, size: data.length });
         } catch (e) {
           if (this.closed) break;
           const err = e as Error & { code?: string };
@@ -259,35 +266,35 @@ export class UdpSocket extends EventEmitter {
 
   /** The bound address; throws EBADF-like ERR_SOCKET_DGRAM_NOT_RUNNING when closed. */
   address(): {
-    /** The IPv4 address, dotted. */
+    /** The address: IPv4 dotted, IPv6 in RFC 5952 form. */
     address: string;
-    /** Always `'IPv4'`. */
-    family: 'IPv4';
+    /** `'IPv4'` or `'IPv6'`. */
+    family: 'IPv4' | 'IPv6';
     /** The port. */
     port: number;
   } {
     this.check();
     const [address, port] = this.sock.getsockname();
-    return { address, family: 'IPv4', port };
+    return { address, family: this.family, port };
   }
 
   /** The connected peer's address; throws ERR_SOCKET_DGRAM_NOT_CONNECTED if not connected. */
   remoteAddress(): {
-    /** The IPv4 address, dotted. */
+    /** The address: IPv4 dotted, IPv6 in RFC 5952 form. */
     address: string;
-    /** Always `'IPv4'`. */
-    family: 'IPv4';
+    /** `'IPv4'` or `'IPv6'`. */
+    family: 'IPv4' | 'IPv6';
     /** The port. */
     port: number;
   } {
     this.check();
-    let a: [string, number];
+    let a: SockAddr;
     try {
       a = this.sock.getpeername();
     } catch {
       throw Object.assign(new Error('Not connected'), { code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' });
     }
-    return { address: a[0], family: 'IPv4', port: a[1] };
+    return { address: a[0], family: this.family, port: a[1] };
   }
 
   /** Allows (or forbids) sending to broadcast addresses (SO_BROADCAST). */
@@ -350,13 +357,13 @@ export class UdpSocket extends EventEmitter {
 
 type MessageListener = (msg: Buffer, rinfo: RemoteInfo) => void;
 
-export function createSocket(api: SocketApi, type: 'udp4', listener?: MessageListener): UdpSocket;
+export function createSocket(api: SocketApi, type: 'udp4' | 'udp6', listener?: MessageListener): UdpSocket;
 export function createSocket(api: SocketApi, opts: UdpSocketOptions, listener?: MessageListener): UdpSocket;
-export function createSocket(api: SocketApi, typeOrOpts: 'udp4' | UdpSocketOptions, listener?: MessageListener): UdpSocket {
+export function createSocket(api: SocketApi, typeOrOpts: 'udp4' | 'udp6' | UdpSocketOptions, listener?: MessageListener): UdpSocket {
   const opts = typeof typeOrOpts === 'string' ? { type: typeOrOpts } : typeOrOpts;
-  if (opts === null || typeof opts !== 'object') throw invalidArg('type', "'udp4' or an options object", typeOrOpts);
-  if (opts.type !== 'udp4') {
-    throw Object.assign(new TypeError(`createSocket: only 'udp4' is supported, not ${String(opts.type)}`), { code: 'ERR_SOCKET_BAD_TYPE' });
+  if (opts === null || typeof opts !== 'object') throw invalidArg('type', "'udp4', 'udp6' or an options object", typeOrOpts);
+  if (opts.type !== 'udp4' && opts.type !== 'udp6') {
+    throw Object.assign(new TypeError(`Bad socket type specified. Valid types are: udp4, udp6 (got ${String(opts.type)})`), { code: 'ERR_SOCKET_BAD_TYPE' });
   }
   const s = new UdpSocket(api, opts);
   if (listener) s.on('message', listener);
@@ -365,15 +372,15 @@ export function createSocket(api: SocketApi, typeOrOpts: 'udp4' | UdpSocketOptio
 
 /** `node:dgram` bound to one stack: what `host.dgram` is. */
 export interface DgramFace {
-  /** A new UDP socket, as `dgram.createSocket('udp4')`; `listener` is added for 'message'. */
-  createSocket(type: 'udp4', listener?: MessageListener): UdpSocket;
-  /** A new UDP socket with options, as `dgram.createSocket(options)`; `listener` is added for 'message'. Throws ERR_SOCKET_BAD_TYPE unless `type` is `'udp4'`. */
+  /** A new UDP socket, as `dgram.createSocket('udp4')` or `('udp6')`; `listener` is added for 'message'. */
+  createSocket(type: 'udp4' | 'udp6', listener?: MessageListener): UdpSocket;
+  /** A new UDP socket with options, as `dgram.createSocket(options)`; `listener` is added for 'message'. Throws ERR_SOCKET_BAD_TYPE unless `type` is `'udp4'` or `'udp6'`. */
   createSocket(opts: UdpSocketOptions, listener?: MessageListener): UdpSocket;
 }
 
 /** Builds the `node:dgram` face on a SocketApi (a StackHost or SimHost has one as `dgram`). */
 export function dgramFace(api: SocketApi): DgramFace {
   return {
-    createSocket: (t: 'udp4' | UdpSocketOptions, l?: MessageListener) => createSocket(api, t as UdpSocketOptions, l),
+    createSocket: (t: 'udp4' | 'udp6' | UdpSocketOptions, l?: MessageListener) => createSocket(api, t as UdpSocketOptions, l),
   };
 }

@@ -3,10 +3,12 @@
  * `gethostname()`, `gethostbyname()`, `getaddrinfo()`, and the names `connect()` and
  * `sendto()` accept. A name is looked up in order:
  *
- *   1. a dotted IPv4 address, `''`/`'0.0.0.0'` (any), `'<broadcast>'`;
- *   2. `localhost` (127.0.0.1, the loopback interface) and the stack's own host name
- *      (its address on the device, so that the kernel side reaches a server bound to it,
- *      and the stack itself reaches it through the loopback interface);
+ *   1. a dotted IPv4 address or an IPv6 address, `''` (any: 0.0.0.0 or :: by the
+ *      socket's family), `'0.0.0.0'`, `'::'`, `'<broadcast>'`;
+ *   2. `localhost` (127.0.0.1 or ::1, the loopback interface) and the stack's own host
+ *      name (its address on the device of the family asked, so that the kernel side
+ *      reaches a server bound to it, and the stack itself reaches it through the loopback
+ *      interface);
  *   3. the hosts table given to the stack (`hosts`, like /etc/hosts);
  *   4. DNS, when name servers are given: a stub resolver (RFC 1035) over the stack's own
  *      UDP, with a random query ID and a random source port per query and an answer
@@ -14,20 +16,24 @@
  *      each server is tried in turn, `dnsAttempts` rounds, `dnsTimeoutMs` each.
  *
  * There is no cache: every lookup asks again (a stub's job; a cache belongs in the server).
+ * DNS asks for A records only; an AF_INET6 socket reaches the IPv4 addresses it finds.
  */
-import { BROADCAST, formatIpv4, parseIpv4, type Ipv4Addr } from '../ip/address.js';
+import { BROADCAST, formatIpv4, type Ipv4Addr } from '../ip/address.js';
+import { formatIp, tryParseIp, type IpAddr } from '../ip/ip-address.js';
+import { LOOPBACK6, UNSPECIFIED6 } from '../ip/ipv6-address.js';
 import { LOOPBACK_ADDR } from '../ip/loopback.js';
 import { DNS_PORT, MAX_UDP_MESSAGE, encodeQuery, isValidName, parseAnswer } from '../dns/message.js';
-import { AF_INET, SOCK_DGRAM, SOCK_STREAM, IPPROTO_TCP, IPPROTO_UDP } from './constants.js';
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, IPPROTO_TCP, IPPROTO_UDP } from './constants.js';
 import { SocketError } from './errors.js';
 import type { SocketHost } from './host.js';
 import type { DgramSocket } from './dgram-socket.js';
+import type { SockAddr } from './address.js';
 
 /** How a stack's names are set up (all optional: `openTun`/`createStack` options). */
 export interface NameOptions {
   /** What `gethostname()` returns, and a name for the stack's own address (RFC 1123 §2.1 labels). Default: the device's name. */
   hostName?: string;
-  /** More names and their IPv4 addresses, as /etc/hosts has them: `{ 'printer.lan': '10.7.0.9' }`. */
+  /** More names and their IPv4 or IPv6 addresses, as /etc/hosts has them: `{ 'printer.lan': '10.7.0.9' }`. */
   hosts?: Record<string, string>;
   /** DNS servers' IPv4 addresses, asked in turn (RFC 1035). None: only the names above resolve. */
   nameservers?: string[];
@@ -38,14 +44,14 @@ export interface NameOptions {
 }
 
 /** One `getaddrinfo()` result, as Python's tuple: (family, type, proto, canonname, sockaddr). */
-export type AddrInfo = [family: number, type: number, proto: number, canonname: string, sockaddr: [string, number]];
+export type AddrInfo = [family: number, type: number, proto: number, canonname: string, sockaddr: [string, number] | [string, number, number, number]];
 
 /** Opens the UDP sockets DNS queries go out on. */
 export type DgramOpener = () => DgramSocket;
 
 export class Names {
   readonly hostName: string;
-  private readonly hosts = new Map<string, Ipv4Addr>();
+  private readonly hosts = new Map<string, IpAddr>();
   private readonly servers: Ipv4Addr[];
   private readonly timeoutMs: number;
   private readonly attempts: number;
@@ -60,7 +66,7 @@ export class Names {
     if (!isValidName(this.hostName)) throw new RangeError(`host name ${JSON.stringify(this.hostName)} is not a valid name (RFC 1123: letters, digits and hyphens, dot-separated labels of 1 to 63)`);
     for (const [name, addr] of Object.entries(opts.hosts ?? {})) {
       if (!isValidName(name)) throw new RangeError(`hosts: ${JSON.stringify(name)} is not a valid name`);
-      this.hosts.set(name.toLowerCase(), parseAddr(addr, `hosts[${JSON.stringify(name)}]`));
+      this.hosts.set(name.toLowerCase(), parseAnyAddr(addr, `hosts[${JSON.stringify(name)}]`));
     }
     this.servers = (opts.nameservers ?? []).map((s) => parseAddr(s, 'nameservers'));
     this.timeoutMs = opts.dnsTimeoutMs ?? 2000;
@@ -73,24 +79,32 @@ export class Names {
     return this.hostName;
   }
 
-  /** A name known without asking DNS (steps 1-3 above), or null. */
-  local(name: string): Ipv4Addr | null {
-    if (name === '' || name === '0.0.0.0') return 0;
+  /**
+   * A name known without asking DNS (steps 1-3 above), or null. `family` picks what `''`,
+   * `localhost` and the host name mean; a numeric address is what it is (the socket layer
+   * checks that it fits the socket).
+   */
+  local(name: string, family: number = AF_INET): IpAddr | null {
+    const six = family === AF_INET6;
+    if (name === '') return six ? UNSPECIFIED6 : 0;
+    if (name === '0.0.0.0') return 0;
     if (name === '<broadcast>' || name === '255.255.255.255') return BROADCAST;
-    const numeric = tryParse(name);
+    const numeric = tryParseIp(name);
     if (numeric !== null) return numeric;
     const key = (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
-    if (key === 'localhost' || key.endsWith('.localhost')) return LOOPBACK_ADDR; // RFC 6761 §6.3
-    if (key === this.hostName.toLowerCase()) return this.host.stack.route.addr;
-    return this.hosts.get(key) ?? null;
+    if (key === 'localhost' || key.endsWith('.localhost')) return six ? LOOPBACK6 : LOOPBACK_ADDR; // RFC 6761 §6.3
+    if (key === this.hostName.toLowerCase()) return six ? (this.host.stack.ip6?.route.addr ?? this.host.stack.route.addr) : this.host.stack.route.addr;
+    const h = this.hosts.get(key);
+    if (h === undefined) return null;
+    return six || typeof h === 'number' ? h : null;
   }
 
   /**
    * The addresses of `name` (steps 1-4). Rejects with EAI_NONAME when it has none (or
    * DNS says so), EAI_AGAIN when no server answered.
    */
-  async lookup(name: string, syscall = 'getaddrinfo'): Promise<Ipv4Addr[]> {
-    const l = this.local(name);
+  async lookup(name: string, syscall = 'getaddrinfo', family: number = AF_INET): Promise<IpAddr[]> {
+    const l = this.local(name, family);
     if (l !== null) return [l];
     if (typeof name !== 'string' || !isValidName(name)) throw new SocketError('EAI_NONAME', syscall, JSON.stringify(name), 'not a valid host name');
     if (this.servers.length === 0) throw new SocketError('EAI_NONAME', syscall, JSON.stringify(name), 'not a local name, and no name server is configured (nameservers)');
@@ -100,7 +114,7 @@ export class Names {
   /** The first IPv4 address of `name`, dotted (Python's `socket.gethostbyname()`). */
   async gethostbyname(name: string): Promise<string> {
     const [a] = await this.lookup(name, 'gethostbyname');
-    return formatIpv4(a!);
+    return formatIp(a!);
   }
 
   /**
@@ -109,16 +123,33 @@ export class Names {
    * `host` null is the wildcard; `port` a number or a numeric string.
    */
   async getaddrinfo(host: string | null, port: number | string | null, family = 0, type = 0, proto = 0): Promise<AddrInfo[]> {
-    if (family !== 0 && family !== AF_INET) throw new SocketError('EAI_FAMILY', 'getaddrinfo', `family ${family}`, 'only AF_INET (IPv4) is supported');
+    if (family !== 0 && family !== AF_INET && family !== AF_INET6) throw new SocketError('EAI_FAMILY', 'getaddrinfo', `family ${family}`, 'AF_INET, AF_INET6 or 0 (both)');
     const p = port === null ? 0 : typeof port === 'number' ? port : /^\d+$/.test(port) ? Number(port) : NaN;
     if (!Number.isInteger(p) || p < 0 || p > 65535) throw new SocketError('EAI_SERVICE', 'getaddrinfo', JSON.stringify(port), 'a port number 0..65535 (service names are not resolved)');
-    const addrs = host === null ? [0] : await this.lookup(host);
+    const found: IpAddr[] = [];
+    const has6 = this.host.stack.ip6 !== null;
+    // IPv4 first, then IPv6 (family 0 asks for both, as getaddrinfo's AF_UNSPEC).
+    if (family !== AF_INET6) {
+      const numeric = host === null ? null : tryParseIp(host);
+      if (host === null) found.push(0);
+      else if (numeric === null || typeof numeric === 'number') found.push(...(await this.lookup(host, 'getaddrinfo', AF_INET).catch((e: unknown) => { if (family === AF_INET || numeric !== null || !has6) throw e; return []; })));
+    }
+    if (family !== AF_INET && (has6 || family === AF_INET6)) {
+      const numeric = host === null ? null : tryParseIp(host);
+      if (host === null) found.push(UNSPECIFIED6);
+      else if (numeric !== null) { if (typeof numeric !== 'number') found.push(numeric); }
+      else {
+        const l = this.local(host, AF_INET6);
+        if (l !== null && typeof l !== 'number') found.push(l);
+      }
+    }
+    if (found.length === 0) throw new SocketError('EAI_NONAME', 'getaddrinfo', JSON.stringify(host), family === AF_INET6 ? 'no IPv6 address for it' : 'no address for it');
     const types = type === 0 ? [SOCK_STREAM, SOCK_DGRAM] : [type];
     const out: AddrInfo[] = [];
-    for (const a of addrs) {
+    for (const a of found) {
       for (const t of types) {
         const pr = proto !== 0 ? proto : t === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-        out.push([AF_INET, t, pr, '', [formatIpv4(a), p]]);
+        out.push(typeof a === 'number' ? [AF_INET, t, pr, '', [formatIpv4(a), p]] : [AF_INET6, t, pr, '', [formatIp(a), p, 0, 0]]);
       }
     }
     return out;
@@ -141,7 +172,7 @@ export class Names {
             const left = deadline - this.host.now();
             if (left <= 0) break;
             s.settimeout(left / 1000);
-            let got: [Uint8Array, [string, number]];
+            let got: [Uint8Array, SockAddr];
             try {
               got = await s.recvfrom(MAX_UDP_MESSAGE);
             } catch (e) {
@@ -168,17 +199,14 @@ export class Names {
   }
 }
 
-function tryParse(s: string): Ipv4Addr | null {
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) return null;
-  try {
-    return parseIpv4(s);
-  } catch {
-    return null;
-  }
+function parseAddr(s: string, what: string): Ipv4Addr {
+  const a = tryParseIp(s);
+  if (a === null || typeof a !== 'number') throw new RangeError(`${what}: ${JSON.stringify(s)} is not an IPv4 address`);
+  return a;
 }
 
-function parseAddr(s: string, what: string): Ipv4Addr {
-  const a = tryParse(s);
-  if (a === null) throw new RangeError(`${what}: ${JSON.stringify(s)} is not an IPv4 address`);
+function parseAnyAddr(s: string, what: string): IpAddr {
+  const a = tryParseIp(s);
+  if (a === null) throw new RangeError(`${what}: ${JSON.stringify(s)} is not an IPv4 or IPv6 address`);
   return a;
 }

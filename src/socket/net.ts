@@ -8,15 +8,17 @@
  *   const c = net.connect({ port: 7, host: '10.7.0.1' }, () => c.end('hi\n'));
  *
  * Each class here takes the stack's `SocketApi` first; `netFace(api)` binds them to one
- * stack with Node's exact signatures. Differences from Node: no IPv6 and no names (only
- * `localhost`), no UNIX-domain paths; `connect` defaults to `localhost`, this stack's
- * own address.
+ * stack with Node's exact signatures. Differences from Node: names resolve through the
+ * stack's own names (names.ts), no UNIX-domain paths; `connect` defaults to `localhost`,
+ * this stack's own address. IPv6 hosts work as in Node (`::` listens on both families).
  */
 import { EventEmitter } from 'node:events';
 import type * as nodeNet from 'node:net';
 import { Duplex } from 'node:stream';
+import { tryParseIpv6 } from '../ip/ipv6-address.js';
+import type { SockAddr } from './address.js';
 import {
-  AF_INET, IPPROTO_TCP, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_LINGER, SO_REUSEADDR, TCP_KEEPIDLE,
+  AF_INET, AF_INET6, IPPROTO_IPV6, IPV6_V6ONLY, IPPROTO_TCP, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_LINGER, SO_REUSEADDR, TCP_KEEPIDLE,
   TCP_NODELAY,
 } from './constants.js';
 import { ProcessHold } from './host.js';
@@ -55,6 +57,16 @@ function lookupError(err: Error, hostname: string): Error {
   return Object.assign(new Error(`getaddrinfo ${c} ${hostname}`), { code: c, errno: (err as { errno?: number }).errno, syscall: 'getaddrinfo', hostname });
 }
 
+/** Node's `net.isIPv6`: an IPv6 address in any RFC 4291 text form (a zone allowed). */
+function isIPv6Text(s: string): boolean {
+  return typeof s === 'string' && tryParseIpv6(s.split('%')[0]!) !== null;
+}
+
+/** The socket family for a host: AF_INET6 for an IPv6 address (or when asked for with family 6), else AF_INET. */
+function familyForHost(host: string, family?: unknown): typeof AF_INET | typeof AF_INET6 {
+  return family === 6 || isIPv6Text(host) ? AF_INET6 : AF_INET;
+}
+
 function hostArg(v: unknown, name: string, dflt: string): string {
   if (v === undefined || v === null || v === '') return dflt;
   if (typeof v !== 'string') throw invalidArg(name, 'of type string', v);
@@ -77,8 +89,10 @@ export interface SocketOptions {
 export interface TcpConnectOptions {
   /** The port to connect to. */
   port: number | string;
-  /** An IPv4 address or `localhost`; default `localhost` (this stack's own address). */
+  /** An IPv4 or IPv6 address, `localhost` or a name; default `localhost` (this stack's own address). */
   host?: string;
+  /** 6: resolve `host` as IPv6 (`localhost` is then ::1); 4 or none: IPv4, unless `host` is an IPv6 address. */
+  family?: number;
   /** Bind this end to an address of this stack first. */
   localAddress?: string;
   /** Bind this end to a port first. */
@@ -101,8 +115,10 @@ export interface TcpConnectOptions {
 export interface ListenOptions {
   /** The port; 0 or none picks an ephemeral port. */
   port?: number | string;
-  /** This stack's address or `0.0.0.0` (the default). */
+  /** This stack's address, `0.0.0.0`, or `::` (the default when the stack has IPv6: both families, as Node). */
   host?: string;
+  /** With `::`, take IPv6 connections only (IPV6_V6ONLY). */
+  ipv6Only?: boolean;
   /** Accept queue length (default 511, capped at 4096 as Linux's somaxconn). */
   backlog?: number;
   /** Accepted and ignored: every listener here is exclusive to its stack. */
@@ -215,7 +231,7 @@ export class TcpStream extends Duplex {
     const port = toPort(opts.port);
     const host = hostArg(opts.host, 'options.host', 'localhost');
     if (cb) this.once('connect', cb);
-    const s = this.api.socket(AF_INET, SOCK_STREAM).unref();
+    const s = this.api.socket(familyForHost(host, (opts as { family?: unknown }).family), SOCK_STREAM).unref();
     this.socket = s;
     this.connecting = true;
     this.started = true;
@@ -254,9 +270,13 @@ export class TcpStream extends Duplex {
   get remotePort(): number | undefined {
     return this.peer()?.[1];
   }
-  /** `'IPv4'` once connected. */
+  /** `'IPv4'` or `'IPv6'` once connected (an IPv6 server sees IPv4 clients as `::ffff:…`, family `'IPv6'`, as Node). */
   get remoteFamily(): string | undefined {
-    return this.peer() ? 'IPv4' : undefined;
+    return this.peer() ? this.familyName() : undefined;
+  }
+
+  private familyName(): string {
+    return this.socket?.family === AF_INET6 ? 'IPv6' : 'IPv4';
   }
   /** This end's address once it has one. */
   get localAddress(): string | undefined {
@@ -266,16 +286,16 @@ export class TcpStream extends Duplex {
   get localPort(): number | undefined {
     return this.local()?.[1];
   }
-  /** `'IPv4'` once bound. */
+  /** `'IPv4'` or `'IPv6'` once bound. */
   get localFamily(): string | undefined {
-    return this.local() ? 'IPv4' : undefined;
+    return this.local() ? this.familyName() : undefined;
   }
 
   // Kept once known, so that they still read after close (as Node's _peername/_sockname).
-  private peerName: [string, number] | undefined;
-  private localName: [string, number] | undefined;
+  private peerName: SockAddr | undefined;
+  private localName: SockAddr | undefined;
 
-  private peer(): [string, number] | undefined {
+  private peer(): SockAddr | undefined {
     if (this.peerName) return this.peerName;
     try {
       this.peerName = this.socket?.getpeername();
@@ -284,7 +304,7 @@ export class TcpStream extends Duplex {
     }
     return this.peerName;
   }
-  private local(): [string, number] | undefined {
+  private local(): SockAddr | undefined {
     if (this.localName) return this.localName;
     try {
       const a = this.socket?.getsockname();
@@ -297,15 +317,15 @@ export class TcpStream extends Duplex {
 
   /** The local end, as `net.Socket#address()` ({} before it has one). */
   address(): {
-    /** The IPv4 address, dotted. */
+    /** The address: IPv4 dotted, IPv6 in RFC 5952 form. */
     address: string;
-    /** Always `'IPv4'`. */
+    /** `'IPv4'` or `'IPv6'`. */
     family: string;
     /** The port. */
     port: number;
   } | {} {
     const l = this.local();
-    return l ? { address: l[0], family: 'IPv4', port: l[1] } : {};
+    return l ? { address: l[0], family: this.familyName(), port: l[1] } : {};
   }
 
   /** Bytes received (handed to the stream). */
@@ -612,7 +632,10 @@ export class TcpServer extends EventEmitter {
     const cb = typeof last === 'function' ? (last as () => void) : undefined;
     const rest = cb ? args.slice(0, -1) : args;
     let port = 0;
-    let host = '0.0.0.0';
+    // As Node: `::` (both families) when there is IPv6, else 0.0.0.0.
+    const anyHost = this.api.host.stack.ip6 !== null ? '::' : '0.0.0.0';
+    let host = anyHost;
+    let ipv6Only = false;
     let backlog = 511;
     let signal: AbortSignal | undefined;
     const first = rest[0];
@@ -622,21 +645,23 @@ export class TcpServer extends EventEmitter {
         throw invalidArg('options', 'an object with port and host (no UNIX-domain paths, fds or handles here)', first);
       }
       port = o.port === undefined ? 0 : toPort(o.port);
-      host = hostArg(o.host, 'options.host', '0.0.0.0');
+      host = hostArg(o.host, 'options.host', anyHost);
+      ipv6Only = o.ipv6Only === true;
       if (o.backlog !== undefined) backlog = this.backlogArg(o.backlog);
       signal = o.signal;
     } else if (first !== undefined && first !== null) {
       if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) throw invalidArg('port', 'a port number (UNIX-domain paths are not supported)', first);
       port = toPort(first);
       let i = 1;
-      if (typeof rest[i] !== 'number') host = hostArg(rest[i++], 'host', '0.0.0.0');
+      if (typeof rest[i] !== 'number') host = hostArg(rest[i++], 'host', anyHost);
       if (rest[i] !== undefined) backlog = this.backlogArg(rest[i]);
     }
     if (this.sock) throw Object.assign(new Error('Listen method has been called more than once without closing.'), { code: 'ERR_SERVER_ALREADY_LISTEN' });
     if (cb) this.once('listening', cb);
-    const s = this.api.socket(AF_INET, SOCK_STREAM).unref();
+    const s = this.api.socket(familyForHost(host), SOCK_STREAM).unref();
     try {
       s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+      if (s.family === AF_INET6 && ipv6Only) s.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1);
       if (this.opts.noDelay) s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
       if (this.opts.keepAlive) s.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1);
       s.bind([host, port]);
@@ -689,7 +714,8 @@ export class TcpServer extends EventEmitter {
         const [localAddress, localPort] = conn.getsockname();
         const [remoteAddress, remotePort] = conn.getpeername();
         conn.close();
-        this.emit('drop', { localAddress, localPort, localFamily: 'IPv4', remoteAddress, remotePort, remoteFamily: 'IPv4' });
+        const family = s.family === AF_INET6 ? 'IPv6' : 'IPv4';
+        this.emit('drop', { localAddress, localPort, localFamily: family, remoteAddress, remotePort, remoteFamily: family });
         continue;
       }
       const stream = TcpStream.accepted(this.api, conn, this.opts.allowHalfOpen ?? false, this.opts.pauseOnConnect ?? false);
@@ -706,16 +732,16 @@ export class TcpServer extends EventEmitter {
 
   /** The listening address, or null when not listening. */
   address(): {
-    /** The IPv4 address, dotted. */
+    /** The address: IPv4 dotted, IPv6 in RFC 5952 form (`::` for both families). */
     address: string;
-    /** Always `'IPv4'`. */
+    /** `'IPv4'` or `'IPv6'`. */
     family: string;
     /** The port. */
     port: number;
   } | null {
     if (!this.sock) return null;
     const [address, port] = this.sock.getsockname();
-    return { address, family: 'IPv4', port };
+    return { address, family: this.sock.family === AF_INET6 ? 'IPv6' : 'IPv4', port };
   }
 
   /** Counts the open connections (as Node: through a callback). */
@@ -818,11 +844,11 @@ export interface NetFace {
   createConnection(port: number | string, host?: string, connectListener?: () => void): TcpStream;
   /** The same as `connect(port[, connectListener])`. */
   createConnection(port: number | string, connectListener?: () => void): TcpStream;
-  /** 4 for an IPv4 address, else 0 (as `net.isIP`, without IPv6 yet). */
+  /** 4 for an IPv4 address, 6 for an IPv6 address, else 0 (as `net.isIP`). */
   isIP(input: string): number;
   /** As `net.isIPv4`. */
   isIPv4(input: string): boolean;
-  /** False: the stack has no IPv6 yet. */
+  /** As `net.isIPv6`. */
   isIPv6(input: string): boolean;
 }
 
@@ -844,8 +870,8 @@ export function netFace(api: SocketApi): NetFace {
     createServer: (a?: ServerOptions | ((s: TcpStream) => void), b?: (s: TcpStream) => void) => new TcpServer(api, a, b),
     connect: conn as NetFace['connect'],
     createConnection: conn as NetFace['createConnection'],
-    isIP: (s: string) => (isIPv4(s) ? 4 : 0),
+    isIP: (s: string) => (isIPv4(s) ? 4 : isIPv6Text(s) ? 6 : 0),
     isIPv4,
-    isIPv6: () => false,
+    isIPv6: isIPv6Text,
   };
 }

@@ -8,7 +8,8 @@
  *   const [data, addr] = await s.recvfrom(1024);
  */
 import type { UdpLayer } from '../udp/udp-layer.js';
-import { AF_INET, SOCK_DGRAM, SOCK_STREAM } from './constants.js';
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM } from './constants.js';
+import type { Family } from './address.js';
 import { StreamSocket } from './stream-socket.js';
 import type { TcpConnection } from '../tcp/connection.js';
 import { DgramSocket } from './dgram-socket.js';
@@ -69,31 +70,32 @@ export class SocketApi {
   socket(family: number, type: typeof SOCK_STREAM): StreamSocket;
   /**
    * A new socket with the lowest free descriptor, as Python's `socket.socket(family, type)`.
-   * Throws EAFNOSUPPORT for a family other than AF_INET, EPROTONOSUPPORT for a type other
+   * Throws EAFNOSUPPORT for a family other than AF_INET and AF_INET6, EPROTONOSUPPORT for a type other
    * than SOCK_STREAM or SOCK_DGRAM.
    */
   socket(family: number, type: number): Socket;
   socket(family: number, type: number): Socket {
-    if (family !== AF_INET) throw new SocketError('EAFNOSUPPORT', 'socket', `family ${family}`, 'only AF_INET (IPv4) is supported');
+    if (family !== AF_INET && family !== AF_INET6) throw new SocketError('EAFNOSUPPORT', 'socket', `family ${family}`, 'AF_INET (IPv4) or AF_INET6 (IPv6)');
+    if (type !== SOCK_DGRAM && type !== SOCK_STREAM) throw new SocketError('EPROTONOSUPPORT', 'socket', `type ${type}`, 'only SOCK_STREAM and SOCK_DGRAM are supported');
     const fd = this.allocFd();
     const release = (n: number): void => void this.table.delete(n);
     let s: Socket;
-    if (type === SOCK_DGRAM) s = new DgramSocket(this.host, fd, release, this.udp, this.names);
-    else if (type === SOCK_STREAM) s = this.stream(fd);
+    if (type === SOCK_DGRAM) s = new DgramSocket(this.host, fd, release, this.udp, this.names, family);
+    else if (type === SOCK_STREAM) s = this.stream(fd, family);
     else throw new SocketError('EPROTONOSUPPORT', 'socket', `type ${type}`, 'only SOCK_STREAM and SOCK_DGRAM are supported');
     this.table.set(fd, s);
     return s;
   }
 
-  private stream(fd: number, conn?: TcpConnection): StreamSocket {
+  private stream(fd: number, family: Family, conn?: TcpConnection): StreamSocket {
     const release = (n: number): void => void this.table.delete(n);
-    return new StreamSocket(this.host, fd, release, this.host.stack.tcp, (c) => this.adopt(c), this.names, conn);
+    return new StreamSocket(this.host, fd, release, this.host.stack.tcp, (c, f) => this.adopt(c, f), this.names, conn, family);
   }
 
-  /** A descriptor for a connection accept() hands out. */
-  private adopt(c: TcpConnection): StreamSocket {
+  /** A descriptor for a connection accept() hands out (of its listening socket's family). */
+  private adopt(c: TcpConnection, family: Family): StreamSocket {
     const fd = this.allocFd();
-    const s = this.stream(fd, c);
+    const s = this.stream(fd, family, c);
     this.table.set(fd, s);
     return s;
   }

@@ -3,11 +3,11 @@
  * timeout (Python's `settimeout`/`setblocking`), waiting for readiness, options, and
  * errors that name the call and the socket. Datagram and stream sockets extend it.
  */
-import { formatIpv4 } from '../ip/address.js';
+import { formatEndpoint, type IpAddr } from '../ip/ip-address.js';
 import { SocketError, type Errno } from './errors.js';
 import type { KeepAlive, SocketHost } from './host.js';
 import { SOCK_DGRAM, SOCK_STREAM } from './constants.js';
-import type { SockAddr } from './address.js';
+import { localAddr, lookupAddr, resolveAddr, sockAddr, type Family, type SockAddr } from './address.js';
 import type { Names } from './names.js';
 
 /** Returned by an attempt that cannot complete yet. */
@@ -45,8 +45,30 @@ export abstract class Socket {
     protected readonly release: (fd: number) => void,
     /** Names the calls that take an address resolve (names.ts). */
     protected readonly names: Names,
+    /** AF_INET or AF_INET6: the form of the addresses it takes and reports (address.ts). */
+    readonly family: Family,
   ) {
     this.keep = host.keepAlive();
+  }
+
+  /** @internal An address known without DNS (bind), or EAI_NONAME. */
+  protected resolveLocal(address: SockAddr, syscall: string): { addr: IpAddr; port: number } {
+    return resolveAddr(address, this.names, this.family, syscall, this.who());
+  }
+
+  /** @internal An address known without DNS, or null (then `lookup` asks DNS): callers stay synchronous when they can. */
+  protected known(address: SockAddr, syscall: string): { addr: IpAddr; port: number } | null {
+    return localAddr(address, this.names, this.family, syscall, this.who());
+  }
+
+  /** @internal An address, asking DNS for a name when the host does not know it. */
+  protected lookup(address: SockAddr, syscall: string): Promise<{ addr: IpAddr; port: number }> {
+    return lookupAddr(address, this.names, this.family, syscall, this.who());
+  }
+
+  /** @internal The tuple this socket reports for (addr, port). */
+  protected addrTuple(addr: IpAddr, port: number): SockAddr {
+    return sockAddr(addr, port, this.family);
   }
 
   /**
@@ -227,7 +249,7 @@ export function stackTimer(host: SocketHost, ms: number, fn: () => void): { canc
   return t;
 }
 
-export function describeEnds(proto: string, la: number, lp: number, ra: number, rp: number): string {
-  const local = lp === 0 ? 'unbound' : `${formatIpv4(la)}:${lp}`;
-  return rp === 0 ? `${proto} ${local}` : `${proto} ${local} -> ${formatIpv4(ra)}:${rp}`;
+export function describeEnds(proto: string, la: IpAddr, lp: number, ra: IpAddr, rp: number): string {
+  const local = lp === 0 ? 'unbound' : formatEndpoint(la, lp);
+  return rp === 0 ? `${proto} ${local}` : `${proto} ${local} -> ${formatEndpoint(ra, rp)}`;
 }

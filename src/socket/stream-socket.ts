@@ -2,7 +2,8 @@
  * SOCK_STREAM sockets: TCP through the facade, with the semantics of Python's and C's
  * sockets (blocking calls as Promises, timeouts, non-blocking mode, POSIX errors).
  */
-import { formatIpv4, type Ipv4Addr } from '../ip/address.js';
+import { formatEndpoint, isAnyAddr, type IpAddr } from '../ip/ip-address.js';
+import { UNSPECIFIED6 } from '../ip/ipv6-address.js';
 import { pickEphemeralPort } from '../core/ports.js';
 import type { TcpConnection, TcpErrno } from '../tcp/connection.js';
 import type { TcpLayer } from '../tcp/tcp-layer.js';
@@ -10,10 +11,11 @@ import type { TcpListener } from '../tcp/listener.js';
 import { SocketOptions } from '../tcp/socket-options.js';
 import { SocketFile } from './socket-file.js';
 import { SocketError } from './errors.js';
-import { localAddr, lookupAddr, resolveAddr, sockAddr, type SockAddr } from './address.js';
+import type { Family, SockAddr } from './address.js';
 import {
   IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF,
   SO_REUSEADDR, SO_SNDBUF, SO_TYPE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY, TCP_USER_TIMEOUT, IPPROTO_IP, IP_TOS,
+  AF_INET, AF_INET6, IPPROTO_IPV6, IPV6_V6ONLY, IPV6_TCLASS,
   POLLERR, POLLHUP, POLLIN,
   POLLNVAL, POLLOUT,
 } from './constants.js';
@@ -112,8 +114,8 @@ export function connectionDrained(c: TcpConnection): boolean {
 export function tcpInfo(c: TcpConnection): TcpInfo {
   return {
     state: c.state,
-    local: `${formatIpv4(c.localAddr)}:${c.localPort}`,
-    remote: `${formatIpv4(c.remoteAddr)}:${c.remotePort}`,
+    local: formatEndpoint(c.localAddr, c.localPort),
+    remote: formatEndpoint(c.remoteAddr, c.remotePort),
     srttMs: c.rtt.srtt,
     rttvarMs: c.rtt.rttvar,
     rtoMs: c.rtt.rto,
@@ -156,7 +158,9 @@ export class StreamSocket extends Socket {
   conn: TcpConnection | null = null;
   /** @internal The TCP listener, once listening. */
   listener: TcpListener | null = null;
-  private boundAddr: Ipv4Addr = 0;
+  private boundAddr: IpAddr = 0;
+  /** IPV6_V6ONLY (AF_INET6 only; see TcpLayer.listen). */
+  private v6only = false;
   private boundPort = 0;
   private reuseAddr = false;
   private linger: Linger = { onoff: false, linger: 0 };
@@ -176,11 +180,13 @@ export class StreamSocket extends Socket {
     release: (fd: number) => void,
     private readonly tcp: TcpLayer,
     /** Allocates a descriptor for an accepted connection. */
-    private readonly adopt: (c: TcpConnection) => StreamSocket,
+    private readonly adopt: (c: TcpConnection, family: Family) => StreamSocket,
     names: Names,
     conn?: TcpConnection,
+    family: Family = AF_INET,
   ) {
-    super(host, fd, SOCK_STREAM, release, names);
+    super(host, fd, SOCK_STREAM, release, names, family);
+    if (family === AF_INET6) this.boundAddr = UNSPECIFIED6;
     this.opts = new SocketOptions(tcp.config);
     if (conn) this.attach(conn);
   }
@@ -196,7 +202,7 @@ export class StreamSocket extends Socket {
   protected describe(): string {
     const c = this.conn;
     if (c) return describeEnds('tcp', c.localAddr, c.localPort, c.remoteAddr, c.remotePort);
-    if (this.listener) return `tcp listening ${formatIpv4(this.listener.localAddr)}:${this.listener.localPort}`;
+    if (this.listener) return `tcp listening ${formatEndpoint(this.listener.localAddr, this.listener.localPort)}`;
     return describeEnds('tcp', this.boundAddr, this.boundPort, 0, 0);
   }
 
@@ -215,8 +221,8 @@ export class StreamSocket extends Socket {
   bind(address: SockAddr): void {
     this.checkOpen('bind');
     if (this.boundPort !== 0 || this.conn || this.listener) throw this.error('EINVAL', 'bind', 'socket is already bound');
-    const { addr, port } = resolveAddr(address, this.names, 'bind', this.who());
-    if (addr !== 0 && !this.host.stack.route.isLocal(addr)) throw this.error('EADDRNOTAVAIL', 'bind');
+    const { addr, port } = this.resolveLocal(address, 'bind');
+    if (!isAnyAddr(addr) && !this.host.stack.ipLayer.isBindable(addr)) throw this.error('EADDRNOTAVAIL', 'bind');
     // SO_REUSEADDR lets a port be reused while old connections linger (TIME-WAIT), never
     // while something listens on it (Linux).
     if (port !== 0 && (this.tcp.hasListener(port) || (this.tcp.portInUse(port) && !this.reuseAddr))) {
@@ -245,7 +251,7 @@ export class StreamSocket extends Socket {
       port = pickEphemeralPort(this.host.stack.rand, (p) => this.tcp.portInUse(p));
       if (port === -1) throw this.error('EADDRINUSE', 'listen', 'no ephemeral port is free');
     }
-    const l = this.tcp.listen(port, this.boundAddr, Math.max(1, Math.min(backlog, SOMAXCONN)));
+    const l = this.tcp.listen(port, this.boundAddr, Math.max(1, Math.min(backlog, SOMAXCONN)), this.v6only);
     if (l === 'EADDRINUSE') throw this.error('EADDRINUSE', 'listen', `port ${port} is in use`);
     this.boundPort = port;
     this.listener = l;
@@ -265,8 +271,8 @@ export class StreamSocket extends Socket {
       if (!l) throw this.error('EINVAL', 'accept', 'socket is not listening');
       const c = l.accept();
       if (!c) return WOULD_BLOCK;
-      const s = this.adopt(c);
-      return [s, sockAddr(c.remoteAddr, c.remotePort)] as [StreamSocket, SockAddr];
+      const s = this.adopt(c, this.family);
+      return [s, this.addrTuple(c.remoteAddr, c.remotePort)] as [StreamSocket, SockAddr];
     });
   }
 
@@ -279,13 +285,15 @@ export class StreamSocket extends Socket {
   async connect(address: SockAddr): Promise<void> {
     this.checkOpen('connect');
     if (this.listener) throw this.error('EINVAL', 'connect', 'socket is listening');
-    const { addr, port } = localAddr(address, this.names, 'connect', this.who()) ?? (await lookupAddr(address, this.names, 'connect', this.who()));
+    const { addr, port } = this.known(address, 'connect') ?? (await this.lookup(address, 'connect'));
     if (port === 0) throw this.error('EINVAL', 'connect', 'port 0');
     if (this.conn) {
       if (this.conn.state === 'SYN-SENT') throw this.error('EALREADY', 'connect');
       throw this.error('EISCONN', 'connect');
     }
-    if (this.host.stack.route.nextHop(addr) === -1) throw this.error('ENETUNREACH', 'connect');
+    if (typeof addr === 'number' ? this.host.stack.route.nextHop(addr) === -1 : this.host.stack.ipLayer.sourceFor(addr) === null || (this.host.stack.ip6 !== null && this.host.stack.ip6.route.nextHop(addr) === null)) {
+      throw this.error('ENETUNREACH', 'connect', typeof addr === 'number' ? undefined : this.host.stack.ip6 === null ? 'this stack has no IPv6 address' : undefined);
+    }
     const c = this.tcp.newConnection(this.now(), this.opts);
     this.attach(c);
     this.everConnected = false;
@@ -520,15 +528,15 @@ export class StreamSocket extends Socket {
   /** The socket's own address: the connection's local end, or what it is bound to (`['0.0.0.0', 0]` if neither). */
   getsockname(): SockAddr {
     this.checkOpen('getsockname');
-    if (this.conn && this.conn.localPort !== 0) return sockAddr(this.conn.localAddr, this.conn.localPort);
-    return sockAddr(this.boundAddr, this.boundPort);
+    if (this.conn && this.conn.localPort !== 0) return this.addrTuple(this.conn.localAddr, this.conn.localPort);
+    return this.addrTuple(this.boundAddr, this.boundPort);
   }
 
   /** The peer's address. Throws ENOTCONN if the socket is not connected (or still connecting). */
   getpeername(): SockAddr {
     const c = this.connected('getpeername');
     if (c.state === 'SYN-SENT' || (c.state === 'CLOSED' && !this.everConnected)) throw this.error('ENOTCONN', 'getpeername');
-    return sockAddr(c.remoteAddr, c.remotePort);
+    return this.addrTuple(c.remoteAddr, c.remotePort);
   }
 
   /**
@@ -604,11 +612,17 @@ export class StreamSocket extends Socket {
         }
         default: break;
       }
-    } else if (level === IPPROTO_IP && option === IP_TOS) {
-      // RFC 9293 MUST-48: the application may set the DSCP; the ECN bits stay the stack's (RFC 3168 §6.1.1).
+    } else if ((level === IPPROTO_IP && option === IP_TOS) || (level === IPPROTO_IPV6 && option === IPV6_TCLASS && this.family === AF_INET6)) {
+      // RFC 9293 MUST-48: the application may set the DSCP; the ECN bits stay the stack's
+      // (RFC 3168 §6.1.1). IPV6_TCLASS is the same byte in the IPv6 header (RFC 3542 §6.5).
       const v = num();
-      if (!Number.isInteger(v) || v < 0 || v > 255) throw this.error('EINVAL', 'setsockopt', `IP_TOS ${v} is not 0..255`);
+      if (!Number.isInteger(v) || v < 0 || v > 255) throw this.error('EINVAL', 'setsockopt', `${level === IPPROTO_IP ? 'IP_TOS' : 'IPV6_TCLASS'} ${v} is not 0..255`);
       this.opts.tos = v & 0xfc;
+      return;
+    } else if (level === IPPROTO_IPV6 && option === IPV6_V6ONLY && this.family === AF_INET6) {
+      // RFC 3493 §5.3: set before bind/listen.
+      if (this.listener || this.conn) throw this.error('EINVAL', 'setsockopt', 'IPV6_V6ONLY must be set before listen or connect');
+      this.v6only = num() !== 0;
       return;
     }
     throw this.error('ENOPROTOOPT', 'setsockopt', `option ${level}/${option} is not supported on TCP sockets`);
@@ -653,8 +667,10 @@ export class StreamSocket extends Socket {
         case TCP_USER_TIMEOUT: return this.opts.userTimeoutMs;
         default: break;
       }
-    } else if (level === IPPROTO_IP && option === IP_TOS) {
+    } else if ((level === IPPROTO_IP && option === IP_TOS) || (level === IPPROTO_IPV6 && option === IPV6_TCLASS && this.family === AF_INET6)) {
       return this.opts.tos;
+    } else if (level === IPPROTO_IPV6 && option === IPV6_V6ONLY && this.family === AF_INET6) {
+      return this.v6only ? 1 : 0;
     }
     throw this.error('ENOPROTOOPT', 'getsockopt', `option ${level}/${option} is not supported on TCP sockets`);
   }

@@ -17,7 +17,7 @@
  * (handshake.ts sets those). Segment arrival is input.ts.
  */
 import { logger } from '../core/log.js';
-import { formatIpv4, type Ipv4Addr } from '../ip/address.js';
+import { formatEndpoint, type IpAddr } from '../ip/ip-address.js';
 import type { TcpConfig } from './config.js';
 import type { CongestionControl } from './congestion/congestion-control.js';
 import { NewReno } from './congestion/new-reno.js';
@@ -102,9 +102,9 @@ export class TcpConnection {
   touchPending = false;
   ackPending = false;
   // --- identity (set once by the layer, when the connection is registered)
-  localAddr: Ipv4Addr = 0;
+  localAddr: IpAddr = 0;
   localPort = 0;
-  remoteAddr: Ipv4Addr = 0;
+  remoteAddr: IpAddr = 0;
   remotePort = 0;
 
   /** RFC 9293's state; only setState() writes it. */
@@ -183,7 +183,7 @@ export class TcpConnection {
   }
 
   describe(): string {
-    return `${formatIpv4(this.localAddr)}:${this.localPort} > ${formatIpv4(this.remoteAddr)}:${this.remotePort}`;
+    return `${formatEndpoint(this.localAddr, this.localPort)} > ${formatEndpoint(this.remoteAddr, this.remotePort)}`;
   }
 
   /** Hands an event at time `now` to the tracer, if there is one (callers test `out.tracer` first). */

@@ -2,13 +2,13 @@
  * Finding a connection (or a TIME-WAIT record) by its 4-tuple: a map from a small-integer
  * key to the few endpoints that share it, compared field by field.
  */
-import type { Ipv4Addr } from '../ip/address.js';
+import { ipEqual, type IpAddr } from '../ip/ip-address.js';
 
 /** What a 4-tuple lookup compares. */
 export interface Endpoint {
-  readonly localAddr: Ipv4Addr;
+  readonly localAddr: IpAddr;
   readonly localPort: number;
-  readonly remoteAddr: Ipv4Addr;
+  readonly remoteAddr: IpAddr;
   readonly remotePort: number;
 }
 
@@ -23,13 +23,13 @@ export function demuxKey(localPort: number, remotePort: number): number {
 
 /** The endpoint of `byKey` with exactly this 4-tuple, if any. */
 export function findEndpoint<T extends Endpoint>(
-  byKey: Map<number, T[]>, localAddr: Ipv4Addr, localPort: number, remoteAddr: Ipv4Addr, remotePort: number,
+  byKey: Map<number, T[]>, localAddr: IpAddr, localPort: number, remoteAddr: IpAddr, remotePort: number,
 ): T | undefined {
   const list = byKey.get(demuxKey(localPort, remotePort));
   if (!list) return undefined;
   for (let i = 0; i < list.length; i++) {
     const e = list[i]!;
-    if (e.remotePort === remotePort && e.localPort === localPort && e.remoteAddr === remoteAddr && e.localAddr === localAddr) return e;
+    if (e.remotePort === remotePort && e.localPort === localPort && ipEqual(e.remoteAddr, remoteAddr) && ipEqual(e.localAddr, localAddr)) return e;
   }
   return undefined;
 }

@@ -6,6 +6,23 @@
  * the injected Rand, so a simulation replays exactly from its seed.
  */
 import type { Rand } from '../core/rand.js';
+import type { IpAddr } from '../ip/ip-address.js';
+
+/**
+ * The words F hashes for a 4-tuple: one per IPv4 address, four per IPv6 address (RFC 6528
+ * §3 asks for the whole connection-id), then the ports.
+ */
+export function tupleWords(localAddr: IpAddr, localPort: number, remoteAddr: IpAddr, remotePort: number): number[] {
+  const ports = ((localPort << 16) | remotePort) >>> 0;
+  if (typeof localAddr === 'number' && typeof remoteAddr === 'number') return [localAddr, remoteAddr, ports];
+  const w: number[] = [];
+  for (const a of [localAddr, remoteAddr]) {
+    if (typeof a === 'number') w.push(a);
+    else w.push(a.w0, a.w1, a.w2, a.w3);
+  }
+  w.push(ports);
+  return w;
+}
 
 function rotl(x: number, b: number): number {
   return ((x << b) | (x >>> (32 - b))) >>> 0;
@@ -49,8 +66,10 @@ export class IsnGenerator {
   }
 
   /** `now` in milliseconds: M advances 250 per millisecond (one per 4 µs). */
-  isn(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, now: number): number {
-    const f = halfSipHash(this.k0, this.k1, [localAddr, remoteAddr, ((localPort << 16) | remotePort) >>> 0, 0]);
+  isn(localAddr: IpAddr, localPort: number, remoteAddr: IpAddr, remotePort: number, now: number): number {
+    const w = tupleWords(localAddr, localPort, remoteAddr, remotePort);
+    w.push(0);
+    const f = halfSipHash(this.k0, this.k1, w);
     const m = Math.floor(now * 250) >>> 0;
     return (m + f) >>> 0;
   }

@@ -4,7 +4,7 @@
  * of established ones waiting for accept(), and SYN cookies (RFC 4987 §3.6) once the SYN
  * queue is full. Closing a listener resets every connection it had not handed out.
  */
-import type { Ipv4Addr } from '../ip/address.js';
+import type { IpAddr } from '../ip/ip-address.js';
 import type { TcpConfig } from './config.js';
 import type { TcpConnection } from './connection.js';
 import { cookieOpen, passiveOpen } from './handshake.js';
@@ -24,20 +24,20 @@ export interface ListenEnv {
   /** SYN cookies' own rate limit (see tcp-layer.ts). */
   readonly cookieLimit: TokenBucket;
   /** The largest segment payload the route to `dst` carries. */
-  mtuMssTo(dst: Ipv4Addr): number;
+  mtuMssTo(dst: IpAddr): number;
   /** Counts an event on the layer's counters. */
   count(what: 'listenRstIgnored' | 'listenNoSyn' | 'listenSynFin' | 'listenDrops' | 'syncookiesSent' | 'syncookiesRecv' | 'syncookiesFailed' | 'syncookiesRateLimited' | 'passiveOpens'): void;
   /** A connection for the 4-tuple with these options, registered with the layer. */
-  newConnection(local: Ipv4Addr, localPort: number, remote: Ipv4Addr, remotePort: number, opts: SocketOptions, now: number): TcpConnection;
+  newConnection(local: IpAddr, localPort: number, remote: IpAddr, remotePort: number, opts: SocketOptions, now: number): TcpConnection;
   /** ISS for a new connection (RFC 9293 §3.4.1, RFC 6528). */
   chooseIss(c: TcpConnection, now: number): number;
   /** The arriving segment, traced against its new connection. */
-  traceArrival(c: TcpConnection, s: Segment, src: Ipv4Addr, dst: Ipv4Addr, now: number): void;
+  traceArrival(c: TcpConnection, s: Segment, src: IpAddr, dst: IpAddr, now: number): void;
   traceOpen(c: TcpConnection, active: boolean, now: number): void;
   /** A SYN-ACK that keeps no state: ISS `cookie`, our MSS, window scale if the SYN offered it. */
-  sendCookieSynAck(s: Segment, src: Ipv4Addr, dst: Ipv4Addr, cookie: number, wscale: number, window: number, now: number): void;
+  sendCookieSynAck(s: Segment, src: IpAddr, dst: IpAddr, cookie: number, wscale: number, window: number, now: number): void;
   /** RFC 9293 §3.10.7.1: the segment gets a RST as if there were no connection. */
-  reset(s: Segment, src: Ipv4Addr, dst: Ipv4Addr, now: number): void;
+  reset(s: Segment, src: IpAddr, dst: IpAddr, now: number): void;
   /** The segment goes on to the connection's state machine (input.ts). */
   deliver(c: TcpConnection, s: Segment, now: number): void;
 }
@@ -46,6 +46,8 @@ export class TcpListener {
   readonly synQueue = new Set<TcpConnection>();
   readonly acceptQueue: TcpConnection[] = [];
   closed = false;
+  /** IPV6_V6ONLY on a listener on `::`: IPv6 connections only (see TcpLayer.listen). */
+  v6only = false;
   /** When this listener last answered with a SYN cookie (-inf: never). */
   lastCookieAt = -Infinity;
   /** Called when a connection is ready to accept. */
@@ -54,7 +56,7 @@ export class TcpListener {
   opts: SocketOptions;
 
   constructor(
-    readonly localAddr: Ipv4Addr,
+    readonly localAddr: IpAddr,
     readonly localPort: number,
     public backlog: number,
     config: Readonly<TcpConfig>,
@@ -108,7 +110,7 @@ export class TcpListener {
    * RFC 9293 §3.10.7.2: a segment for this listener from src:sport to dst. `issAbove`
    * (-1: none): the segment reopens a 4-tuple in TIME-WAIT, whose old SND.NXT this is.
    */
-  segmentArrives(s: Segment, src: Ipv4Addr, dst: Ipv4Addr, now: number, env: ListenEnv, issAbove = -1): void {
+  segmentArrives(s: Segment, src: IpAddr, dst: IpAddr, now: number, env: ListenEnv, issAbove = -1): void {
     if (s.has(RST)) {
       env.count('listenRstIgnored'); // RFC 9293 §3.10.7.2: "An incoming RST should be ignored"
       return;
@@ -156,7 +158,7 @@ export class TcpListener {
   }
 
   /** A connection born of this listener, in LISTEN, with a copy of the listener's options. */
-  private embryo(s: Segment, src: Ipv4Addr, dst: Ipv4Addr, now: number, env: ListenEnv): TcpConnection {
+  private embryo(s: Segment, src: IpAddr, dst: IpAddr, now: number, env: ListenEnv): TcpConnection {
     const c = env.newConnection(dst, s.dstPort, src, s.srcPort, this.opts.clone(env.config), now);
     c.bornOf(this);
     env.count('passiveOpens');
@@ -164,7 +166,7 @@ export class TcpListener {
   }
 
   /** SYN queue full: answer with a SYN-ACK whose ISS is a cookie, and keep nothing (RFC 4987). */
-  private sendCookie(s: Segment, src: Ipv4Addr, dst: Ipv4Addr, now: number, env: ListenEnv): void {
+  private sendCookie(s: Segment, src: IpAddr, dst: IpAddr, now: number, env: ListenEnv): void {
     if (!env.cookieLimit.take(now)) {
       env.count('syncookiesRateLimited');
       return;
@@ -179,7 +181,7 @@ export class TcpListener {
   }
 
   /** An ACK for this listener: if it returns a valid cookie, the connection is made now. */
-  private cookieAck(s: Segment, src: Ipv4Addr, dst: Ipv4Addr, now: number, env: ListenEnv): boolean {
+  private cookieAck(s: Segment, src: IpAddr, dst: IpAddr, now: number, env: ListenEnv): boolean {
     const irs = seqAdd(s.seq, -1);
     const iss = seqAdd(s.ack, -1);
     const got = env.cookies.check(dst, s.dstPort, src, s.srcPort, irs, iss, now);

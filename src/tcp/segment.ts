@@ -9,7 +9,7 @@
  * a plain-object form of the same fields for tests and tools.)
  */
 import { writeU16, writeU32 } from '../core/bytes.js';
-import type { Ipv4Addr } from '../ip/address.js';
+import type { IpAddr } from '../ip/ip-address.js';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from '../ip/checksum.js';
 import { IP_PROTO_TCP } from '../ip/ipv4-packet.js';
 import { TcpOptions } from './options.js';
@@ -75,7 +75,7 @@ export class Segment {
    * sum when a device finishes it (`partialChecksum`: checksum offload). Returns the
    * segment's length.
    */
-  emit(b: Uint8Array, o: number, src: Ipv4Addr, dst: Ipv4Addr, payloadLen: number, partialChecksum = false): number {
+  emit(b: Uint8Array, o: number, src: IpAddr, dst: IpAddr, payloadLen: number, partialChecksum = false): number {
     const hl = this.headerLen();
     writeU16(b, o, this.srcPort);
     writeU16(b, o + 2, this.dstPort);

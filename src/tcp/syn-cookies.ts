@@ -15,7 +15,8 @@
  * goes without them (and without PAWS), as Linux's do when timestamps are off.
  */
 import type { Rand } from '../core/rand.js';
-import { halfSipHash } from './isn.js';
+import { halfSipHash, tupleWords } from './isn.js';
+import type { IpAddr } from '../ip/ip-address.js';
 
 export const MSS_TABLE = [536, 1024, 1220, 1360, 1440, 1452, 1460, 8960] as const;
 const PERIOD_MS = 64_000;
@@ -41,12 +42,14 @@ export class SynCookies {
     return Math.floor(now / PERIOD_MS) & 31;
   }
 
-  private mac(la: number, lp: number, ra: number, rp: number, irs: number, t: number): number {
-    return halfSipHash(this.k0, this.k1, [la, ra, ((lp << 16) | rp) >>> 0, irs >>> 0, t]) & 0xfffff;
+  private mac(la: IpAddr, lp: number, ra: IpAddr, rp: number, irs: number, t: number): number {
+    const w = tupleWords(la, lp, ra, rp);
+    w.push(irs >>> 0, t);
+    return halfSipHash(this.k0, this.k1, w) & 0xfffff;
   }
 
   /** The ISS for a SYN-ACK answering a SYN with sequence number `irs`. */
-  make(la: number, lp: number, ra: number, rp: number, irs: number, peerMss: number, peerWscale: number, now: number): number {
+  make(la: IpAddr, lp: number, ra: IpAddr, rp: number, irs: number, peerMss: number, peerWscale: number, now: number): number {
     const t = this.counter(now);
     let m = 0;
     for (let i = 0; i < MSS_TABLE.length; i++) if (MSS_TABLE[i]! <= peerMss) m = i;
@@ -55,7 +58,7 @@ export class SynCookies {
   }
 
   /** Checks the cookie the final ACK returns (`ack - 1`); null if it is not ours or too old. */
-  check(la: number, lp: number, ra: number, rp: number, irs: number, cookie: number, now: number): CookieContents | null {
+  check(la: IpAddr, lp: number, ra: IpAddr, rp: number, irs: number, cookie: number, now: number): CookieContents | null {
     const t = cookie >>> 27;
     const cur = this.counter(now);
     if (t !== cur && t !== ((cur + 31) & 31)) return null;

@@ -15,10 +15,11 @@ import type { Rand } from '../core/rand.js';
 import { TokenBucket } from '../core/token-bucket.js';
 import { TimerHeap } from '../core/timer-heap.js';
 import { readU32 } from '../core/bytes.js';
-import type { Ipv4Addr } from '../ip/address.js';
+import { formatEndpoint, isAnyAddr, ipEqual, type IpAddr } from '../ip/ip-address.js';
 import { IPV4_HEADER_LEN, IP_PROTO_TCP } from '../ip/ipv4-packet.js';
 import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED, UNREACH_PORT, UNREACH_PROTOCOL } from '../ip/icmp-packet.js';
-import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type SendOptions, type TransportHandler } from '../ip/ipv4-layer.js';
+import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type SendOptions, type TransportHandler } from '../ip/ipv4-layer.js';
+import type { IpLayer } from '../ip/ip-layer.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
 import { demuxKey, findEndpoint } from './demux.js';
 import { TimeWaitRecord, TimeWaitTable, timeWaitInput, type TimeWaitEnv } from './time-wait.js';
@@ -35,13 +36,20 @@ import type { TcpState } from './state.js';
 import { ACK, FIN, RST, SYN, TCP_HEADER_LEN, TcpPacket, flagString } from './tcp-packet.js';
 import { Timer } from './timers.js';
 import type { Tracer } from './trace.js';
-import { formatIpv4 } from '../ip/address.js';
 
 const log = logger('tcp');
 /** One challenge ACK per connection per this many ms (Linux net.ipv4.tcp_invalid_ratelimit). */
 export const CHALLENGE_ACK_INTERVAL_MS = 500;
 const TIME_WAIT_SEND_OPTS = { dontFrag: true };
 /** The most data one offloaded segment carries: an IPv4 datagram's 64 KiB less the largest headers. */
+/** Listeners that take only IPv6 are keyed apart from those that take IPv4 (see listen). */
+const V6_ONLY_KEY = 0x10000;
+
+function listenerKey(addr: IpAddr, port: number, v6only: boolean): number {
+  if (typeof addr === 'number') return port;
+  return v6only || !isAnyAddr(addr) ? port + V6_ONLY_KEY : port;
+}
+
 const MAX_TSO_BYTES = 65535 - IPV4_HEADER_LEN - 60;
 
 const KEYS = [
@@ -97,7 +105,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   issOverride: ((now: number) => number) | null = null;
 
   constructor(
-    readonly ip: Ipv4Layer,
+    readonly ip: IpLayer,
     private readonly rand: Rand,
     config: Partial<TcpConfig> = {},
   ) {
@@ -110,15 +118,16 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   /** The largest segment payload our device's MTU carries. */
   get mtuMss(): number {
-    return this.ip.mtu - IPV4_HEADER_LEN - TCP_HEADER_LEN;
+    return this.ip.linkMtu(4) - IPV4_HEADER_LEN - TCP_HEADER_LEN;
   }
 
   /** The largest segment payload the route to `dst` carries (the loopback interface's for our own addresses). */
-  mtuMssTo(dst: Ipv4Addr): number {
-    return this.ip.mtuTo(dst) - IPV4_HEADER_LEN - TCP_HEADER_LEN;
+  mtuMssTo(dst: IpAddr): number {
+    // RFC 9293 §3.7.1 / RFC 8200 §8.3: the MTU less the IP header (20 or 40) and TCP's 20.
+    return this.ip.mtuTo(dst, this.lastNow) - this.ip.headerLen(dst) - TCP_HEADER_LEN;
   }
 
-  private find(localAddr: Ipv4Addr, localPort: number, remoteAddr: Ipv4Addr, remotePort: number): TcpConnection | undefined {
+  private find(localAddr: IpAddr, localPort: number, remoteAddr: IpAddr, remotePort: number): TcpConnection | undefined {
     return findEndpoint(this.byPorts, localAddr, localPort, remoteAddr, remotePort);
   }
 
@@ -154,7 +163,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
 
   private traceOpen(c: TcpConnection, active: boolean, now: number): void {
     if (this.tracer) {
-      c.trace({ ev: 'open', local: `${formatIpv4(c.localAddr)}:${c.localPort}`, remote: `${formatIpv4(c.remoteAddr)}:${c.remotePort}`, iss: c.snd.iss, active }, now);
+      c.trace({ ev: 'open', local: formatEndpoint(c.localAddr, c.localPort), remote: formatEndpoint(c.remoteAddr, c.remotePort), iss: c.snd.iss, active }, now);
     }
   }
 
@@ -255,7 +264,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
    * one with a random sequence number would end TIME-WAIT and open nothing.
    */
   private reopensTimeWait(s: Segment, rcvNxt: number, dport: number): boolean {
-    return s.has(SYN) && !s.has(ACK) && !s.has(RST) && !s.has(FIN) && seqGt(s.seq, rcvNxt) && this.listeners.has(dport);
+    return s.has(SYN) && !s.has(ACK) && !s.has(RST) && !s.has(FIN) && seqGt(s.seq, rcvNxt) && this.hasListener(dport);
   }
 
   /**
@@ -336,12 +345,12 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   }
 
   hasListener(port: number): boolean {
-    return this.listeners.has(port);
+    return this.listeners.has(port) || this.listeners.has(port + V6_ONLY_KEY);
   }
 
   /** Is a local port taken (by a listener, a connection, or one in TIME-WAIT)? */
   portInUse(port: number): boolean {
-    if (this.listeners.has(port)) return true;
+    if (this.hasListener(port)) return true;
     for (const c of this.connections) if (c.localPort === port) return true;
     return this.timeWait.portInUse(port);
   }
@@ -352,18 +361,20 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   }
 
   /** Is this 4-tuple taken by a connection or a TIME-WAIT record? */
-  private taken(localAddr: Ipv4Addr, localPort: number, remoteAddr: Ipv4Addr, remotePort: number): boolean {
+  private taken(localAddr: IpAddr, localPort: number, remoteAddr: IpAddr, remotePort: number): boolean {
     return this.find(localAddr, localPort, remoteAddr, remotePort) !== undefined || this.timeWait.find(localAddr, localPort, remoteAddr, remotePort) !== undefined;
   }
 
   /** Active open from (localAddr, localPort or ephemeral) to (remote). */
-  connect(c: TcpConnection, localPort: number, remoteAddr: Ipv4Addr, remotePort: number, now: number): 'EADDRINUSE' | 'EADDRNOTAVAIL' | null {
-    c.localAddr = this.ip.route.sourceFor(remoteAddr);
+  connect(c: TcpConnection, localPort: number, remoteAddr: IpAddr, remotePort: number, now: number): 'EADDRINUSE' | 'EADDRNOTAVAIL' | null {
+    const local = this.ip.sourceFor(remoteAddr);
+    if (local === null) return 'EADDRNOTAVAIL';
+    c.localAddr = local;
     c.useRoute(this.mtuMssTo(remoteAddr));
     c.remoteAddr = remoteAddr;
     c.remotePort = remotePort;
     if (localPort === 0) {
-      localPort = pickEphemeralPort(this.rand, (p) => this.listeners.has(p) || this.taken(c.localAddr, p, remoteAddr, remotePort));
+      localPort = pickEphemeralPort(this.rand, (p) => this.hasListener(p) || this.taken(c.localAddr, p, remoteAddr, remotePort));
       if (localPort === -1) return 'EADDRNOTAVAIL';
     } else if (this.taken(c.localAddr, localPort, remoteAddr, remotePort)) {
       return 'EADDRINUSE';
@@ -373,21 +384,43 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     this.counters.activeOpens++;
     this.lastNow = now;
     const iss = this.iss(c, now);
-    if (this.tracer) c.trace({ ev: 'open', local: `${formatIpv4(c.localAddr)}:${c.localPort}`, remote: `${formatIpv4(c.remoteAddr)}:${c.remotePort}`, iss, active: true }, now);
+    if (this.tracer) c.trace({ ev: 'open', local: formatEndpoint(c.localAddr, c.localPort), remote: formatEndpoint(c.remoteAddr, c.remotePort), iss, active: true }, now);
     activeOpen(c, iss, now);
     return null;
   }
 
-  listen(port: number, addr: Ipv4Addr, backlog: number): TcpListener | 'EADDRINUSE' {
-    if (this.listeners.has(port)) return 'EADDRINUSE';
+  /**
+   * A listener on (addr, port). An IPv6 listener on `::` also takes IPv4 connections unless
+   * `v6only` (IPV6_V6ONLY, RFC 3493 §5.3; off by default as on Linux), which then arrive
+   * with IPv4 addresses. One listener per port and family reach: an IPv4 listener and a
+   * dual-stack one on the same port conflict, as on Linux.
+   */
+  listen(port: number, addr: IpAddr, backlog: number, v6only = false): TcpListener | 'EADDRINUSE' {
+    const key = listenerKey(addr, port, v6only);
+    if (this.listeners.has(key)) return 'EADDRINUSE';
     const l = new TcpListener(addr, port, backlog, this.config);
-    this.listeners.set(port, l);
+    l.v6only = v6only;
+    this.listeners.set(key, l);
     return l;
   }
 
   unlisten(l: TcpListener, now: number): void {
-    if (this.listeners.get(l.localPort) === l) this.listeners.delete(l.localPort);
+    const key = listenerKey(l.localAddr, l.localPort, l.v6only);
+    if (this.listeners.get(key) === l) this.listeners.delete(key);
     l.close(now);
+  }
+
+  /** The listener for a segment to (dst, dport), if one takes it. */
+  private listenerFor(dst: IpAddr, dport: number): TcpListener | undefined {
+    if (typeof dst !== 'number') {
+      const l6 = this.listeners.get(dport + V6_ONLY_KEY);
+      if (l6 !== undefined && !l6.closed && (isAnyAddr(l6.localAddr) || ipEqual(l6.localAddr, dst))) return l6;
+    }
+    const l = this.listeners.get(dport);
+    if (l === undefined || l.closed) return undefined;
+    const la = l.localAddr;
+    if (typeof la === 'number') return typeof dst === 'number' && (la === 0 || la === dst) ? l : undefined;
+    return l; // `::` without IPV6_V6ONLY: both families
   }
 
   // ------------------------------------------------------------ input
@@ -408,13 +441,13 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     else this.counters.challengeAcksRateLimited++;
   }
 
-  receive(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void {
+  receive(src: IpAddr, dst: IpAddr, b: Uint8Array, off: number, len: number, now: number): void {
     this.counters.segsIn++;
     this.lastNow = now;
     this.receiveSegment(src, dst, b, off, len, now);
   }
 
-  private receiveSegment(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, now: number): void {
+  private receiveSegment(src: IpAddr, dst: IpAddr, b: Uint8Array, off: number, len: number, now: number): void {
     const p = this.pkt.reset(b, off, len);
     const bad = p.checkLen();
     if (bad !== null) {
@@ -432,11 +465,11 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     }
     const sport = s.srcPort;
     const dport = s.dstPort;
-    s.ecn = this.ip.curTos & 3;
+    s.ecn = this.ip.ecnOf(src);
     if (log.enabled) log(`< ${p.toString(src, dst)}`);
     // TCP is unicast: segments to a broadcast or multicast address are discarded without a
     // reply (RFC 1122 §4.2.3.10 for SYNs; no RST may come from such an address either).
-    if (!this.ip.route.isLocal(dst)) {
+    if (!this.ip.isLocal(dst)) {
       this.counters.notUnicast++;
       return;
     }
@@ -479,8 +512,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
         return;
       }
     }
-    const l = this.listeners.get(dport);
-    if (l && !l.closed && (l.localAddr === 0 || l.localAddr === dst)) {
+    const l = this.listenerFor(dst, dport);
+    if (l !== undefined) {
       l.segmentArrives(s, src, dst, now, this.listenEnv, issAbove);
       return;
     }
@@ -532,7 +565,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
   }
 
   /** RFC 9293 §3.10.7.1: answer a segment that has no connection. */
-  private resetFor(s: Segment, src: Ipv4Addr, dst: Ipv4Addr, now: number): void {
+  private resetFor(s: Segment, src: IpAddr, dst: IpAddr, now: number): void {
     if (s.has(RST)) return;
     if (!this.resetLimit.take(now)) {
       this.counters.resetsRateLimited++;
@@ -606,7 +639,7 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     // with this header fit both the MTU and the peer's MSS.
     const offload = this.ip.tcpOffloadTo(c.remoteAddr);
     const len = out.emit(tx, o, c.localAddr, c.remoteAddr, dataLen, offload);
-    this.segOpts.tso = offload ? Math.max(8, Math.min(this.ip.mtu - IPV4_HEADER_LEN, c.snd.mss + TCP_HEADER_LEN) - hl) : 0;
+    this.segOpts.tso = offload ? Math.max(8, Math.min(this.ip.mtuTo(c.remoteAddr, now) - this.ip.headerLen(c.remoteAddr), c.snd.mss + TCP_HEADER_LEN) - hl) : 0;
     this.segOpts.tos = c.opts.tos | ipEcn; // IP_TOS (RFC 9293 MUST-48) and the ECN field
     if (this.tracer) {
       this.traceSegment(c, 'out', seq, c.rcv.nxt, flags, dataLen, syn ? wnd : wnd << c.rcv.wscale, this.pkt.reset(tx, o, len).toString(c.localAddr, c.remoteAddr), now);
@@ -675,7 +708,8 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     } else if (e.type === ICMP_DEST_UNREACHABLE && e.code === UNREACH_FRAG_NEEDED) {
       // RFC 1191 §6: the path is narrower than our segments (a router that names no MTU
       // gets RFC 1191's 576-byte minimum).
-      const r = c.lowerPathMtu(e.nextHopMtu >= 68 ? e.nextHopMtu : 576, IPV4_HEADER_LEN + TCP_HEADER_LEN, now);
+      // (For IPv6 the report carries a Packet Too Big's MTU, at least 1280: RFC 8201 §4.)
+      const r = c.lowerPathMtu(e.nextHopMtu >= 68 ? e.nextHopMtu : 576, this.ip.headerLen(e.dst) + TCP_HEADER_LEN, now);
       if (r === 'lowered') this.counters.pmtuUpdates++;
       else if (r === 'rateLimited') this.counters.pmtuRateLimited++;
     }

@@ -13,8 +13,7 @@
  */
 import { PacketView } from '../core/packet-view.js';
 import { readU16, readU32, writeU32 } from '../core/bytes.js';
-import type { Ipv4Addr } from '../ip/address.js';
-import { formatIpv4 } from '../ip/address.js';
+import { formatEndpoint, type IpAddr } from '../ip/ip-address.js';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from '../ip/checksum.js';
 import { IP_PROTO_TCP } from '../ip/ipv4-packet.js';
 import { TcpOptions, type OptionsToSend } from './options.js';
@@ -62,7 +61,7 @@ export class TcpPacket extends PacketView {
     return into.parse(this.b, this.o + TCP_HEADER_LEN, this.headerLen() - TCP_HEADER_LEN);
   }
 
-  verifyChecksum(src: Ipv4Addr, dst: Ipv4Addr): boolean {
+  verifyChecksum(src: IpAddr, dst: IpAddr): boolean {
     return finishChecksum(sumBytes(this.b, this.o, this.n, pseudoHeaderSum(src, dst, IP_PROTO_TCP, this.n))) === 0;
   }
 
@@ -70,11 +69,11 @@ export class TcpPacket extends PacketView {
   setSeq(v: number): void { writeU32(this.b, this.o + 4, v); }
 
   /** `TCP 40000 > 7 S seq=… win=… mss 1460` (addresses are the caller's to add). */
-  override toString(src?: Ipv4Addr, dst?: Ipv4Addr): string {
+  override toString(src?: IpAddr, dst?: IpAddr): string {
     const bad = this.checkLen();
     if (bad !== null) return `TCP malformed (${bad}, ${this.n} bytes)`;
     const ends = src !== undefined && dst !== undefined
-      ? `${formatIpv4(src)}:${this.srcPort()} > ${formatIpv4(dst)}:${this.dstPort()}`
+      ? `${formatEndpoint(src, this.srcPort())} > ${formatEndpoint(dst, this.dstPort())}`
       : `${this.srcPort()} > ${this.dstPort()}`;
     const f = this.flags();
     const opts = new TcpOptions();
@@ -114,7 +113,7 @@ export interface TcpRepr {
 
 export type TcpParseError = TcpMalformed | 'badChecksum';
 
-export function parseTcp(p: TcpPacket, src: Ipv4Addr, dst: Ipv4Addr): TcpRepr | TcpParseError {
+export function parseTcp(p: TcpPacket, src: IpAddr, dst: IpAddr): TcpRepr | TcpParseError {
   const bad = p.checkLen();
   if (bad !== null) return bad;
   if (!p.verifyChecksum(src, dst)) return 'badChecksum';
@@ -127,7 +126,7 @@ export function parseTcp(p: TcpPacket, src: Ipv4Addr, dst: Ipv4Addr): TcpRepr | 
 }
 
 /** Writes `r` (header and payload) at b[o]; returns the segment's length. */
-export function emitTcp(r: TcpRepr, src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, o: number): number {
+export function emitTcp(r: TcpRepr, src: IpAddr, dst: IpAddr, b: Uint8Array, o: number): number {
   const s = new Segment().set(r.srcPort, r.dstPort, r.seq, r.ack, r.flags, r.window);
   s.urgent = r.urgent ?? 0;
   s.opts.setFrom(r.options);

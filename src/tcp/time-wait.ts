@@ -8,6 +8,7 @@
  * heap each, table included, measured in the demo (`npm run load -- --churn`), instead
  * of 10-20 KiB; `maxTimeWait` caps how many there are (Linux tcp_max_tw_buckets).
  */
+import type { IpAddr } from '../ip/ip-address.js';
 import type { TcpConnection } from './connection.js';
 import { FIN, RST, SYN, ACK } from './tcp-packet.js';
 import type { Segment } from './segment.js';
@@ -17,9 +18,9 @@ import { seqAdd, seqGe, seqInRange, seqLe, seqLt } from './seq.js';
 
 
 export class TimeWaitRecord {
-  readonly localAddr: number;
+  readonly localAddr: IpAddr;
   readonly localPort: number;
-  readonly remoteAddr: number;
+  readonly remoteAddr: IpAddr;
   readonly remotePort: number;
   /** SND.NXT (after our FIN) and RCV.NXT (after theirs). */
   readonly sndNxt: number;
@@ -162,7 +163,7 @@ export class TimeWaitTable {
     return this.count;
   }
 
-  find(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): TimeWaitRecord | undefined {
+  find(localAddr: IpAddr, localPort: number, remoteAddr: IpAddr, remotePort: number): TimeWaitRecord | undefined {
     return findEndpoint(this.byPorts, localAddr, localPort, remoteAddr, remotePort);
   }
 

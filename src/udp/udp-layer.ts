@@ -13,10 +13,13 @@ import { logger } from '../core/log.js';
 import { pickEphemeralPort } from '../core/ports.js';
 import type { Rand } from '../core/rand.js';
 import { readU16 } from '../core/bytes.js';
-import { formatIpv4, isMulticast, type Ipv4Addr } from '../ip/address.js';
+import { isMulticast } from '../ip/address.js';
+import { formatEndpoint, ipEqual, isAnyAddr, type IpAddr } from '../ip/ip-address.js';
+import { isMulticast6 } from '../ip/ipv6-address.js';
 import { ICMP_DEST_UNREACHABLE, ICMP_TIME_EXCEEDED, ICMP_PARAMETER_PROBLEM, UNREACH_PORT, UNREACH_HOST, UNREACH_NET, UNREACH_PROTOCOL, UNREACH_FRAG_NEEDED } from '../ip/icmp-packet.js';
 import { IP_PROTO_UDP } from '../ip/ipv4-packet.js';
-import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type Ipv4Layer, type TransportHandler } from '../ip/ipv4-layer.js';
+import { TX_PAYLOAD_OFFSET, type IcmpErrorReport, type TransportHandler } from '../ip/ipv4-layer.js';
+import type { IpLayer } from '../ip/ip-layer.js';
 import { UDP_HEADER_LEN, UDP_MAX_PAYLOAD, UdpPacket, writeUdpHeader } from './udp-packet.js';
 
 const log = logger('udp');
@@ -29,18 +32,20 @@ export type UdpErrno = 'EADDRINUSE' | 'EADDRNOTAVAIL' | 'EINVAL' | 'EMSGSIZE' | 
 
 export interface UdpDatagram {
   data: Uint8Array;
-  addr: Ipv4Addr;
+  addr: IpAddr;
   port: number;
 }
 
 /** One UDP socket's protocol state (the facade in src/socket holds the rest). */
 export class UdpEndpoint {
-  localAddr: Ipv4Addr = 0;
+  localAddr: IpAddr = 0;
   localPort = 0;
-  remoteAddr: Ipv4Addr = 0;
+  remoteAddr: IpAddr = 0;
   remotePort = 0;
   reuseAddr = false;
   broadcast = false;
+  /** IPV6_V6ONLY: an endpoint bound to `::` then takes IPv6 datagrams only (RFC 3493 §5.3). */
+  v6only = false;
   rcvBuf = DEFAULT_UDP_RCVBUF;
   sndBuf = DEFAULT_UDP_SNDBUF;
   readonly queue: UdpDatagram[] = [];
@@ -62,7 +67,7 @@ export class UdpEndpoint {
 }
 
 const KEYS = [
-  'received', 'delivered', 'sent', 'truncated', 'badLength', 'badChecksum', 'noPort',
+  'received', 'delivered', 'sent', 'truncated', 'badLength', 'badChecksum', 'zeroChecksum6', 'noPort',
   'rcvbufErrors', 'icmpErrors', 'sendErrors',
 ] as const;
 export type UdpCounter = (typeof KEYS)[number];
@@ -73,16 +78,16 @@ export class UdpLayer implements TransportHandler {
   private readonly pkt = new UdpPacket();
 
   constructor(
-    private readonly ip: Ipv4Layer,
+    private readonly ip: IpLayer,
     private readonly rand: Rand,
   ) {
     ip.register(IP_PROTO_UDP, this);
   }
 
   /** Binds to (addr, port); port 0 picks an ephemeral port (RFC 6056). */
-  bind(ep: UdpEndpoint, addr: Ipv4Addr, port: number): UdpErrno | null {
+  bind(ep: UdpEndpoint, addr: IpAddr, port: number): UdpErrno | null {
     if (ep.localPort !== 0) return 'EINVAL';
-    if (addr !== 0 && !this.ip.route.isLocal(addr) && !this.ip.route.isBroadcast(addr)) return 'EADDRNOTAVAIL';
+    if (!isAnyAddr(addr) && !this.ip.isBindable(addr) && !this.ip.isBroadcast(addr)) return 'EADDRNOTAVAIL';
     if (port === 0) {
       port = pickEphemeralPort(this.rand, (p) => this.byPort.has(p));
       if (port === -1) return 'EADDRINUSE';
@@ -97,29 +102,33 @@ export class UdpLayer implements TransportHandler {
     return null;
   }
 
-  /** Linux: two sockets may share a port if both set SO_REUSEADDR, or their addresses differ and neither is the wildcard. */
-  private conflicts(ep: UdpEndpoint, addr: Ipv4Addr, port: number): boolean {
+  /**
+   * Linux: two sockets may share a port if both set SO_REUSEADDR, or the addresses they
+   * take do not overlap (a wildcard covers its family, and `::` without IPV6_V6ONLY IPv4 too).
+   */
+  private conflicts(ep: UdpEndpoint, addr: IpAddr, port: number): boolean {
     const list = this.byPort.get(port);
     if (!list) return false;
     for (const other of list) {
       if (ep.reuseAddr && other.reuseAddr) continue;
-      if (addr === 0 || other.localAddr === 0 || addr === other.localAddr) return true;
+      if (overlaps(addr, ep.v6only, other.localAddr, other.v6only)) return true;
     }
     return false;
   }
 
   /** Sets the default peer (and auto-binds); remote port 0 with AF_UNSPEC semantics dissolves it. */
-  connect(ep: UdpEndpoint, addr: Ipv4Addr, port: number): UdpErrno | null {
-    if (port === 0 && addr === 0) {
+  connect(ep: UdpEndpoint, addr: IpAddr, port: number): UdpErrno | null {
+    if (port === 0 && isAnyAddr(addr)) {
       ep.remoteAddr = 0;
       ep.remotePort = 0;
       return null;
     }
     if (port === 0) return 'EINVAL';
-    if (this.ip.route.isBroadcast(addr) && !ep.broadcast) return 'EACCES';
-    if (this.ip.route.nextHop(addr) === -1) return 'ENETUNREACH';
+    if (this.ip.isBroadcast(addr) && !ep.broadcast) return 'EACCES';
+    if (!this.familyFits(ep, addr)) return 'EINVAL';
+    if (this.ip.sourceFor(addr) === null) return 'ENETUNREACH';
     if (ep.localPort === 0) {
-      const err = this.bind(ep, 0, 0);
+      const err = this.bind(ep, ep.localAddr, 0); // (0.0.0.0, or :: for an AF_INET6 socket)
       if (err) return err;
     }
     ep.remoteAddr = addr;
@@ -129,19 +138,24 @@ export class UdpLayer implements TransportHandler {
   }
 
   /** Sends one datagram; to the connected peer when `port` is 0. */
-  sendTo(ep: UdpEndpoint, data: Uint8Array, addr: Ipv4Addr, port: number, now: number): UdpErrno | null {
+  sendTo(ep: UdpEndpoint, data: Uint8Array, addr: IpAddr, port: number, now: number): UdpErrno | null {
     if (port === 0) {
       if (!ep.connected) return 'EDESTADDRREQ';
       addr = ep.remoteAddr;
       port = ep.remotePort;
     }
     if (data.length > UDP_MAX_PAYLOAD) return 'EMSGSIZE';
-    if ((this.ip.route.isBroadcast(addr) || isMulticast(addr)) && !ep.broadcast) return 'EACCES';
+    if ((this.ip.isBroadcast(addr) || (typeof addr === 'number' ? isMulticast(addr) : isMulticast6(addr))) && !ep.broadcast) return 'EACCES';
+    if (!this.familyFits(ep, addr)) return 'EINVAL';
     if (ep.localPort === 0) {
-      const err = this.bind(ep, 0, 0);
+      const err = this.bind(ep, ep.localAddr, 0); // (0.0.0.0, or :: for an AF_INET6 socket)
       if (err) return err;
     }
-    const src = ep.localAddr !== 0 && !this.ip.route.isBroadcast(ep.localAddr) ? ep.localAddr : this.ip.route.sourceFor(addr);
+    const src = !isAnyAddr(ep.localAddr) && !this.ip.isBroadcast(ep.localAddr) ? ep.localAddr : this.ip.sourceFor(addr);
+    if (src === null) {
+      this.counters.sendErrors++;
+      return 'ENETUNREACH';
+    }
     const tx = this.ip.tx;
     const o = TX_PAYLOAD_OFFSET;
     tx.set(data, o + UDP_HEADER_LEN);
@@ -153,6 +167,14 @@ export class UdpLayer implements TransportHandler {
     }
     this.counters.sent++;
     return null;
+  }
+
+  /** An endpoint bound to one family's address cannot send to the other's. */
+  private familyFits(ep: UdpEndpoint, addr: IpAddr): boolean {
+    const la = ep.localAddr;
+    if (typeof la === 'number') return la === 0 || typeof addr === 'number';
+    if (isAnyAddr(la)) return typeof addr !== 'number' || !ep.v6only;
+    return typeof addr !== 'number';
   }
 
   /** Every bound endpoint (for `tcpip stat`). */
@@ -171,12 +193,17 @@ export class UdpLayer implements TransportHandler {
     ep.queuedBytes = 0;
   }
 
-  receive(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, off: number, len: number, _now: number): void {
+  receive(src: IpAddr, dst: IpAddr, b: Uint8Array, off: number, len: number, _now: number): void {
     this.counters.received++;
     const p = this.pkt.reset(b, off, len);
     const bad = p.checkLen();
     if (bad !== null) {
       this.counters[bad]++;
+      return;
+    }
+    if (typeof src !== 'number' && p.checksumField() === 0) {
+      // RFC 8200 §8.1: "IPv6 receivers must discard UDP packets containing a zero checksum".
+      this.counters.zeroChecksum6++;
       return;
     }
     if (!this.ip.rxChecksumOk && !p.verifyChecksum(src, dst)) {
@@ -185,12 +212,13 @@ export class UdpLayer implements TransportHandler {
     }
     const sport = p.srcPort();
     const dport = p.dstPort();
-    if (log.enabled) log(`< ${formatIpv4(src)}:${sport} > ${formatIpv4(dst)}:${dport} len=${p.payloadLen()}`);
+    if (log.enabled) log(`< ${formatEndpoint(src, sport)} > ${formatEndpoint(dst, dport)} len=${p.payloadLen()}`);
     const ep = this.lookup(dst, dport, src, sport);
     if (ep === null) {
       this.counters.noPort++;
-      // RFC 1122 §4.1.3.1: port unreachable; never for broadcast (the ICMP layer checks).
-      this.ip.icmp.sendUnreachableForCurrent(UNREACH_PORT, _now);
+      // RFC 1122 §4.1.3.1, RFC 4443 §3.1: port unreachable; never for broadcast or
+      // multicast (the ICMP layers check).
+      this.ip.sendPortUnreachable(src, _now);
       return;
     }
     const plen = p.payloadLen();
@@ -207,7 +235,7 @@ export class UdpLayer implements TransportHandler {
     ep.onEvent();
   }
 
-  private lookup(dst: Ipv4Addr, dport: number, src: Ipv4Addr, sport: number): UdpEndpoint | null {
+  private lookup(dst: IpAddr, dport: number, src: IpAddr, sport: number): UdpEndpoint | null {
     const list = this.byPort.get(dport);
     if (list === undefined) return null;
     let bound: UdpEndpoint | null = null;
@@ -215,11 +243,12 @@ export class UdpLayer implements TransportHandler {
     for (let i = 0; i < list.length; i++) {
       const ep = list[i]!;
       if (ep.connected) {
-        if (ep.remoteAddr === src && ep.remotePort === sport && (ep.localAddr === 0 || ep.localAddr === dst)) return ep;
+        if (ep.remotePort === sport && ipEqual(ep.remoteAddr, src) && takes(ep, dst)) return ep;
         continue;
       }
-      if (ep.localAddr === dst) bound ??= ep;
-      else if (ep.localAddr === 0) wildcard ??= ep;
+      if (isAnyAddr(ep.localAddr)) {
+        if (takes(ep, dst)) wildcard ??= ep;
+      } else if (ipEqual(ep.localAddr, dst)) bound ??= ep;
     }
     return bound ?? wildcard;
   }
@@ -232,7 +261,7 @@ export class UdpLayer implements TransportHandler {
     const list = this.byPort.get(sport);
     if (!list) return;
     for (const ep of list) {
-      if (!ep.connected || ep.remoteAddr !== e.dst || ep.remotePort !== dport) continue;
+      if (!ep.connected || ep.remotePort !== dport || !ipEqual(ep.remoteAddr, e.dst)) continue;
       const err = icmpToErrno(e.type, e.code);
       if (err === null) return;
       this.counters.icmpErrors++;
@@ -258,4 +287,24 @@ export function icmpToErrno(type: number, code: number): UdpErrno | null {
   if (type === ICMP_TIME_EXCEEDED) return 'EHOSTUNREACH';
   if (type === ICMP_PARAMETER_PROBLEM) return 'EPROTO';
   return null;
+}
+
+/** Does the endpoint's local address take a datagram to `dst` (a wildcard its family; `::` IPv4 too unless v6only)? */
+function takes(ep: UdpEndpoint, dst: IpAddr): boolean {
+  const la = ep.localAddr;
+  if (typeof la === 'number') return typeof dst === 'number' && (la === 0 || la === dst);
+  if (isAnyAddr(la)) return typeof dst !== 'number' || !ep.v6only;
+  return ipEqual(la, dst);
+}
+
+/** Do two bindings take some address in common? */
+function overlaps(a: IpAddr, aV6only: boolean, b: IpAddr, bV6only: boolean): boolean {
+  const covers4 = (x: IpAddr, v6only: boolean): boolean => typeof x === 'number' || (isAnyAddr(x) && !v6only);
+  if (isAnyAddr(a) || isAnyAddr(b)) {
+    const fam = (x: IpAddr, v6only: boolean): [boolean, boolean] => [covers4(x, v6only), typeof x !== 'number'];
+    const [a4, a6] = fam(a, aV6only);
+    const [b4, b6] = fam(b, bV6only);
+    return (a4 && b4) || (a6 && b6);
+  }
+  return ipEqual(a, b);
 }

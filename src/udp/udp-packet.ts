@@ -7,7 +7,7 @@
  */
 import { PacketView } from '../core/packet-view.js';
 import { readU16, writeU16 } from '../core/bytes.js';
-import type { Ipv4Addr } from '../ip/address.js';
+import type { IpAddr } from '../ip/ip-address.js';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from '../ip/checksum.js';
 import { IP_PROTO_UDP } from '../ip/ipv4-packet.js';
 
@@ -33,9 +33,12 @@ export class UdpPacket extends PacketView {
   payloadOffset(): number { return this.o + UDP_HEADER_LEN; }
   payloadLen(): number { return this.length() - UDP_HEADER_LEN; }
 
-  /** RFC 768: a zero checksum means the sender computed none. */
-  verifyChecksum(src: Ipv4Addr, dst: Ipv4Addr): boolean {
-    if (this.checksumField() === 0) return true;
+  /**
+   * RFC 768: a zero checksum means the sender computed none. Over IPv6 the checksum is
+   * mandatory and a zero one is discarded (RFC 8200 §8.1).
+   */
+  verifyChecksum(src: IpAddr, dst: IpAddr): boolean {
+    if (this.checksumField() === 0) return typeof src === 'number';
     const len = this.length();
     return finishChecksum(sumBytes(this.b, this.o, len, pseudoHeaderSum(src, dst, IP_PROTO_UDP, len))) === 0;
   }
@@ -54,7 +57,7 @@ export interface UdpRepr {
 
 export type UdpParseError = UdpMalformed | 'badChecksum';
 
-export function parseUdp(p: UdpPacket, src: Ipv4Addr, dst: Ipv4Addr): UdpRepr | UdpParseError {
+export function parseUdp(p: UdpPacket, src: IpAddr, dst: IpAddr): UdpRepr | UdpParseError {
   const bad = p.checkLen();
   if (bad !== null) return bad;
   if (!p.verifyChecksum(src, dst)) return 'badChecksum';
@@ -65,7 +68,7 @@ export function parseUdp(p: UdpPacket, src: Ipv4Addr, dst: Ipv4Addr): UdpRepr | 
  * Writes the header in front of `payloadLen` bytes already at `b[o + 8]`, with the
  * checksum (always computed on send; a computed 0 is sent as 0xffff, RFC 768).
  */
-export function writeUdpHeader(b: Uint8Array, o: number, src: Ipv4Addr, dst: Ipv4Addr, srcPort: number, dstPort: number, payloadLen: number): number {
+export function writeUdpHeader(b: Uint8Array, o: number, src: IpAddr, dst: IpAddr, srcPort: number, dstPort: number, payloadLen: number): number {
   const len = UDP_HEADER_LEN + payloadLen;
   writeU16(b, o, srcPort);
   writeU16(b, o + 2, dstPort);
@@ -76,7 +79,7 @@ export function writeUdpHeader(b: Uint8Array, o: number, src: Ipv4Addr, dst: Ipv
   return len;
 }
 
-export function emitUdp(r: UdpRepr, src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, o: number): number {
+export function emitUdp(r: UdpRepr, src: IpAddr, dst: IpAddr, b: Uint8Array, o: number): number {
   b.set(r.payload, o + UDP_HEADER_LEN);
   return writeUdpHeader(b, o, src, dst, r.srcPort, r.dstPort, r.payload.length);
 }

@@ -25,7 +25,10 @@ export class Harness {
     const [a, b] = MemoryLink.pair(opts.medium ?? 'ip', opts.mtu ?? 1500, opts.macs);
     this.link = a;
     this.peer = b;
-    this.stack = new Stack(a, { addr: opts.addr, prefixLen: opts.prefixLen, gateway: opts.gateway, reassembly: opts.reassembly, arp: opts.arp }, new SeededRand(1));
+    this.stack = new Stack(a, {
+      addr: opts.addr, prefixLen: opts.prefixLen, gateway: opts.gateway, reassembly: opts.reassembly, arp: opts.arp,
+      addr6: opts.addr6, prefixLen6: opts.prefixLen6, gateway6: opts.gateway6, linkLocal6: opts.linkLocal6, ndp: opts.ndp, tcp: opts.tcp,
+    }, new SeededRand(1));
     a.setReceiver(this.stack.receiverFor(() => this.now, () => this.stack.poll(this.now)));
   }
 

@@ -22,7 +22,7 @@ describe.skipIf(unavailable !== null)('stat, trace and plot', () => {
       await new Promise((r) => setTimeout(r, 500));
       const stat = spawnSync(process.execPath, [BIN, 'stat', '--netns', demo.netns], { encoding: 'utf8' });
       expect(stat.status, stat.stderr).toBe(0);
-      expect(stat.stdout).toMatch(/^LISTEN\s+0\s+512 0\.0\.0\.0:7\s/m);
+      expect(stat.stdout).toMatch(/^LISTEN\s+0\s+512 \[::\]:7\s/m); // both families
       expect(stat.stdout).toMatch(/^ESTABLISHED\s+0\s+0 10\.7\.0\.2:7\s+10\.7\.0\.1:\d+\s+#\d+ rtt:/m);
       expect(stat.stdout).toMatch(/^tcp:\n(\s+\d+ \w+\n)*\s+\d+ passiveOpens/m);
       const json = JSON.parse(spawnSync(process.execPath, [BIN, 'stat', '--netns', demo.netns, '--json'], { encoding: 'utf8' }).stdout);

@@ -228,7 +228,7 @@ describe('SOCK_DGRAM sockets', () => {
     expect(a.api.socket(AF_INET, SOCK_DGRAM).fd).toBe(3);
     expect(a.api.get(4)).toBe(s4);
     expect(() => a.api.socket(AF_INET, 99)).toThrow(/EPROTONOSUPPORT/);
-    expect(() => a.api.socket(10, SOCK_STREAM)).toThrow(/EAFNOSUPPORT/);
+    expect(() => a.api.socket(1, SOCK_STREAM)).toThrow(/EAFNOSUPPORT/); // AF_UNIX
   });
 
   it('sends to itself through the loopback interface (localhost is 127.0.0.1)', async () => {

@@ -86,14 +86,14 @@ function answer(q: Uint8Array, zone: Zone): Uint8Array {
 }
 
 /** A name server on `h` port 53; `mangle` may change or drop (null) each answer. Returns the queries it saw. */
-function serve(h: SimHost, zone: Zone, mangle?: (a: Uint8Array, q: Uint8Array, n: number, from: [string, number]) => Uint8Array | Uint8Array[] | null): { queries: { id: number; port: number }[] } {
+function serve(h: SimHost, zone: Zone, mangle?: (a: Uint8Array, q: Uint8Array, n: number, from: import("../../src/socket/address.js").SockAddr) => Uint8Array | Uint8Array[] | null): { queries: { id: number; port: number }[] } {
   const seen: { id: number; port: number }[] = [];
   const s = h.api.socket(AF_INET, SOCK_DGRAM);
   s.bind(['', 53]);
   void (async () => {
     for (;;) {
       let q: Uint8Array;
-      let from: [string, number];
+      let from: import("../../src/socket/address.js").SockAddr;
       try {
         [q, from] = await s.recvfrom(4096);
       } catch {
@@ -115,7 +115,7 @@ describe('names without DNS', () => {
     expect(a.api.gethostname()).toBe('a');
     expect(new SocketApi(a.host, { hostName: 'box-7' }).gethostname()).toBe('box-7');
     expect(() => new SocketApi(a.host, { hostName: 'bad_name!' })).toThrow(/not a valid name/);
-    expect(() => new SocketApi(a.host, { hosts: { printer: 'not-an-ip' } })).toThrow(/not an IPv4 address/);
+    expect(() => new SocketApi(a.host, { hosts: { printer: 'not-an-ip' } })).toThrow(/not an IPv4 or IPv6 address/);
     expect(() => new SocketApi(a.host, { nameservers: ['10.7.0.x'] })).toThrow(/not an IPv4 address/);
   });
 
