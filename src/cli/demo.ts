@@ -79,6 +79,14 @@ export async function runDemo(argv: string[]): Promise<number> {
   console.log(`  ${ns}curl http://${a}/     # live connections and counters`);
   console.log(`  ${ns}nc -u ${a} 7          # UDP echo`);
   console.log(`  echo | ${ns}nc -u -w1 ${a} 13   # UDP daytime`);
+  const ip6 = host.stack.ip6;
+  if (ip6 !== null && ip6.route.addr !== null) {
+    const a6 = ip6.route.addr.toString();
+    console.log(`  ${ns}ping -6 ${a6}            # every service answers over IPv6 too:`);
+    console.log(`  ${ns}nc -6 ${a6} 7`);
+    console.log(`  ${ns}curl -g 'http://[${a6}]/'`);
+    if (ip6.route.linkLocal !== null) console.log(`  ${ns}ping -6 ${ip6.route.linkLocal.toString()}%${host.tun.name}   # link-local (TAP)`);
+  }
   console.log(`  tcpip stat${o.netns ? ` --netns ${o.netns}` : ''}${host.tun.name !== 'tcpip0' ? ` --dev ${host.tun.name}` : ''}   # connections and counters (control socket ${ctlPath})`);
   console.log(`services: ${services.map((s) => `${s.name} ${s.port}`).join(', ')}`);
   console.log('stop with Ctrl-C');

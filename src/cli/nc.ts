@@ -7,7 +7,12 @@
  */
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { AF_INET, SHUT_WR, SOCK_DGRAM, SOCK_STREAM } from '../socket/constants.js';
+import { AF_INET, AF_INET6, SHUT_WR, SOCK_DGRAM, SOCK_STREAM } from '../socket/constants.js';
+
+/** AF_INET6 for an IPv6 address (`tcpip nc fd00:8::1 7`), else AF_INET. */
+function familyOf(host: string): typeof AF_INET | typeof AF_INET6 {
+  return host.includes(':') ? AF_INET6 : AF_INET;
+}
 import type { StreamSocket } from '../socket/stream-socket.js';
 import type { Host } from './host.js';
 import { openHost } from './host.js';
@@ -57,7 +62,7 @@ export async function runNc(argv: string[]): Promise<number> {
       await host.close();
     }
   }
-  const s = host.socket.socket(AF_INET, SOCK_DGRAM);
+  const s = host.socket.socket(familyOf(positionals[0]!), SOCK_DGRAM);
   let status = 0;
   try {
     await s.connect([positionals[0]!, port]);
@@ -98,14 +103,15 @@ export async function runNc(argv: string[]): Promise<number> {
 async function tcpNc(host: Host, addr: string, port: number, listen: boolean): Promise<number> {
   let conn: StreamSocket;
   if (listen) {
-    const l = host.socket.socket(AF_INET, SOCK_STREAM);
+    const l = host.socket.socket(familyOf(addr), SOCK_STREAM);
     l.bind([addr, port]);
     l.listen(1);
-    console.error(`listening on ${l.getsockname().join(':')}`);
+    const [h, p] = l.getsockname();
+    console.error(`listening on ${h.includes(':') ? `[${h}]` : h}:${p}`);
     [conn] = await l.accept();
     l.close();
   } else {
-    conn = host.socket.socket(AF_INET, SOCK_STREAM);
+    conn = host.socket.socket(familyOf(addr), SOCK_STREAM);
     await conn.connect([addr, port]);
   }
   let status = 0;

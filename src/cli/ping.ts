@@ -4,6 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { formatIpv4, parseIpv4 } from '../ip/address.js';
+import { formatIp, ipEqual, type IpAddr } from '../ip/ip-address.js';
+import { tryParseIpv6 } from '../ip/ipv6-address.js';
 import { openHost } from './host.js';
 import { IN_NETNS_ENV, runInNetns } from './netns.js';
 import { DEVICE_OPTION_SPEC, deviceOptions } from './options.js';
@@ -44,15 +46,20 @@ export async function runPing(argv: string[]): Promise<number> {
 
   const host = await openHost(o);
   // A name (the host name, localhost, the hosts table, or DNS with --nameserver) or an address.
-  let dst: number;
+  // An IPv6 address is pinged with ICMPv6 (ping -6); a zone (`%tcpip1`) names our one link.
+  let dst: IpAddr;
   try {
-    dst = parseIpv4(await host.socket.gethostbyname(target));
+    const v6 = tryParseIpv6(target.split('%')[0]!);
+    if (v6 !== null && host.stack.ip6 === null) throw new Error('this stack has no IPv6 address (--addr6)');
+    dst = v6 ?? parseIpv4(await host.socket.gethostbyname(target));
   } catch (e) {
     console.error(`tcpip ping: ${target}: ${(e as Error).message}`);
     await host.close();
     return 2;
   }
-  const icmp = host.stack.ip.icmp;
+  const v4 = typeof dst === 'number';
+  const send = (seq: number): string | null =>
+    typeof dst === 'number' ? host.stack.ip.icmp.sendEchoRequest(dst, ident, seq, data, clock.now()) : host.stack.ip6!.icmp.sendEchoRequest(dst, ident, seq, data, clock.now());
   const ident = process.pid & 0xffff;
   const data = new Uint8Array(size);
   for (let i = 0; i < size; i++) data[i] = (i + 0x10) & 0xff;
@@ -60,21 +67,24 @@ export async function runPing(argv: string[]): Promise<number> {
   let received = 0;
   const rtts: number[] = [];
   const clock = host.runtime.clock;
-  icmp.onEchoReply = (src, id, seq, reply) => {
+  const onReply = (src: IpAddr, id: number, seq: number, reply: Uint8Array): void => {
     const t0 = sentAt.get(seq);
-    if (id !== ident || src !== dst || t0 === undefined) return;
+    if (id !== ident || !ipEqual(src, dst) || t0 === undefined) return;
     sentAt.delete(seq);
     const intact = reply.length === data.length && reply.every((v, i) => v === data[i]);
     const rtt = clock.now() - t0;
     rtts.push(rtt);
     received++;
-    console.log(`${reply.length + 8} bytes from ${formatIpv4(src)}: icmp_seq=${seq} time=${rtt.toFixed(3)} ms${intact ? '' : ' (DATA MISMATCH)'}`);
+    console.log(`${reply.length + 8} bytes from ${formatIp(src)}: icmp_seq=${seq} time=${rtt.toFixed(3)} ms${intact ? '' : ' (DATA MISMATCH)'}`);
   };
-  console.log(`PING ${formatIpv4(dst)} from ${formatIpv4(o.addr)} ${host.tun.name}: ${size}(${size + 28}) bytes of data.`);
+  if (v4) host.stack.ip.icmp.onEchoReply = onReply;
+  else host.stack.ip6!.icmp.onEchoReply = onReply;
+  const from = typeof dst === 'number' ? formatIpv4(o.addr) : formatIp(host.stack.ipLayer.sourceFor(dst) ?? 0);
+  console.log(`PING ${formatIp(dst)} from ${from} ${host.tun.name}: ${size}(${size + (v4 ? 28 : 48)}) bytes of data.`);
   try {
     for (let seq = 1; seq <= count; seq++) {
       sentAt.set(seq, clock.now());
-      const err = icmp.sendEchoRequest(dst, ident, seq, data, clock.now());
+      const err = send(seq);
       if (err) console.log(`icmp_seq=${seq}: ${err}`);
       host.runtime.wake();
       await new Promise((r) => setTimeout(r, seq < count ? intervalMs : 0));
@@ -85,7 +95,7 @@ export async function runPing(argv: string[]): Promise<number> {
     await host.close();
   }
   const loss = Math.round(((count - received) / count) * 100);
-  console.log(`--- ${formatIpv4(dst)} ping statistics ---`);
+  console.log(`--- ${formatIp(dst)} ping statistics ---`);
   console.log(`${count} packets transmitted, ${received} received, ${loss}% packet loss`);
   if (rtts.length) {
     const min = Math.min(...rtts), max = Math.max(...rtts), avg = rtts.reduce((a, b) => a + b, 0) / rtts.length;

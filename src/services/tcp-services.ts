@@ -111,7 +111,7 @@ export function tcpChat(api: SocketApi, port = 5000): Service {
     for (const m of members) if (m !== from) m.sendall(text).catch(() => {});
   };
   return serveTcp(api, 'tcp chat', port, async (conn, [host, p]) => {
-    const who = `${host}:${p}`;
+    const who = host.includes(':') ? `[${host}]:${p}` : `${host}:${p}`; // RFC 5952 §6
     members.add(conn);
     await conn.sendall(`welcome to the chat, ${who}; ${members.size - 1} other(s) here\n`);
     broadcast(conn, `* ${who} joined\n`);
