@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs Linux's packetdrill scripts (a checkout of github.com/google/packetdrill) through
-// our interpreter: npm run packetdrill:linux -- /path/to/packetdrill
+// our interpreter: npm run packetdrill:linux -- /path/to/packetdrill [--ip_version=ipv6|ipv4-mapped-ipv6]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,6 @@ if (!dir || !existsSync(join(dir, 'gtests/net/tcp'))) {
 }
 const r = spawnSync('npx', ['vitest', 'run', '-c', 'test/packetdrill/linux.config.ts', '--reporter', 'dot'], {
   stdio: 'inherit',
-  env: { ...process.env, PACKETDRILL_DIR: resolve(dir) },
+  env: { ...process.env, PACKETDRILL_DIR: resolve(dir), PACKETDRILL_IP_VERSION: (process.argv.find((a) => a.startsWith('--ip_version=')) ?? '').slice('--ip_version='.length) },
 });
 process.exit(r.status ?? 1);

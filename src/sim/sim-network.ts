@@ -7,6 +7,7 @@
 import { ManualClock } from '../core/clock.js';
 import { SeededRand } from '../core/rand.js';
 import { parseCidr, parseIpv4 } from '../ip/address.js';
+import { parseCidr6, type Ipv6Addr } from '../ip/ipv6-address.js';
 import type { LinkDevice } from '../link/link-device.js';
 import { FaultLink, NO_FAULTS, parseFaultSpec, type FaultConfig } from '../link/fault-link.js';
 import { MemoryLink } from '../link/memory-link.js';
@@ -26,6 +27,8 @@ export interface SimHost {
   name: string;
   /** Its address with prefix, e.g. `'10.7.0.1/24'`. */
   cidr: string;
+  /** Its IPv6 address with prefix (`'fd00:7::1/64'`), when it has one. */
+  cidr6?: string;
   /** The seed of its stack's SeededRand (`reboot` moves it on by one). */
   seed: number;
   /** Its stack (a new one after `reboot`). */
@@ -77,6 +80,15 @@ export class SimNetwork {
     a?: string;
     /** Host b's address with prefix; default `'10.7.0.2/24'`. */
     b?: string;
+    /**
+     * IPv6 beside IPv4: true gives the hosts fd00:7::1/64 and fd00:7::2/64; or give
+     * `a6`/`b6`. Default false (IPv4 only).
+     */
+    ipv6?: boolean;
+    /** Host a's IPv6 address with prefix (implies `ipv6`). */
+    a6?: string;
+    /** Host b's IPv6 address with prefix (implies `ipv6`). */
+    b6?: string;
     /** Seeds the hosts' stacks (a gets `seed`, b `seed + 1`) and the fault injectors; default 1. */
     seed?: number;
     /** The wire's MTU; default 1500. */
@@ -116,13 +128,14 @@ export class SimNetwork {
       net.pcapWriter = opts.pcap === 'pcapng' ? new PcapngWriter(sink, LINKTYPE_RAW, 'sim0') : new PcapWriter(sink, LINKTYPE_RAW);
       da = new PcapLink(da, net.pcapWriter, { now: () => net.clock.now() });
     }
-    const a = net.add('a', la, opts.a ?? '10.7.0.1/24', opts.seed ?? 1, da, undefined, opts.tcp);
+    const six = opts.ipv6 === true || opts.a6 !== undefined || opts.b6 !== undefined;
+    const a = net.add('a', la, opts.a ?? '10.7.0.1/24', opts.seed ?? 1, da, undefined, opts.tcp, {}, six ? (opts.a6 ?? 'fd00:7::1/64') : undefined);
     if (da instanceof PcapLink) {
       const p = da;
       a.stack.ip.loopbackTap = (b, off, len) => p.recordLoopback(b, off, len); // host a's loopback traffic too
       if (p.writer instanceof PcapngWriter) a.stack.tcp.tracer = explainCapture(a.stack, p, p.writer);
     }
-    const b = net.add('b', lb, opts.b ?? '10.7.0.2/24', (opts.seed ?? 1) + 1, opts.wrap?.(lb, net.clock, 1), undefined, opts.tcp);
+    const b = net.add('b', lb, opts.b ?? '10.7.0.2/24', (opts.seed ?? 1) + 1, opts.wrap?.(lb, net.clock, 1), undefined, opts.tcp, {}, six ? (opts.b6 ?? 'fd00:7::2/64') : undefined);
     return { net, a, b };
   }
 
@@ -139,10 +152,11 @@ export class SimNetwork {
    * Adds a host: a stack at `cidr` (e.g. `'10.7.0.3/24'`) seeded with `seed`, on `device`
    * (by default `link` itself; give a wrapper around `link` to inject faults or record).
    * `link` is the host's end of a MemoryLink pair whose other end belongs to another host.
+   * `cidr6` gives it an IPv6 address too (`'fd00:7::3/64'`).
    */
-  add(name: string, link: MemoryLink, cidr: string, seed: number, device: LinkDevice = link, gateway?: string, tcp: StackConfig['tcp'] = {}, names: NameOptions = {}): SimHost {
+  add(name: string, link: MemoryLink, cidr: string, seed: number, device: LinkDevice = link, gateway?: string, tcp: StackConfig['tcp'] = {}, names: NameOptions = {}, cidr6?: string): SimHost {
     const { addr, prefixLen } = parseCidr(cidr);
-    const stack = new Stack(device, { addr, prefixLen, gateway: gateway ? parseIpv4(gateway) : undefined, tcp }, new SeededRand(seed));
+    const stack = new Stack(device, { addr, prefixLen, gateway: gateway ? parseIpv4(gateway) : undefined, ...v6(cidr6), tcp }, new SeededRand(seed));
     stack.onInternalError = (err) => {
       throw err; // in simulation a bug must fail the test loudly
     };
@@ -150,7 +164,7 @@ export class SimNetwork {
     const alive = new KeepAliveCount();
     const host = makeHost(stack, () => this.clock.now(), () => (this.dirty = true), alive);
     const api = new SocketApi(host, { hostName: name, ...names });
-    const h: SimHost = { name, cidr, seed, stack, link, device, host, api, net: netFace(api), dgram: dgramFace(api), alive };
+    const h: SimHost = { name, cidr, ...(cidr6 !== undefined ? { cidr6 } : {}), seed, stack, link, device, host, api, net: netFace(api), dgram: dgramFace(api), alive };
     this.hosts.push(h);
     return h;
   }
@@ -163,7 +177,7 @@ export class SimNetwork {
   reboot(h: SimHost, tcp: StackConfig['tcp'] = {}): void {
     const { addr, prefixLen } = parseCidr(h.cidr);
     h.seed++;
-    const stack = new Stack(h.device, { addr, prefixLen, tcp }, new SeededRand(h.seed));
+    const stack = new Stack(h.device, { addr, prefixLen, ...v6(h.cidr6), tcp }, new SeededRand(h.seed));
     stack.onInternalError = (err) => {
       throw err;
     };
@@ -270,4 +284,11 @@ export class SimNetwork {
     }
     return tracked;
   }
+}
+
+/** A Stack's IPv6 settings from `'fd00:7::1/64'`. */
+function v6(cidr6: string | undefined): { addr6?: Ipv6Addr; prefixLen6?: number } {
+  if (cidr6 === undefined) return {};
+  const { addr, prefixLen } = parseCidr6(cidr6.includes('/') ? cidr6 : `${cidr6}/64`);
+  return { addr6: addr, prefixLen6: prefixLen };
 }

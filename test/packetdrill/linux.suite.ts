@@ -52,6 +52,9 @@ it('Linux packetdrill scripts', async () => {
   const root = process.env.PACKETDRILL_DIR;
   if (!root) throw new Error('set PACKETDRILL_DIR to a checkout of github.com/google/packetdrill (npm run packetdrill:linux -- DIR)');
   const tcpDir = join(root, 'gtests/net/tcp');
+  // packetdrill's run_all.py runs every script as ipv4, ipv4-mapped-ipv6 and ipv6 (MTU 1520).
+  const v = process.env.PACKETDRILL_IP_VERSION;
+  const ipVersion = v === 'ipv6' || v === 'ipv4-mapped-ipv6' || v === 'ipv4' ? v : undefined;
   const results: { name: string; outcome: string; why: string; reports: string[] }[] = [];
   for (const path of walk(tcpDir)) {
     const name = relative(tcpDir, path);
@@ -67,7 +70,7 @@ it('Linux packetdrill scripts', async () => {
     }
     let runner: Runner;
     try {
-      runner = new Runner(parseScript(name, text), dirname(path), LINUX_SCRIPTS);
+      runner = new Runner(parseScript(name, text), dirname(path), ipVersion ? { ...LINUX_SCRIPTS, ipVersion } : LINUX_SCRIPTS);
     } catch (e) {
       if (!(e instanceof ScriptError)) throw e;
       results.push({ name, outcome: 'unsupported', why: e.message.replace(/^[^:]*:\d+: /, ''), reports: [] });
@@ -93,7 +96,7 @@ it('Linux packetdrill scripts', async () => {
   for (const r of results) for (const s of r.reports) settings.set(s, (settings.get(s) ?? 0) + 1);
   lines.push('', 'settings the scripts asked for that have no equivalent here:');
   for (const [s, n] of [...settings].sort((a, b) => b[1] - a[1])) lines.push(`  ${String(n).padStart(3)} x ${s}`);
-  lines.push('', `summary: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')} (of ${results.length})`);
+  lines.push('', `summary${ipVersion ? ` (--ip_version=${ipVersion})` : ''}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')} (of ${results.length})`);
   console.log(lines.join('\n'));
   expect(results.length).toBeGreaterThan(0);
 }, 600_000);

@@ -102,7 +102,7 @@ describe('packetdrill notation (Linux scripts run unchanged)', () => {
   it('takes --tolerance_usecs and rejects command-line options it cannot honour', async () => {
     const data = `${ESTABLISHED}+0 < P. 1:11(10) ack 1 win 257\n`;
     await runScriptText('x.pkt', `--tolerance_usecs=10000\n${data}+.05 > . 1:1(0) ack 11\n`);
-    await expect(runScriptText('x.pkt', `--ip_version=ipv6\n${OPEN}`)).rejects.toThrow(/^x\.pkt:1: --ip_version=ipv6 is not supported/);
+    await expect(runScriptText('x.pkt', `--ip_version=ipv7\n${OPEN}`)).rejects.toThrow(/^x\.pkt:1: --ip_version=ipv7 is not one of ipv4, ipv6, ipv4-mapped-ipv6/);
     await expect(runScriptText('x.pkt', `--frobnicate=1\n${OPEN}`)).rejects.toThrow(/packetdrill option --frobnicate is not supported/);
   });
 
@@ -150,6 +150,24 @@ describe('packetdrill scripts', () => {
   for (const name of scripts) {
     it(name, async () => {
       await runScriptFile(join(dir, name));
+    });
+  }
+});
+
+// As packetdrill's run_all.py: every script again over IPv6 (MTU 1520, so the MSS is
+// 1460 as over IPv4) and over IPv4 through AF_INET6 sockets (IPv4-mapped addresses).
+describe.each(['ipv6', 'ipv4-mapped-ipv6'] as const)('packetdrill scripts, --ip_version=%s', (version) => {
+  it('really runs over that version', async () => {
+    const r = new Runner(parseScript('x.pkt', `--ip_version=${version}\n${ESTABLISHED}`));
+    await r.run();
+    const sent6 = r.stack.ip6?.counters.sent ?? 0;
+    expect(version === 'ipv6' ? sent6 : r.stack.ip.counters.sent).toBeGreaterThan(0);
+    expect(version === 'ipv6' ? r.stack.ip.counters.sent : sent6).toBe(0);
+    expect(r.api.list().every((s) => s.family === 10)).toBe(true); // AF_INET6 sockets
+  });
+  for (const name of scripts) {
+    it(name, async () => {
+      await runScriptFile(join(dir, name), version);
     });
   }
 });

@@ -16,12 +16,15 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { SeededRand } from '../../src/core/rand.js';
-import { formatIpv4, parseIpv4 } from '../../src/ip/address.js';
+import { parseIpv4 } from '../../src/ip/address.js';
+import { formatIp, ipEqual, type IpAddr } from '../../src/ip/ip-address.js';
+import { parseIpv6 } from '../../src/ip/ipv6-address.js';
+import { IPV6_HEADER_LEN, Ipv6Packet, writeIpv6Header } from '../../src/ip/ipv6-packet.js';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from '../../src/ip/checksum.js';
 import { IPV4_HEADER_LEN, IP_PROTO_TCP, Ipv4Packet, writeIpv4Header } from '../../src/ip/ipv4-packet.js';
 import { MemoryLink } from '../../src/link/memory-link.js';
 import {
-  AF_INET, IPPROTO_IP, IPPROTO_TCP, IP_TOS, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_ERROR, SO_KEEPALIVE, SO_LINGER,
+  AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_TCP, IP_TOS, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_ERROR, SO_KEEPALIVE, SO_LINGER,
   SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY, TCP_USER_TIMEOUT,
 } from '../../src/socket/constants.js';
 import { SocketError } from '../../src/socket/errors.js';
@@ -32,13 +35,17 @@ import { Stack } from '../../src/stack.js';
 import type { TcpConfig } from '../../src/tcp/config.js';
 import type { TcpConnection } from '../../src/tcp/connection.js';
 import { ACK, FIN, RST, SYN, TcpPacket, parseTcp } from '../../src/tcp/tcp-packet.js';
-import { ECN_MARKS, FLAG_BITS, parseScript, type CallSpec, type Line, type OptSpec, type Script, type SegSpec } from './script.js';
+import { ECN_MARKS, FLAG_BITS, parseScript, type IpVersion, type CallSpec, type Line, type OptSpec, type Script, type SegSpec } from './script.js';
 import { shellCommand, type ShellOutcome } from './sysctl.js';
 import { runAsserts } from './tcp-info.js';
 
 export const LOCAL_ADDR = parseIpv4('192.168.0.1');
 export const GATEWAY = parseIpv4('192.168.0.2');
 export const REMOTE_ADDR = parseIpv4('192.0.2.1');
+/** packetdrill's IPv6 addresses (config.c): a unique-local /48 here, the documentation prefix there. */
+export const LOCAL_ADDR6 = parseIpv6('fd3d:fa7b:d17d::1');
+export const GATEWAY6 = parseIpv6('fd3d:fa7b:d17d:8888::1');
+export const REMOTE_ADDR6 = parseIpv6('2001:db8::1');
 /** The port bind() binds, and the port connect() connects to (packetdrill's 8080). */
 export const SERVER_PORT = 8080;
 /** The remote's port when it connects to us. */
@@ -154,8 +161,8 @@ interface SentSeg {
   /** The IP ECN field, and the whole TOS byte. */
   ecn: number;
   tos: number;
-  src: number;
-  dst: number;
+  src: IpAddr;
+  dst: IpAddr;
   sport: number;
   dport: number;
   seq: number;
@@ -179,6 +186,8 @@ export interface RunnerSetup {
    * compares) the oldest; those no `>` line reaches are not checked.
    */
   lenientOutbound: boolean;
+  /** Run over this IP version whatever the script says (packetdrill's run_all.py runs each script in all three). */
+  ipVersion?: IpVersion;
 }
 
 /** Our scripts: no timestamps, SACK or quick ACKs unless the header turns them on (each segment reads as the RFC draws it), exact timing, no unexpected packet. */
@@ -231,6 +240,10 @@ export class Runner {
   private readonly lenient: boolean;
   private readonly trace: string[] = [];
   readonly debug = process.env.PKTDEBUG === '1';
+  /** The IP version the script runs over (packetdrill's --ip_version). */
+  readonly ipVersion: IpVersion;
+  private readonly local: IpAddr;
+  private readonly remote: IpAddr;
 
   constructor(
     private readonly script: Script,
@@ -253,10 +266,19 @@ export class Runner {
     }
     this.reports = shell.reports;
     const tcp = { ...setup.tcp, ...shell.tcp, ...(script.header.tcp as Partial<TcpConfig>) };
-    const [a] = MemoryLink.pair('ip', 1500);
+    this.ipVersion = setup.ipVersion ?? script.header.ipVersion ?? 'ipv4';
+    const six = this.ipVersion === 'ipv6';
+    this.local = six ? LOCAL_ADDR6 : LOCAL_ADDR;
+    this.remote = six ? REMOTE_ADDR6 : REMOTE_ADDR;
+    // As packetdrill's gtests: IPv6 runs on a 1520-byte MTU, so that the MSS is 1460 as over IPv4.
+    const [a] = MemoryLink.pair('ip', script.header.mtu ?? (six ? 1520 : 1500));
     a.peer = null; // nothing listens at the far end: the runner reads `sent`
     this.link = a;
-    this.stack = new Stack(a, { addr: LOCAL_ADDR, prefixLen: 24, gateway: GATEWAY, tcp }, new SeededRand(1));
+    this.stack = new Stack(a, {
+      addr: LOCAL_ADDR, prefixLen: 24, gateway: GATEWAY,
+      ...(this.ipVersion !== 'ipv4' ? { addr6: LOCAL_ADDR6, prefixLen6: 48, gateway6: GATEWAY6 } : {}),
+      tcp,
+    }, new SeededRand(1));
     this.stack.onInternalError = (e) => this.internalErrors.push(e);
     this.iss = script.header.iss ?? DEFAULT_ISS;
     this.remoteIsn = script.header.remoteIsn ?? 0;
@@ -375,6 +397,7 @@ export class Runner {
   // ------------------------------------------------------------------ packets
 
   private readSent(b: Uint8Array): SentSeg {
+    if (b.length > 0 && b[0]! >> 4 === 6) return this.readSent6(b);
     const ip = new Ipv4Packet().reset(b, 0, b.length);
     const bad = ip.checkLen();
     if (bad !== null) this.fail(`the stack sent a malformed IPv4 packet (${bad})`);
@@ -388,6 +411,22 @@ export class Runner {
       payload: r.payload.slice(), options: decodeOptions(p.b, p.o + 20, p.headerLen() - 20, this.remoteIsn), raw: p.toString(ip.src(), ip.dst()),
       ecn: ip.tos() & 3,
       tos: ip.tos(),
+    };
+  }
+
+  private readSent6(b: Uint8Array): SentSeg {
+    const ip = new Ipv6Packet().reset(b, 0, b.length);
+    const bad = ip.checkLen();
+    if (bad !== null) this.fail(`the stack sent a malformed IPv6 packet (${bad})`);
+    if (ip.nextHeader() !== IP_PROTO_TCP) this.fail(`the stack sent a non-TCP packet: ${ip.toString()}`);
+    const p = new TcpPacket().reset(b, ip.payloadOffset(), ip.payloadLen());
+    const r = parseTcp(p, ip.src(), ip.dst());
+    if (typeof r === 'string') this.fail(`the stack sent a bad TCP segment (${r}): ${ip.toString()}`);
+    return {
+      src: ip.src(), dst: ip.dst(), sport: r.srcPort, dport: r.dstPort, seq: r.seq, ack: r.ack, flags: r.flags, win: r.window,
+      payload: r.payload.slice(), options: decodeOptions(p.b, p.o + 20, p.headerLen() - 20, this.remoteIsn), raw: p.toString(ip.src(), ip.dst()),
+      ecn: ip.trafficClass() & 3,
+      tos: ip.trafficClass(),
     };
   }
 
@@ -421,8 +460,9 @@ export class Runner {
     const opts = seg.options === undefined || seg.options === 'any' ? new Uint8Array(0) : encodeOptions(seg.options, this.iss, (ecr) => (ecr !== 0 && this.tsOffset !== null ? (ecr + this.tsOffset) >>> 0 : ecr));
     const hl = 20 + opts.length;
     const tcpLen = hl + seg.len;
-    const b = new Uint8Array(IPV4_HEADER_LEN + tcpLen);
-    const o = IPV4_HEADER_LEN;
+    const six = typeof this.remote !== 'number';
+    const o = six ? IPV6_HEADER_LEN : IPV4_HEADER_LEN;
+    const b = new Uint8Array(o + tcpLen);
     const seq = (this.remoteIsn + seg.seq) >>> 0;
     const ack = seg.ack === undefined ? 0 : ((this.localIsn ?? 0) + seg.ack) >>> 0;
     const w16 = (at: number, v: number): void => {
@@ -444,17 +484,18 @@ export class Runner {
     // Data: the remote's stream pattern, placed by sequence number (the SYN takes one).
     const dataRel = seg.seq + (seg.flags & SYN ? 1 : 0);
     for (let i = 0; i < seg.len; i++) b[o + hl + i] = inByte(dataRel - 1 + i);
-    w16(o + 16, finishChecksum(sumBytes(b, o, tcpLen, pseudoHeaderSum(REMOTE_ADDR, LOCAL_ADDR, IP_PROTO_TCP, tcpLen))));
-    writeIpv4Header(b, 0, REMOTE_ADDR, LOCAL_ADDR, IP_PROTO_TCP, 64, seg.tos ?? seg.ecn ?? 0, this.ident++ & 0xffff, true, false, 0, tcpLen);
+    w16(o + 16, finishChecksum(sumBytes(b, o, tcpLen, pseudoHeaderSum(this.remote, this.local, IP_PROTO_TCP, tcpLen))));
+    if (typeof this.remote === 'number') writeIpv4Header(b, 0, this.remote, this.local as number, IP_PROTO_TCP, 64, seg.tos ?? seg.ecn ?? 0, this.ident++ & 0xffff, true, false, 0, tcpLen);
+    else writeIpv6Header(b, 0, this.remote, this.local as typeof this.remote, IP_PROTO_TCP, 64, seg.tos ?? seg.ecn ?? 0, 0, tcpLen);
     // The src parser must read what we built as we meant it.
-    const check = parseTcp(new TcpPacket().reset(b, o, tcpLen), REMOTE_ADDR, LOCAL_ADDR);
+    const check = parseTcp(new TcpPacket().reset(b, o, tcpLen), this.remote, this.local);
     if (typeof check === 'string') this.fail(`runner bug: built an unparsable segment (${check})`);
     return b;
   }
 
   private compare(seg: SegSpec, s: SentSeg): string | null {
     const diffs: string[] = [];
-    if (s.src !== LOCAL_ADDR || s.dst !== REMOTE_ADDR) diffs.push(`addresses ${formatIpv4(s.src)} > ${formatIpv4(s.dst)}`);
+    if (!ipEqual(s.src, this.local) || !ipEqual(s.dst, this.remote)) diffs.push(`addresses ${formatIp(s.src)} > ${formatIp(s.dst)}`);
     if (!this.localPortKnown) {
       this.localPort = s.sport;
       this.localPortKnown = true;
@@ -657,7 +698,8 @@ export class Runner {
         if (!type.includes('SOCK_STREAM')) this.fail('only SOCK_STREAM sockets are supported');
         return {
           promise: wrap(() => {
-            const s = this.api.socket(AF_INET, SOCK_STREAM);
+            // packetdrill in an IPv6 mode makes the script's AF_INET sockets AF_INET6.
+            const s = this.api.socket(this.ipVersion === 'ipv4' ? AF_INET : AF_INET6, SOCK_STREAM);
             if (type.includes('SOCK_NONBLOCK')) s.setblocking(false);
             return s.fd;
           }),
@@ -728,7 +770,8 @@ export class Runner {
         return {
           promise: wrap(() => {
             const s = this.sock(fd);
-            const p = s.connect([formatIpv4(REMOTE_ADDR), SERVER_PORT]);
+            const host = this.ipVersion === 'ipv4-mapped-ipv6' ? `::ffff:${formatIp(REMOTE_ADDR)}` : formatIp(this.remote);
+            const p = s.connect([host, SERVER_PORT]);
             if (s.conn) {
               this.conns.set(fd, s.conn);
               this.lastConn = s.conn;
@@ -973,8 +1016,8 @@ export async function runScriptText(name: string, text: string): Promise<void> {
 }
 
 /** Parses and runs one .pkt file. */
-export async function runScriptFile(path: string): Promise<Runner> {
-  const r = new Runner(parseScript(basename(path), readFileSync(path, 'utf8')), dirname(path));
+export async function runScriptFile(path: string, ipVersion?: IpVersion): Promise<Runner> {
+  const r = new Runner(parseScript(basename(path), readFileSync(path, 'utf8')), dirname(path), ipVersion ? { ...OUR_SCRIPTS, ipVersion } : OUR_SCRIPTS);
   await r.run();
   return r;
 }

@@ -112,7 +112,13 @@ export interface Header {
   iss?: number;
   remoteIsn?: number;
   toleranceMs?: number;
+  /** packetdrill's `--ip_version`: `ipv4` (the default), `ipv6`, or `ipv4-mapped-ipv6` (AF_INET6 sockets, IPv4 packets). */
+  ipVersion?: IpVersion;
+  /** packetdrill's `--mtu` (the device's MTU; its gtests run IPv6 with 1520 so that the MSS stays 1460). */
+  mtu?: number;
 }
+
+export type IpVersion = 'ipv4' | 'ipv6' | 'ipv4-mapped-ipv6';
 
 export interface Script {
   name: string;
@@ -292,9 +298,18 @@ function commandLineOption(header: Header, key: string, value: string | undefine
       if (need() !== want) throw new Error(`--${key}=${value} is not supported: the runner's ${key === 'local_ip' ? 'local' : 'remote'} address is ${want}`);
       return;
     }
-    case 'ip_version':
-      if (need() !== 'ipv4') throw new Error(`--ip_version=${value} is not supported (IPv4 only)`);
+    case 'ip_version': {
+      const v = need();
+      if (v !== 'ipv4' && v !== 'ipv6' && v !== 'ipv4-mapped-ipv6') throw new Error(`--ip_version=${value} is not one of ipv4, ipv6, ipv4-mapped-ipv6`);
+      header.ipVersion = v;
       return;
+    }
+    case 'mtu': {
+      const m = Number(need());
+      if (!Number.isInteger(m) || m < 1280 || m > 65535) throw new Error(`--mtu=${value} is not 1280..65535`);
+      header.mtu = m;
+      return;
+    }
     default:
       throw new Error(`packetdrill option --${key} is not supported`);
   }

@@ -22,14 +22,14 @@ import { SeededRand } from '../../src/core/rand.js';
 import { FaultLink, NO_FAULTS, type FaultConfig } from '../../src/link/fault-link.js';
 import { SimNetwork, type SimHost } from '../../src/sim/sim-network.js';
 import {
-  AF_INET, IPPROTO_TCP, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_LINGER, SO_REUSEADDR, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
+  AF_INET, AF_INET6, IPPROTO_TCP, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_LINGER, SO_REUSEADDR, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
 } from '../../src/socket/constants.js';
 import type { StreamSocket } from '../../src/socket/stream-socket.js';
 
 const RUNS = Number(process.env.TCPIP_SIM_RUNS ?? 1000);
 
 /** What the runs exercised, so that a property that checks nothing cannot pass quietly. */
-const coverage = { runs: 0, commands: 0, bytesDelivered: 0, eofs: 0, resets: 0, timeouts: 0, partitions: 0 };
+const coverage = { runs: 0, commands: 0, bytesDelivered: 0, eofs: 0, resets: 0, timeouts: 0, partitions: 0, ipv6: 0 };
 const MSL = 5_000;
 
 /** Byte i of side s's stream: recognisable, position-dependent. */
@@ -258,9 +258,10 @@ const faultArb: fc.Arbitrary<Partial<FaultConfig>> = fc.record({
   jitterMs: fc.constantFrom(0, 5),
 });
 
-async function setup(faults: Partial<FaultConfig>, seed: number, issA: number, issB: number, options: { timestamps: boolean; sack: boolean; congestionControl: 'cubic' | 'newreno' }): Promise<Real> {
+async function setup(faults: Partial<FaultConfig>, seed: number, issA: number, issB: number, options: { timestamps: boolean; sack: boolean; congestionControl: 'cubic' | 'newreno' }, family: 4 | 6): Promise<Real> {
   const fl: FaultLink[] = [];
   const { net, a, b } = SimNetwork.pair({
+    ipv6: family === 6,
     tcp: { mslMs: MSL, ...options },
     pcap: true,
     wrap: (link, clock, i) => {
@@ -274,13 +275,15 @@ async function setup(faults: Partial<FaultConfig>, seed: number, issA: number, i
   });
   a.stack.tcp.issOverride = () => issA;
   b.stack.tcp.issOverride = () => issB;
-  const l = b.api.socket(AF_INET, SOCK_STREAM);
+  // Both families: the same program over IPv4, or over IPv6 between AF_INET6 sockets.
+  const af = family === 6 ? AF_INET6 : AF_INET;
+  const l = b.api.socket(af, SOCK_STREAM);
   l.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
   l.bind(['', 7]);
   l.listen(1);
-  const c = a.api.socket(AF_INET, SOCK_STREAM);
+  const c = a.api.socket(af, SOCK_STREAM);
   const accepted = l.accept();
-  await net.until(c.connect(['10.7.0.2', 7]), 600_000);
+  await net.until(c.connect([family === 6 ? 'fd00:7::2' : '10.7.0.2', 7]), 600_000);
   const [s] = await net.until(accepted, 600_000);
   l.close();
   // Corruption happens on a's link only (both directions), so a frame is corrupted at most
@@ -364,9 +367,12 @@ describe('TCP model-based properties (simulated, seeded)', () => {
         fc.commands(commands, { maxCommands: 40, size: 'medium', replayPath: process.env.TCPIP_SIM_REPLAY }),
         // Every combination of the optional machinery: timestamps, SACK, congestion control.
         fc.record({ timestamps: fc.boolean(), sack: fc.boolean(), congestionControl: fc.constantFrom('cubic' as const, 'newreno' as const) }),
-        async (faults, seed, issJitter, cmds, options) => {
+        // ... over either IP family.
+        fc.constantFrom(4 as const, 6 as const),
+        async (faults, seed, issJitter, cmds, options, family) => {
           // ISS near 2^32 on both sides (b's within 4 KiB of it) so sequence numbers wrap within a run.
-          const real = await setup(faults, seed, (0xffffffff - issJitter * 16) >>> 0, (0xfffff000 + issJitter) >>> 0, options);
+          const real = await setup(faults, seed, (0xffffffff - issJitter * 16) >>> 0, (0xfffff000 + issJitter) >>> 0, options, family);
+          coverage.ipv6 += family === 6 ? 1 : 0;
           const model: Model = {
             sides: [0, 1].map(() => ({ sent: 0, received: 0, wrShut: false, closed: false, sawEof: false, sawReset: false })) as [SideModel, SideModel],
             resetPossible: false,
@@ -403,5 +409,6 @@ describe('TCP model-based properties (simulated, seeded)', () => {
     expect(coverage.eofs).toBeGreaterThan(RUNS / 4);
     expect(coverage.resets).toBeGreaterThan(RUNS / 20);
     expect(coverage.partitions).toBeGreaterThan(RUNS / 4);
+    expect(coverage.ipv6).toBeGreaterThan(RUNS / 4); // both families ran
   }, Math.max(200_000, RUNS * 20));
 });
