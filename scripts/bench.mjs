@@ -43,26 +43,27 @@ function cleanup() {
 }
 process.on('exit', cleanup);
 
-// The kernel pair: A (client, 10.9.0.1) -- veth -- B (servers, 10.9.0.2).
+// The kernel pair: A (client, 10.9.0.1, fd00:9::1) -- veth -- B (servers, 10.9.0.2, fd00:9::2).
 sh(`ip netns add ${linuxA} && ip netns add ${linuxB} && ip link add bva${tag} type veth peer name bvb${tag} && ip link set bva${tag} netns ${linuxA} && ip link set bvb${tag} netns ${linuxB}`);
 sh(`ip -n ${linuxA} addr add 10.9.0.1/24 dev bva${tag} && ip -n ${linuxA} link set bva${tag} mtu ${MTU} up && ip -n ${linuxA} link set lo up`);
 sh(`ip -n ${linuxB} addr add 10.9.0.2/24 dev bvb${tag} && ip -n ${linuxB} link set bvb${tag} mtu ${MTU} up && ip -n ${linuxB} link set lo up`);
+sh(`ip -n ${linuxA} -6 addr add fd00:9::1/64 dev bva${tag} nodad && ip -n ${linuxB} -6 addr add fd00:9::2/64 dev bvb${tag} nodad`);
 
 // Node servers on the kernel's sockets in B: echo 7, discard 9, chargen 19.
 const SERVERS = `
 const net = require('node:net');
 const block = Buffer.alloc(1 << 16, 65);
-net.createServer((s) => { s.setNoDelay(true); s.pipe(s); s.on('error', () => {}); }).listen(7, '10.9.0.2');
-net.createServer((s) => { s.resume(); s.on('end', () => s.end()); s.on('error', () => {}); }).listen(9, '10.9.0.2');
+net.createServer((s) => { s.setNoDelay(true); s.pipe(s); s.on('error', () => {}); }).listen(7, '::');
+net.createServer((s) => { s.resume(); s.on('end', () => s.end()); s.on('error', () => {}); }).listen(9, '::');
 net.createServer((s) => { let on = true; s.on('error', () => { on = false; }); s.on('close', () => { on = false; }); s.resume(); s.on('end', () => s.end());
-  const pump = () => { while (on && s.write(block)); if (on) s.once('drain', pump); }; pump(); }).listen(19, '10.9.0.2');
+  const pump = () => { while (on && s.write(block)); if (on) s.once('drain', pump); }; pump(); }).listen(19, '::');
 console.log('ready');
 `;
 const servers = spawn('ip', ['netns', 'exec', linuxB, 'bash', '-c', `ulimit -n $(ulimit -Hn); exec ${node} -e "$0"`, SERVERS], { stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((r) => servers.stdout.once('data', r));
 // iperf3 -s on the kernel side, for the iperf3 rows (the stack's demo serves port 5201 too).
 const haveIperf = sh('iperf3 --version').status === 0;
-const iperfServer = haveIperf ? spawn('ip', ['netns', 'exec', linuxB, 'iperf3', '-s', '-B', '10.9.0.2'], { stdio: 'ignore' }) : null;
+const iperfServer = haveIperf ? spawn('ip', ['netns', 'exec', linuxB, 'iperf3', '-s'], { stdio: 'ignore' }) : null;
 if (!haveIperf) console.error('bench: no iperf3 (Debian package iperf3); its rows are skipped');
 process.on('exit', () => iperfServer?.kill('SIGKILL')); // even when a row throws
 
@@ -89,6 +90,11 @@ await new Promise((resolve, reject) => {
 const targets = {
   stack: { ns: stackNs, addr: '10.7.0.2' },
   linux: { ns: linuxA, addr: '10.9.0.2' },
+};
+// The same rows over IPv6: the demo's fd00:7::2, the kernel pair's fd00:9::2.
+const targets6 = {
+  stack: { ns: stackNs, addr: 'fd00:7::2' },
+  linux: { ns: linuxA, addr: 'fd00:9::2' },
 };
 const httpTargets = { stack: { ns: stackNs, addr: '10.11.0.2' }, linux: { ns: linuxA, addr: '10.9.0.2' } };
 // (In the stack's namespace, which the demo has made by now.)
@@ -300,6 +306,12 @@ const rows = [
   { name: 'wrk keep-alive, 100 B (Node http)', run: (w) => wrk(httpTargets[w], '/small', true), target: '>= 0.8 x Linux, p99 <= 1.5x' },
   { name: 'wrk keep-alive, 16 KiB (Node http)', run: (w) => wrk(httpTargets[w], '/big', true), target: '>= 0.8 x Linux, p99 <= 1.5x' },
   { name: 'wrk Connection: close, 100 B', run: (w) => wrk(httpTargets[w], '/small', false), target: '>= 0.8 x Linux' },
+  { name: 'IPv6: bulk kernel -> stack', run: (w) => client(targets6[w], BULK_IN), target: '>= 0.9 x IPv4', v4: 'bulk kernel -> stack (discard)' },
+  { name: 'IPv6: bulk stack -> kernel', run: (w) => client(targets6[w], BULK_OUT), target: '>= 0.9 x IPv4', v4: 'bulk stack -> kernel (chargen)' },
+  { name: 'IPv6: 1-byte request/response (C)', run: (w) => cClient(targets6[w], ['rr', 'ADDR', 7, SECONDS]), target: '>= 0.9 x IPv4', v4: '1-byte request/response (C)' },
+  { name: 'IPv6: conn set-up + tear-down (C)', run: (w) => cClient(targets6[w], ['conn', 'ADDR', 9, SECONDS, 4]), target: '>= 0.9 x IPv4', v4: 'conn set-up + tear-down (C)' },
+  { name: 'IPv6: iperf3 -c (kernel -> stack)', run: (w) => iperf3(targets6[w], []), target: '>= 0.9 x IPv4', v4: 'iperf3 -c (kernel -> stack)' },
+  { name: 'IPv6: iperf3 -c -R (stack -> kernel)', run: (w) => iperf3(targets6[w], ['-R']), target: '>= 0.9 x IPv4', v4: 'iperf3 -c -R (stack -> kernel)' },
   { name: `${IDLE} idle connections: memory`, run: (w) => idleMemory(w), target: '<= 20 KiB beyond buffers', once: true },
   { name: 'ping -f (one in flight)', run: (w) => pingRate(w), target: '>= 15,000/s, or the TUN bound' },
   { name: 'loopback bulk, 127.0.0.1 (Node)', run: (w) => loopback(w, 'bulk'), target: '>= 0.8 x Linux' },
@@ -328,10 +340,14 @@ for (const row of rows) {
   const stack = median(s);
   const linux = median(l);
   const ratio = stack.value && linux.value ? stack.value / linux.value : null;
-  results.push({ row: row.name, stack, linux, ratio, target: row.target });
+  // IPv6 rows also say how the stack's IPv6 figure compares with its IPv4 one in this run.
+  const v4row = row.v4 ? results.find((x) => x.row === row.v4) : undefined;
+  const v6ofV4 = v4row?.stack.value && stack.value ? stack.value / v4row.stack.value : null;
+  results.push({ row: row.name, stack, linux, ratio, target: row.target, ...(v6ofV4 !== null ? { ipv6OfIpv4: v6ofV4 } : {}) });
   const f = (x) => (x?.value === undefined ? `error: ${x?.error ?? '?'}` : `${x.value >= 100 ? Math.round(x.value).toLocaleString('en') : x.value.toFixed(2)} ${x.unit}`);
   const lat = stack.p99Ms != null && linux.p99Ms != null ? `   p50/p99 ${stack.p50Ms?.toFixed(2)}/${stack.p99Ms.toFixed(2)} ms vs ${linux.p50Ms?.toFixed(2)}/${linux.p99Ms.toFixed(2)} ms` : '';
-  console.log(`${row.name.padEnd(34)} stack ${f(stack).padEnd(26)} linux ${f(linux).padEnd(26)} ratio ${ratio === null ? '-' : ratio.toFixed(2)}   (target ${row.target})${lat}`);
+  const six = v6ofV4 !== null ? `   IPv6/IPv4 (stack) ${v6ofV4.toFixed(2)}` : '';
+  console.log(`${row.name.padEnd(34)} stack ${f(stack).padEnd(26)} linux ${f(linux).padEnd(26)} ratio ${ratio === null ? '-' : ratio.toFixed(2)}   (target ${row.target})${lat}${six}`);
 }
 
 // The TUN hop's own bound on ping, for the last row's comparison.

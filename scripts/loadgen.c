@@ -26,7 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct sockaddr_in target;
+/* IPv4 or IPv6, whichever ADDR is. */
+static struct sockaddr_storage target;
+static socklen_t target_len;
 static double seconds;
 static double t_end;
 
@@ -37,12 +39,12 @@ static double now(void) {
 }
 
 static int open_conn(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = socket(target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   struct timeval tv = {2, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (connect(fd, (struct sockaddr *)&target, sizeof target) < 0) {
+  if (connect(fd, (struct sockaddr *)&target, target_len) < 0) {
     close(fd);
     return -1;
   }
@@ -79,9 +81,17 @@ int main(int argc, char **argv) {
     return 2;
   }
   memset(&target, 0, sizeof target);
-  target.sin_family = AF_INET;
-  target.sin_port = htons((uint16_t)atoi(argv[3]));
-  if (inet_pton(AF_INET, argv[2], &target.sin_addr) != 1) {
+  struct sockaddr_in *v4 = (struct sockaddr_in *)&target;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&target;
+  if (inet_pton(AF_INET, argv[2], &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)atoi(argv[3]));
+    target_len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, argv[2], &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t)atoi(argv[3]));
+    target_len = sizeof *v6;
+  } else {
     fprintf(stderr, "loadgen: bad address %s\n", argv[2]);
     return 2;
   }

@@ -10,6 +10,8 @@
 import type { UdpLayer } from '../udp/udp-layer.js';
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM } from './constants.js';
 import type { Family } from './address.js';
+import { tryParseIp } from '../ip/ip-address.js';
+import { formatIpv6, readIpv6, tryParseIpv6, writeIpv6 } from '../ip/ipv6-address.js';
 import { StreamSocket } from './stream-socket.js';
 import type { TcpConnection } from '../tcp/connection.js';
 import { DgramSocket } from './dgram-socket.js';
@@ -57,6 +59,43 @@ export class SocketApi {
   /** Python's `socket.getaddrinfo(host, port, family, type, proto)`: [family, type, proto, canonname, [address, port]] entries. */
   getaddrinfo(host: string | null, port: number | string | null, family = 0, type = 0, proto = 0): Promise<AddrInfo[]> {
     return this.names.getaddrinfo(host, port, family, type, proto);
+  }
+
+  /**
+   * Python's `socket.inet_pton(family, text)`: the address's bytes in network order (4 for
+   * AF_INET, 16 for AF_INET6, any RFC 4291 text form). Throws EINVAL for text that is not
+   * an address of that family, EAFNOSUPPORT for another family.
+   */
+  inet_pton(family: number, text: string): Uint8Array {
+    if (family === AF_INET) {
+      const a = tryParseIp(text);
+      if (a === null || typeof a !== 'number' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) throw new SocketError('EINVAL', 'inet_pton', JSON.stringify(text), 'not a dotted IPv4 address');
+      return Uint8Array.of(a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255);
+    }
+    if (family === AF_INET6) {
+      const a = tryParseIpv6(text);
+      if (a === null) throw new SocketError('EINVAL', 'inet_pton', JSON.stringify(text), 'not an IPv6 address');
+      const b = new Uint8Array(16);
+      writeIpv6(b, 0, a);
+      return b;
+    }
+    throw new SocketError('EAFNOSUPPORT', 'inet_pton', `family ${family}`, 'AF_INET or AF_INET6');
+  }
+
+  /**
+   * Python's `socket.inet_ntop(family, bytes)`: the text form, RFC 5952's for IPv6
+   * (`2001:db8::1`, IPv4-mapped as `::ffff:10.7.0.1`). Throws EINVAL for a wrong length.
+   */
+  inet_ntop(family: number, bytes: Uint8Array): string {
+    if (family === AF_INET) {
+      if (!(bytes instanceof Uint8Array) || bytes.length !== 4) throw new SocketError('EINVAL', 'inet_ntop', 'AF_INET', 'needs 4 bytes');
+      return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+    }
+    if (family === AF_INET6) {
+      if (!(bytes instanceof Uint8Array) || bytes.length !== 16) throw new SocketError('EINVAL', 'inet_ntop', 'AF_INET6', 'needs 16 bytes');
+      return formatIpv6(readIpv6(bytes, 0));
+    }
+    throw new SocketError('EAFNOSUPPORT', 'inet_ntop', `family ${family}`, 'AF_INET or AF_INET6');
   }
 
   /** @internal The stack's UDP layer. */

@@ -225,7 +225,7 @@ export class StreamSocket extends Socket {
     if (!isAnyAddr(addr) && !this.host.stack.ipLayer.isBindable(addr)) throw this.error('EADDRNOTAVAIL', 'bind');
     // SO_REUSEADDR lets a port be reused while old connections linger (TIME-WAIT), never
     // while something listens on it (Linux).
-    if (port !== 0 && (this.tcp.hasListener(port) || (this.tcp.portInUse(port) && !this.reuseAddr))) {
+    if (port !== 0 && (this.tcp.hasListenerFor(addr, port, this.v6only) || (this.tcp.portInUse(port, false) && !this.reuseAddr))) {
       throw this.error('EADDRINUSE', 'bind', `port ${port} is in use`);
     }
     this.boundAddr = addr;
@@ -620,8 +620,8 @@ export class StreamSocket extends Socket {
       this.opts.tos = v & 0xfc;
       return;
     } else if (level === IPPROTO_IPV6 && option === IPV6_V6ONLY && this.family === AF_INET6) {
-      // RFC 3493 §5.3: set before bind/listen.
-      if (this.listener || this.conn) throw this.error('EINVAL', 'setsockopt', 'IPV6_V6ONLY must be set before listen or connect');
+      // RFC 3493 §5.3; Linux refuses it once the socket is bound.
+      if (this.listener || this.conn || this.boundPort !== 0) throw this.error('EINVAL', 'setsockopt', 'IPV6_V6ONLY must be set before bind');
       this.v6only = num() !== 0;
       return;
     }

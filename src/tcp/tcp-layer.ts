@@ -344,13 +344,18 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     return [...this.listeners.values()];
   }
 
+  /** Would a listener on (addr, port) with `v6only` collide with one there now (see listen)? */
+  hasListenerFor(addr: IpAddr, port: number, v6only: boolean): boolean {
+    return this.listeners.has(listenerKey(addr, port, v6only));
+  }
+
   hasListener(port: number): boolean {
     return this.listeners.has(port) || this.listeners.has(port + V6_ONLY_KEY);
   }
 
-  /** Is a local port taken (by a listener, a connection, or one in TIME-WAIT)? */
-  portInUse(port: number): boolean {
-    if (this.hasListener(port)) return true;
+  /** Is a local port taken (by a listener unless `listenersToo` is false, a connection, or one in TIME-WAIT)? */
+  portInUse(port: number, listenersToo = true): boolean {
+    if (listenersToo && this.hasListener(port)) return true;
     for (const c of this.connections) if (c.localPort === port) return true;
     return this.timeWait.portInUse(port);
   }
