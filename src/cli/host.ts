@@ -31,3 +31,14 @@ export async function openHost(o: DeviceOptions): Promise<TunHost> {
   host.ref();
   return host;
 }
+
+/**
+ * Resolves once the stack's IPv6 addresses are usable: at once on TUN, after duplicate
+ * address detection on TAP (RFC 4862 §5.4, a second), at most `maxMs` later.
+ */
+export async function ipv6Ready(host: TunHost, maxMs = 3000): Promise<void> {
+  const ip6 = host.stack.ip6;
+  if (ip6 === null) return;
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline && ip6.route.addresses().some((a) => ip6.route.isTentative(a))) await new Promise((r) => setTimeout(r, 20));
+}

@@ -15,7 +15,7 @@ function familyOf(host: string): typeof AF_INET | typeof AF_INET6 {
 }
 import type { StreamSocket } from '../socket/stream-socket.js';
 import type { Host } from './host.js';
-import { openHost } from './host.js';
+import { ipv6Ready, openHost } from './host.js';
 import { IN_NETNS_ENV, runInNetns } from './netns.js';
 import { DEVICE_OPTION_SPEC, deviceOptions } from './options.js';
 
@@ -55,6 +55,7 @@ export async function runNc(argv: string[]): Promise<number> {
   if (o.netns && process.env[IN_NETNS_ENV] !== o.netns) return runInNetns(o.netns, [process.argv[1]!, 'nc', ...argv]);
 
   const host = await openHost(o);
+  if (positionals.some((p) => p.includes(':'))) await ipv6Ready(host);
   if (!values.udp) {
     try {
       return await tcpNc(host, positionals[0]!, port, listen);

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { formatIpv4, parseIpv4 } from '../ip/address.js';
 import { formatIp, ipEqual, type IpAddr } from '../ip/ip-address.js';
 import { tryParseIpv6 } from '../ip/ipv6-address.js';
-import { openHost } from './host.js';
+import { ipv6Ready, openHost } from './host.js';
 import { IN_NETNS_ENV, runInNetns } from './netns.js';
 import { DEVICE_OPTION_SPEC, deviceOptions } from './options.js';
 
@@ -52,6 +52,7 @@ export async function runPing(argv: string[]): Promise<number> {
     const v6 = tryParseIpv6(target.split('%')[0]!);
     if (v6 !== null && host.stack.ip6 === null) throw new Error('this stack has no IPv6 address (--addr6)');
     dst = v6 ?? parseIpv4(await host.socket.gethostbyname(target));
+    if (v6 !== null) await ipv6Ready(host);
   } catch (e) {
     console.error(`tcpip ping: ${target}: ${(e as Error).message}`);
     await host.close();

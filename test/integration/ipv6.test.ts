@@ -221,6 +221,41 @@ for (const mode of ['tun', 'tap'] as const) {
   });
 }
 
+describe.skipIf(unavailable !== null)('the stack as an IPv6 client: tcpip ping and tcpip nc', () => {
+  for (const mode of ['tun', 'tap']) {
+    it(`tcpip ping fd00:8::1 (-s 56 and 3000) over ${mode.toUpperCase()}`, () => {
+      for (const size of [56, 3000]) {
+        const ns = uniqueNetns(`tping6${mode}${size}`);
+        const r = spawnSync(process.execPath, [BIN, 'ping', '--netns', ns, '--mode', mode, '-c', '3', '-i', '0.1', '-s', String(size), 'fd00:8::1'], { encoding: 'utf8', timeout: 20_000 });
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+        expect(pingCounts(r.stdout)).toEqual({ sent: 3, received: 3 });
+        expect(r.stdout).toMatch(/bytes from fd00:8::1/);
+        expect(netnsExists(ns)).toBe(false);
+      }
+    });
+  }
+
+  it('tcpip nc fd00:8::1 talks to a kernel server over IPv6', () => {
+    const ns = uniqueNetns('nc6');
+    spawnSync('ip', ['netns', 'add', ns]);
+    try {
+      const script = `
+        set -e
+        ${process.execPath} -e "require('node:net').createServer((s) => { let n = ''; s.on('data', (d) => (n += d)); s.on('end', () => s.end('kernel got ' + n.trim() + ' from ' + s.remoteAddress + '\\n')); }).listen(9000, '::'); setTimeout(() => process.exit(0), 20000).unref();" &
+        server=$!
+        sleep 0.3
+        echo over-six | ${process.execPath} ${BIN} nc fd00:8::1 9000
+        kill $server || true
+      `;
+      const r = spawnSync('ip', ['netns', 'exec', ns, 'bash', '-c', script], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('kernel got over-six from fd00:8::2');
+    } finally {
+      spawnSync('ip', ['netns', 'del', ns]);
+    }
+  });
+});
+
 function parseMac(s: string): Uint8Array {
   return Uint8Array.from(s.split(':').map((x) => parseInt(x, 16)));
 }
