@@ -8,7 +8,9 @@ import { SeededRand } from '../../src/core/rand.js';
 import { parseIpv4 } from '../../src/ip/address.js';
 import { IP_PROTO_TCP, writeIpv4Header } from '../../src/ip/ipv4-packet.js';
 import { SimNetwork } from '../../src/sim/sim-network.js';
-import { AF_INET, SOCK_STREAM, SHUT_WR } from '../../src/socket/constants.js';
+import { AF_INET, AF_INET6, SOCK_STREAM, SHUT_WR } from '../../src/socket/constants.js';
+import { parseIpv6 } from '../../src/ip/ipv6-address.js';
+import { writeIpv6Header } from '../../src/ip/ipv6-packet.js';
 import { ACK, SYN, emitTcp } from '../../src/tcp/tcp-packet.js';
 import { SynCookies } from '../../src/tcp/syn-cookies.js';
 
@@ -91,5 +93,44 @@ describe('SYN cookies', () => {
     expect(tcp.counters.syncookiesRecv).toBe(0);
     expect(tcp.counters.syncookiesFailed).toBe(1000);
     expect(tcp.listenerList()[0]!.acceptQueue.length).toBe(0);
+  });
+});
+
+describe('SYN cookies over IPv6', () => {
+  it('cookies cover the 128-bit addresses: another address, or the same low bits, fails', () => {
+    const c = new SynCookies(new SeededRand(5));
+    const la = parseIpv6('fd00:7::2');
+    const ra = parseIpv6('fd00:7::1');
+    const cookie = c.make(la, 80, ra, 40000, 12345, 1440, 7, 1_000_000);
+    expect(c.check(la, 80, ra, 40000, 12345, cookie, 1_000_000)).toEqual({ mss: 1440, wscale: 7 });
+    expect(c.check(la, 80, parseIpv6('fd00:8::1'), 40000, 12345, cookie, 1_000_000)).toBeNull(); // same low 64 bits, another prefix
+    expect(c.check(la, 80, 1, 40000, 12345, cookie, 1_000_000)).toBeNull(); // an IPv4 address
+  });
+
+  it('a legitimate IPv6 client connects during a flood of spoofed IPv6 SYNs', async () => {
+    const { net, a, b } = SimNetwork.pair({ ipv6: true });
+    const l = b.api.socket(AF_INET6, SOCK_STREAM);
+    l.bind(['', 80]);
+    l.listen(16);
+    const rand = new SeededRand(98);
+    const B6 = parseIpv6('fd00:7::2');
+    for (let i = 0; i < 1000; i++) {
+      const src = parseIpv6(`fd00:7::${(0x100 + (i % 300)).toString(16)}`);
+      const tcpLen = 24;
+      const frame = new Uint8Array(40 + tcpLen);
+      emitTcp({ srcPort: 1024 + (rand.u32() % 60000), dstPort: 80, seq: rand.u32(), ack: 0, flags: SYN, window: 65535, options: { mss: 1440 }, payload: new Uint8Array(0) }, src, B6, frame, 40);
+      writeIpv6Header(frame, 0, src, B6, IP_PROTO_TCP, 64, 0, 0, tcpLen);
+      b.link.inject(frame);
+    }
+    await net.runFor(1);
+    const tcp = b.stack.tcp;
+    expect(tcp.listenerList()[0]!.synQueue.size).toBeLessThanOrEqual(16);
+    expect(tcp.counters.syncookiesSent).toBeGreaterThan(0);
+    const c = a.api.socket(AF_INET6, SOCK_STREAM);
+    const accepted = l.accept();
+    await net.until(c.connect(['fd00:7::2', 80]));
+    const [s] = await net.until(accepted);
+    await net.until(c.sendall('through the flood'));
+    expect(Buffer.from(await net.until(s.recv(100))).toString()).toBe('through the flood');
   });
 });
