@@ -52,6 +52,11 @@ export * from './socket/constants.js';
 
 // The stack and what it runs on.
 export { Stack, type StackConfig, type Pollable } from './stack.js';
+// Addresses of either family, as the stack holds them (IPv4: a number; IPv6: an Ipv6Addr).
+export { Ipv6Addr, parseIpv6, formatIpv6 } from './ip/ipv6-address.js';
+export { parseIp, formatIp, formatEndpoint, ipEqual, type IpAddr } from './ip/ip-address.js';
+export type { NdpOptions } from './link/neighbor-discovery.js';
+export type { NeighborLimits } from './link/neighbor-cache.js';
 export { Runtime, CryptoRand, realClock } from './runtime.js';
 export type { LinkDevice, LinkReceiver, Medium } from './link/link-device.js';
 export { TunDevice, type TunOptions, type TunDeviceCounters } from './link/tun-device.js';

@@ -6,6 +6,7 @@
 import { formatIpv4, parseIpv4, type Ipv4Addr } from './address.js';
 import { formatIpv6, ipv6Equal, ipv6Hash, isUnspecified6, tryParseIpv6, type Ipv6Addr } from './ipv6-address.js';
 
+/** An address of either family: an IPv4 address as an unsigned 32-bit number, or an `Ipv6Addr`. */
 export type IpAddr = Ipv4Addr | Ipv6Addr;
 export type IpFamily = 4 | 6;
 
@@ -55,6 +56,7 @@ export function tryParseIp(s: string): IpAddr | null {
   return s.includes(':') ? tryParseIpv6(s) : null;
 }
 
+/** Either family's text form; throws TypeError for anything else. */
 export function parseIp(s: string): IpAddr {
   const a = tryParseIp(s);
   if (a === null) throw new TypeError(`not an IP address: ${JSON.stringify(s)}`);

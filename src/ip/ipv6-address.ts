@@ -9,14 +9,20 @@
  * eviction), so addresses are compared with `ipv6Equal`, never `===`.
  */
 
+/** An IPv6 address: four unsigned 32-bit words, most significant first (immutable). */
 export class Ipv6Addr {
   constructor(
+    /** Bits 0-31 (the first two groups of the text form). */
     readonly w0: number,
+    /** Bits 32-63. */
     readonly w1: number,
+    /** Bits 64-95. */
     readonly w2: number,
+    /** Bits 96-127. */
     readonly w3: number,
   ) {}
 
+  /** RFC 5952's text form (`fd00:7::2`). */
   toString(): string {
     return formatIpv6(this);
   }

@@ -31,6 +31,7 @@ const NDP_HOP_LIMIT = 255;
 const NS_NA_LEN = 24;
 const LL_OPTION_LEN = 8;
 
+/** Neighbour discovery's limits (neighbor-cache.ts) and duplicate address detection, on an Ethernet (TAP) device. */
 export interface NdpOptions extends Partial<NeighborLimits> {
   /** DupAddrDetectTransmits (RFC 4862 §5.1): solicitations per address before it is used; 0 skips DAD. Default 1. */
   dadTransmits?: number;
