@@ -21,7 +21,7 @@
  *   stopPolling(h, cb)                               cb() once the fd is closed
  *   writeBatch(fd, buf, meta, count) -> n | -errno   frames written before an error
  *
- * Offload (IFF_VNET_HDR + TUNSETOFFLOAD TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6), as a virtio-net NIC
+ * Offload (IFF_VNET_HDR + TUNSETOFFLOAD TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6, on TUN and TAP), as a virtio-net NIC
  * offers it: every frame both ways starts with a 10-byte struct virtio_net_hdr. The
  * kernel then hands us TCP segments of up to 64 KiB (as its TSO autosizing builds them,
  * not cut to the MTU) whose checksum it left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM). We strip
@@ -114,7 +114,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   memcpy(ifr.ifr_name, name, IFNAMSIZ - 1); /* name is NUL-terminated within IFNAMSIZ; ifr was zeroed */
   what = "TUNSETIFF";
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) goto fail;
-  if (offload && !tap) {
+  if (offload) {
     int hdr = (int)sizeof(struct virtio_net_hdr);
     what = "TUNSETVNETHDRSZ";
     if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) goto fail;

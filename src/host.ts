@@ -104,7 +104,7 @@ export interface OpenTunOptions extends StackOptions {
    * that arrive faster than the stack reads.
    */
   txQueueLen?: number;
-  /** TUN checksum and segmentation offload (virtio-net headers); default on for TUN, off with `pcap`/`fault`. */
+  /** Checksum and segmentation offload (virtio-net headers, TUN and TAP); default on, off with `pcap`/`fault`. */
   offload?: boolean;
   /**
    * Record every frame in and out to this capture file: pcap, or pcapng when the name ends
@@ -315,7 +315,7 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
   const medium = mode === 'tap' ? 'ethernet' : 'ip';
   // Offload makes the kernel hand us 64 KiB TCP segments; a pcap or fault injector wants
   // the wire's own packets, so either turns it off.
-  const offload = (options.offload ?? true) && mode === 'tun' && !options.pcap && !fault;
+  const offload = (options.offload ?? true) && !options.pcap && !fault;
   const txQueueLen = options.txQueueLen ?? DEFAULT_TX_QUEUE_LEN;
   if (!Number.isInteger(txQueueLen) || txQueueLen < 1 || txQueueLen > 1_000_000) throw new RangeError(`txQueueLen must be an integer from 1 to 1000000, not ${String(txQueueLen)}`);
   const tun = TunDevice.open({

@@ -29,7 +29,7 @@ export interface DeviceOptions {
   nameservers?: string[];
   /** TCP maximum segment lifetime in ms (TIME-WAIT lasts twice this). */
   mslMs?: number;
-  /** TUN checksum and TCP segmentation offload (virtio-net headers); off under --pcap/--fault, which see every packet. */
+  /** Checksum and TCP segmentation offload (virtio-net headers, TUN and TAP); off under --pcap/--fault, which see every packet. */
   offload: boolean;
   /** Configure the device (needs CAP_NET_ADMIN), or attach to a persistent one as it is. */
   configure: boolean;
@@ -100,7 +100,7 @@ export function deviceOptions(
   return {
     configure: configure === 'on',
     txQueueLen,
-    offload: offload === 'on' && mode === 'tun',
+    offload: offload === 'on',
     mslMs,
     netns: v.netns,
     medium: mode === 'tap' ? 'ethernet' : 'ip',

@@ -52,8 +52,9 @@ export const DEFAULT_ARP_LIMITS: ArpLimits = {
 interface ArpEntry {
   mac: Uint8Array | null;
   expiresAt: number;
-  /** Pending only: datagrams with LINK_HEADROOM bytes of room in front, and the retry clock. */
+  /** Pending only: datagrams with LINK_HEADROOM bytes of room in front (and each one's `tso`), and the retry clock. */
   queue: Uint8Array[];
+  queueTso: number[];
   queueBytes: number;
   tries: number;
   nextTryAt: number;
@@ -92,10 +93,15 @@ export class EthernetInterface implements NetInterface {
 
   attachIpv6(ip6: Ipv6Layer): void {
     const random = this.ndpOptions.random ?? Math.random;
-    this.ndp = new NeighborDiscovery(ip6, this.mac, (pkt, off, len, mac) => this.transmit(pkt, off, len, mac, ETHERTYPE_IPV6), random, this.ndpOptions);
+    this.ndp = new NeighborDiscovery(ip6, this.mac, (pkt, off, len, mac, tso) => this.transmit(pkt, off, len, mac, ETHERTYPE_IPV6, tso), random, this.ndpOptions);
   }
 
-  receiveFrame(b: Uint8Array, off: number, len: number, now: number): void {
+  /** Checksum and segmentation offload for TCP, when the device has it (TAP with virtio-net headers). */
+  get tcpOffload(): boolean {
+    return this.device.tcpOffload === true;
+  }
+
+  receiveFrame(b: Uint8Array, off: number, len: number, now: number, checksumOk = false): void {
     this.counters.framesIn++;
     const f = this.frame.reset(b, off, len);
     if (f.checkLen() !== null) {
@@ -109,10 +115,10 @@ export class EthernetInterface implements NetInterface {
       return;
     }
     if (type === ETHERTYPE_IPV4) {
-      this.deliverIp(b, f.payloadOffset(), f.payloadLen(), now, false);
+      this.deliverIp(b, f.payloadOffset(), f.payloadLen(), now, checksumOk);
     } else if (type === ETHERTYPE_IPV6) {
       if (this.deliverIp6 === null) this.counters.ipv6Off++;
-      else this.deliverIp6(b, f.payloadOffset(), f.payloadLen(), now, false);
+      else this.deliverIp6(b, f.payloadOffset(), f.payloadLen(), now, checksumOk);
     } else if (type === ETHERTYPE_ARP) {
       this.receiveArp(b, f.payloadOffset(), f.payloadLen(), now);
     } else {
@@ -141,7 +147,7 @@ export class EthernetInterface implements NetInterface {
     if (tpa !== this.route.addr) return;
     // ... and, when we are the target, add it if it was not.
     if (!merged && spa !== 0 && spa !== this.route.addr) {
-      const fresh: ArpEntry = { mac: null, expiresAt: 0, queue: [], queueBytes: 0, tries: 0, nextTryAt: 0 };
+      const fresh: ArpEntry = { mac: null, expiresAt: 0, queue: [], queueTso: [], queueBytes: 0, tries: 0, nextTryAt: 0 };
       this.insert(spa, fresh);
       this.learn(spa, fresh, p.senderMac(), now);
     }
@@ -158,9 +164,11 @@ export class EthernetInterface implements NetInterface {
     e.tries = 0;
     if (e.queue.length > 0) {
       const q = e.queue;
+      const tsos = e.queueTso;
       e.queue = [];
+      e.queueTso = [];
       e.queueBytes = 0;
-      for (const pkt of q) this.transmit(pkt, LINK_HEADROOM, pkt.length - LINK_HEADROOM, e.mac);
+      for (let i = 0; i < q.length; i++) this.transmit(q[i]!, LINK_HEADROOM, q[i]!.length - LINK_HEADROOM, e.mac, ETHERTYPE_IPV4, tsos[i]!);
     }
     if (log.enabled) log(`${formatIpv4(ip)} is-at ${formatMac(e.mac)}`);
   }
@@ -176,9 +184,9 @@ export class EthernetInterface implements NetInterface {
     this.cache.set(ip, e);
   }
 
-  sendIp(b: Uint8Array, off: number, len: number, nextHop: IpAddr, now: number): void {
+  sendIp(b: Uint8Array, off: number, len: number, nextHop: IpAddr, now: number, tso = 0): void {
     if (typeof nextHop !== 'number') {
-      if (this.ndp !== null) this.ndp.send(b, off, len, nextHop, now);
+      if (this.ndp !== null) this.ndp.send(b, off, len, nextHop, now, tso);
       return;
     }
     if (nextHop === 0xffffffff || nextHop === this.route.subnetBroadcast) {
@@ -187,19 +195,20 @@ export class EthernetInterface implements NetInterface {
     }
     let e = this.cache.get(nextHop);
     if (e && e.mac && e.expiresAt > now) {
-      this.transmit(b, off, len, e.mac);
+      this.transmit(b, off, len, e.mac, ETHERTYPE_IPV4, tso);
       return;
     }
     if (!e || e.mac) {
       // Unknown, or known but expired: resolve (again).
       if (e) this.cache.delete(nextHop);
-      e = { mac: null, expiresAt: 0, queue: [], queueBytes: 0, tries: 0, nextTryAt: now };
+      e = { mac: null, expiresAt: 0, queue: [], queueTso: [], queueBytes: 0, tries: 0, nextTryAt: now };
       this.insert(nextHop, e);
     }
     if (e.queueBytes + len > this.limits.maxQueueBytesPerAddress) {
       this.counters.arpQueueFull++;
     } else {
       e.queue.push(b.slice(off - LINK_HEADROOM, off + len));
+      e.queueTso.push(tso);
       e.queueBytes += len;
     }
     if (e.tries === 0) this.solicit(nextHop, e, now);
@@ -223,10 +232,10 @@ export class EthernetInterface implements NetInterface {
   }
 
   /** Writes the Ethernet header into the headroom in front of the datagram and sends. */
-  private transmit(b: Uint8Array, off: number, len: number, dstMac: Uint8Array, etherType = ETHERTYPE_IPV4): void {
+  private transmit(b: Uint8Array, off: number, len: number, dstMac: Uint8Array, etherType = ETHERTYPE_IPV4, tso = 0): void {
     writeEthernetHeader(b, off - ETH_HEADER_LEN, dstMac, this.mac, etherType);
     this.counters.framesOut++;
-    this.device.send(b, off - ETH_HEADER_LEN, len + ETH_HEADER_LEN);
+    this.device.send(b, off - ETH_HEADER_LEN, len + ETH_HEADER_LEN, tso);
   }
 
   poll(now: number): void {

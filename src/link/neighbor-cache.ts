@@ -54,8 +54,9 @@ export interface Neighbor {
   timerAt: number;
   /** Solicitations or probes sent in this state. */
   probes: number;
-  /** INCOMPLETE only: packets with LINK_HEADROOM bytes in front, waiting for the address. */
+  /** INCOMPLETE only: packets with LINK_HEADROOM bytes in front, waiting for the address (and each one's `tso`). */
   queue: Uint8Array[];
+  queueTso: number[];
   queueBytes: number;
   /** For eviction: when the entry was made. */
   readonly createdAt: number;
@@ -69,8 +70,8 @@ export interface NeighborIo {
    * one that prompted it.
    */
   solicit(target: Ipv6Addr, mac: Uint8Array | null, now: number): void;
-  /** Transmit a queued packet (LINK_HEADROOM bytes of room in front) to `mac`. */
-  transmit(pkt: Uint8Array, mac: Uint8Array): void;
+  /** Transmit a queued packet (LINK_HEADROOM bytes of room in front) to `mac`; `tso` as it was queued. */
+  transmit(pkt: Uint8Array, mac: Uint8Array, tso: number): void;
   /** `n` packets were dropped (queue full, or resolution failed). */
   dropped(reason: 'queueFull' | 'unresolved', n: number): void;
   /** A random number in [0, 1) for ReachableTime. */
@@ -102,7 +103,7 @@ export class NeighborCache {
 
   private create(addr: Ipv6Addr, state: NeighborState, now: number): Neighbor {
     if (this.count >= this.limits.maxEntries) this.evict();
-    const n: Neighbor = { addr, state, mac: null, isRouter: false, timerAt: -1, probes: 0, queue: [], queueBytes: 0, createdAt: now };
+    const n: Neighbor = { addr, state, mac: null, isRouter: false, timerAt: -1, probes: 0, queue: [], queueTso: [], queueBytes: 0, createdAt: now };
     const h = ipv6Hash(addr);
     let list = this.byHash.get(h);
     if (!list) this.byHash.set(h, (list = []));
@@ -121,6 +122,7 @@ export class NeighborCache {
     this.count--;
     if (n.queue.length > 0) this.io.dropped('unresolved', n.queue.length);
     n.queue = [];
+    n.queueTso = [];
     n.queueBytes = 0;
   }
 
@@ -157,7 +159,7 @@ export class NeighborCache {
   }
 
   /** Queues a packet for an unresolved neighbour, soliciting it if this starts resolution. */
-  enqueue(addr: Ipv6Addr, pkt: Uint8Array, now: number): void {
+  enqueue(addr: Ipv6Addr, pkt: Uint8Array, now: number, tso = 0): void {
     let n = this.get(addr);
     let fresh = false;
     if (n === undefined) {
@@ -171,6 +173,7 @@ export class NeighborCache {
       this.io.dropped('queueFull', 1);
     } else {
       n.queue.push(pkt);
+      n.queueTso.push(tso);
       n.queueBytes += pkt.length;
     }
     // (After queueing: the solicitation takes its source from the packet that prompted it.)
@@ -243,9 +246,11 @@ export class NeighborCache {
 
   private flush(n: Neighbor): void {
     const q = n.queue;
+    const tsos = n.queueTso;
     n.queue = [];
+    n.queueTso = [];
     n.queueBytes = 0;
-    for (const pkt of q) this.io.transmit(pkt, n.mac!);
+    for (let i = 0; i < q.length; i++) this.io.transmit(q[i]!, n.mac!, tsos[i]!);
   }
 
   /** Runs the entries' timers due at `now`. */

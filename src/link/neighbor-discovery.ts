@@ -64,15 +64,15 @@ export class NeighborDiscovery implements NdpHandler {
   constructor(
     private readonly ip6: Ipv6Layer,
     private readonly mac: Uint8Array,
-    /** Sends a packet (with LINK_HEADROOM in front) to an Ethernet address. */
-    private readonly transmit: (pkt: Uint8Array, off: number, len: number, mac: Uint8Array) => void,
+    /** Sends a packet (with LINK_HEADROOM in front) to an Ethernet address (`tso`: an offloaded TCP segment). */
+    private readonly transmit: (pkt: Uint8Array, off: number, len: number, mac: Uint8Array, tso: number) => void,
     random: () => number,
     opts: NdpOptions = {},
   ) {
     this.dadTransmits = opts.dadTransmits ?? 1;
     this.cache = new NeighborCache({
       solicit: (target, mac, now) => this.sendSolicitation(target, mac, now),
-      transmit: (pkt, mac) => this.transmit(pkt, TX_HEADROOM, pkt.length - TX_HEADROOM, mac),
+      transmit: (pkt, mac, tso) => this.transmit(pkt, TX_HEADROOM, pkt.length - TX_HEADROOM, mac, tso),
       dropped: (reason, n) => void (this.counters[reason === 'queueFull' ? 'queueFull' : 'unresolved'] += n),
       random,
     }, opts);
@@ -181,17 +181,17 @@ export class NeighborDiscovery implements NdpHandler {
   // ------------------------------------------------------------------ sending
 
   /** Sends an IPv6 packet to its next hop (on-link): multicast mapped, unicast resolved (§7.2.2). */
-  send(b: Uint8Array, off: number, len: number, nextHop: Ipv6Addr, now: number): void {
+  send(b: Uint8Array, off: number, len: number, nextHop: Ipv6Addr, now: number, tso = 0): void {
     if (isMulticast6(nextHop)) {
-      this.transmit(b, off, len, multicastMac(nextHop, this.mcastMac));
+      this.transmit(b, off, len, multicastMac(nextHop, this.mcastMac), 0);
       return;
     }
     const mac = this.cache.resolve(nextHop, now);
     if (mac !== null) {
-      this.transmit(b, off, len, mac);
+      this.transmit(b, off, len, mac, tso);
       return;
     }
-    this.cache.enqueue(nextHop, b.slice(off - TX_HEADROOM, off + len), now);
+    this.cache.enqueue(nextHop, b.slice(off - TX_HEADROOM, off + len), now, tso);
   }
 
   private readonly mcastMac = new Uint8Array(6);

@@ -7,6 +7,7 @@
  * Sending: `send()` copies the frame into a batch buffer; `flush()` writes the batch with
  * one native call. A full batch buffer is flushed on its own.
  */
+import { ETH_HEADER_LEN } from './ethernet-frame.js';
 import { writeFileSync } from 'node:fs';
 import { writeIpv6, type Ipv6Addr } from '../ip/ipv6-address.js';
 import { closeSync, readFileSync } from 'node:fs';
@@ -39,7 +40,7 @@ export interface TunOptions {
   /** Our own MAC (TAP); default: a locally administered address from `macSeed`. */
   mac?: Uint8Array;
   /**
-   * TUN only: checksum and TCP segmentation offload through virtio-net headers
+   * Checksum and TCP segmentation offload through virtio-net headers, on TUN and TAP
    * (IFF_VNET_HDR, TUNSETOFFLOAD). The kernel then sends us TCP segments of up to 64 KiB
    * and takes ours as large (cutting them to the MTU if it forwards them; delivered
    * locally, they are taken whole), as it does for a virtio NIC.
@@ -122,6 +123,8 @@ export class TunDevice implements LinkDevice {
   private readonly fd: number;
   private readonly maxFrame: number;
   private readonly rxBuf: Uint8Array;
+  /** Link header in front of the IP header: 14 on TAP (Ethernet), 0 on TUN. */
+  private readonly l2: number;
   private readonly rxMeta: Int32Array;
   private readonly txBuf: Uint8Array;
   private readonly txMeta: Int32Array;
@@ -142,10 +145,12 @@ export class TunDevice implements LinkDevice {
     this.mtu = opts.mtu;
     this.mac = mac;
     this.kernelMac = kernelMac;
-    this.tcpOffload = opts.offload === true && opts.medium === 'ip';
+    this.tcpOffload = opts.offload === true;
+    this.l2 = opts.medium === 'ethernet' ? ETH_HEADER_LEN : 0;
     const batch = opts.batch ?? 64;
-    // With offload a frame is a virtio-net header and an IPv4 packet of up to 64 KiB.
-    this.maxFrame = this.tcpOffload ? VNET_HDR_LEN + 65535 : opts.mtu + (opts.medium === 'ethernet' ? 18 : 0);
+    // With offload a frame is a virtio-net header and an IP packet of up to 64 KiB (on
+    // TAP inside an Ethernet frame).
+    this.maxFrame = this.tcpOffload ? VNET_HDR_LEN + this.l2 + 65535 : opts.mtu + (opts.medium === 'ethernet' ? 18 : 0);
     const slot = (this.maxFrame + 7) & ~7;
     this.rxBuf = new Uint8Array(slot * batch);
     this.rxMeta = new Int32Array(3 * batch); // offset, length, checksum vouched for
@@ -166,9 +171,9 @@ export class TunDevice implements LinkDevice {
       opts = { ...opts, mtu: Number(mtu) };
     }
     if (opts.mtu < 68 || opts.mtu > 65535) throw new RangeError(`MTU ${opts.mtu} is outside 68..65535`);
-    // Offload: TUN only, little-endian hosts only (we write the virtio-net header in that
-    // order), and if the kernel refuses it we carry on without, saying so.
-    let offload = opts.offload === true && opts.medium === 'ip' && endianness() === 'LE';
+    // Offload: little-endian hosts only (we write the virtio-net header in that order), and
+    // if the kernel refuses it we carry on without, saying so.
+    let offload = opts.offload === true && endianness() === 'LE';
     let fd: number;
     let name: string;
     try {
@@ -261,7 +266,7 @@ export class TunDevice implements LinkDevice {
   send(b: Uint8Array, off: number, len: number, tso = 0): void {
     const hdr = this.tcpOffload ? VNET_HDR_LEN : 0;
     // Only an offloaded TCP segment may exceed the MTU (the kernel cuts it).
-    const limit = tso > 0 ? 65535 : this.tcpOffload ? this.mtu : this.maxFrame;
+    const limit = tso > 0 ? this.l2 + 65535 : this.tcpOffload ? this.l2 + this.mtu : this.maxFrame;
     if (len > limit) {
       this.counters.writeErrors++;
       return;
@@ -286,11 +291,13 @@ export class TunDevice implements LinkDevice {
   private writeVnetHeader(t: Uint8Array, at: number, b: Uint8Array, off: number, len: number, tso: number): void {
     t.fill(0, at, at + VNET_HDR_LEN);
     if (tso === 0) return;
-    // (IPv6: our TCP segments carry no extension headers, so TCP starts at 40.)
-    const v6 = b[off]! >> 4 === 6;
-    const ihl = v6 ? 40 : (b[off]! & 0x0f) * 4;
-    const thl = (b[off + ihl + 12]! >> 4) * 4;
-    const headers = ihl + thl;
+    // On TAP the IP header follows the 14-byte Ethernet header. (IPv6: our TCP segments
+    // carry no extension headers, so TCP starts at 40.)
+    const ip = off + this.l2;
+    const v6 = b[ip]! >> 4 === 6;
+    const ihl = v6 ? 40 : (b[ip]! & 0x0f) * 4;
+    const thl = (b[ip + ihl + 12]! >> 4) * 4;
+    const headers = this.l2 + ihl + thl;
     t[at] = VNET_F_NEEDS_CSUM;
     if (len - headers > tso) {
       // Segmentation wanted: header length and segment size (zero otherwise, as Linux's
@@ -303,7 +310,7 @@ export class TunDevice implements LinkDevice {
     } else {
       t[at + 1] = VNET_GSO_NONE;
     }
-    t[at + 6] = ihl;
+    t[at + 6] = this.l2 + ihl; // csum_start: where TCP begins in the frame
     t[at + 8] = TCP_CSUM_OFFSET;
   }
 

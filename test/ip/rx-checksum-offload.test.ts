@@ -8,8 +8,8 @@
  * the flag and accepted with it; a bad IPv4 header checksum is dropped either way; the
  * flag does not leak into the next frame (same batch or next) nor outlive
  * Ipv4Layer.receive (even when delivery throws); datagrams reassembled from flagged
- * fragments and looped-back datagrams are verified; an Ethernet (TAP) interface never
- * passes the flag on. Packets are built with src emitters and checked against the naive
+ * fragments and looped-back datagrams are verified; an Ethernet (TAP) interface passes
+ * the device's flag on as TUN's does (TAP offload has virtio-net headers too). Packets are built with src emitters and checked against the naive
  * reference checksum in test/helpers/packets.ts.
  */
 import { describe, expect, it } from 'vitest';
@@ -419,19 +419,21 @@ describe('receive checksum offload: never for reassembled or looped-back datagra
   });
 });
 
-describe('receive checksum offload: an Ethernet (TAP) interface never passes the flag on', () => {
-  it('a flagged frame with a bad UDP checksum is still verified; a good one is delivered', () => {
+describe('receive checksum offload on an Ethernet (TAP) interface: the device\'s flag is passed on, as on TUN', () => {
+  it('a flagged frame is taken as the device vouched for it; an unflagged bad one is verified and dropped', () => {
     const r = rig('ethernet');
     const ep = bindUdp(r);
     const seen = probe(r);
     feed(
       r,
+      // A TAP device with virtio-net headers vouches (NEEDS_CSUM / DATA_VALID): not re-verified.
       [ethernet(OUR_MAC, PEER_MAC, ETHERTYPE_IPV4, badTransportChecksum(udpPacket(pattern(40, 1)))), true],
       [ethernet(OUR_MAC, PEER_MAC, ETHERTYPE_IPV4, udpPacket(pattern(40, 2))), true],
+      [ethernet(OUR_MAC, PEER_MAC, ETHERTYPE_IPV4, badTransportChecksum(udpPacket(pattern(40, 3)))), false],
       [ethernet(OUR_MAC, PEER_MAC, ETHERTYPE_IPV4, probePacket()), true],
     );
-    expect(ep.queue.map((d) => toHex(d.data))).toEqual([toHex(pattern(40, 2))]);
-    expect(r.h.stack.udp.counters).toMatchObject({ received: 2, badChecksum: 1, delivered: 1 });
-    expect(seen).toEqual([false]);
+    expect(ep.queue.map((d) => toHex(d.data))).toEqual([toHex(pattern(40, 1)), toHex(pattern(40, 2))]);
+    expect(r.h.stack.udp.counters).toMatchObject({ received: 3, badChecksum: 1, delivered: 2 });
+    expect(seen).toEqual([true]);
   });
 });
