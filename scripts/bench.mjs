@@ -81,11 +81,16 @@ process.on('exit', () => { httpLinux?.kill('SIGKILL'); httpStack?.kill('SIGKILL'
 if (!haveWrk) console.error('bench: no wrk (Debian package wrk); its rows are skipped');
 
 const demo = spawn(node, [bin, 'demo', '--netns', stackNs, '--mtu', String(MTU), '--offload', values.offload], { stdio: ['ignore', 'pipe', 'inherit'] });
-await new Promise((resolve, reject) => {
-  let out = '';
-  demo.stdout.on('data', (d) => { out += d; if (/^ready$/m.test(out)) resolve(); });
-  demo.on('exit', (c) => reject(new Error(`demo exited ${c}`)));
-});
+// A second demo on a TAP device (Ethernet, ARP; offload as asked), in a namespace of its own, for the TAP rows.
+const tapNs = `tcpip-bench-t${tag}`;
+const demoTap = spawn(node, [bin, 'demo', '--netns', tapNs, '--mode', 'tap', '--dev', 'tcpipt', '--mtu', String(MTU), '--offload', values.offload, '--addr6', 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
+for (const d of [demo, demoTap]) {
+  await new Promise((resolve, reject) => {
+    let out = '';
+    d.stdout.on('data', (x) => { out += x; if (/^ready$/m.test(out)) resolve(); });
+    d.on('exit', (c) => reject(new Error(`demo exited ${c}`)));
+  });
+}
 
 const targets = {
   stack: { ns: stackNs, addr: '10.7.0.2' },
@@ -96,6 +101,7 @@ const targets6 = {
   stack: { ns: stackNs, addr: 'fd00:7::2' },
   linux: { ns: linuxA, addr: 'fd00:9::2' },
 };
+const targetsTap = { stack: { ns: tapNs, addr: '10.7.0.2' }, linux: targets.linux };
 const httpTargets = { stack: { ns: stackNs, addr: '10.11.0.2' }, linux: { ns: linuxA, addr: '10.9.0.2' } };
 // (In the stack's namespace, which the demo has made by now.)
 const pkg = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
@@ -312,6 +318,9 @@ const rows = [
   { name: 'IPv6: conn set-up + tear-down (C)', run: (w) => cClient(targets6[w], ['conn', 'ADDR', 9, SECONDS, 4]), target: '>= 0.9 x IPv4', v4: 'conn set-up + tear-down (C)' },
   { name: 'IPv6: iperf3 -c (kernel -> stack)', run: (w) => iperf3(targets6[w], []), target: '>= 0.9 x IPv4', v4: 'iperf3 -c (kernel -> stack)' },
   { name: 'IPv6: iperf3 -c -R (stack -> kernel)', run: (w) => iperf3(targets6[w], ['-R']), target: '>= 0.9 x IPv4', v4: 'iperf3 -c -R (stack -> kernel)' },
+  { name: 'TAP: iperf3 -c (kernel -> stack)', run: (w) => iperf3(targetsTap[w], []), target: '>= 0.9 x TUN', tun: 'iperf3 -c (kernel -> stack)' },
+  { name: 'TAP: iperf3 -c -R (stack -> kernel)', run: (w) => iperf3(targetsTap[w], ['-R']), target: '>= 0.9 x TUN', tun: 'iperf3 -c -R (stack -> kernel)' },
+  { name: 'TAP: 1-byte request/response (C)', run: (w) => cClient(targetsTap[w], ['rr', 'ADDR', 7, SECONDS]), target: '>= 0.9 x TUN', tun: '1-byte request/response (C)' },
   { name: `${IDLE} idle connections: memory`, run: (w) => idleMemory(w), target: '<= 20 KiB beyond buffers', once: true },
   { name: 'ping -f (one in flight)', run: (w) => pingRate(w), target: '>= 15,000/s, or the TUN bound' },
   { name: 'loopback bulk, 127.0.0.1 (Node)', run: (w) => loopback(w, 'bulk'), target: '>= 0.8 x Linux' },
@@ -340,13 +349,14 @@ for (const row of rows) {
   const stack = median(s);
   const linux = median(l);
   const ratio = stack.value && linux.value ? stack.value / linux.value : null;
-  // IPv6 rows also say how the stack's IPv6 figure compares with its IPv4 one in this run.
-  const v4row = row.v4 ? results.find((x) => x.row === row.v4) : undefined;
-  const v6ofV4 = v4row?.stack.value && stack.value ? stack.value / v4row.stack.value : null;
-  results.push({ row: row.name, stack, linux, ratio, target: row.target, ...(v6ofV4 !== null ? { ipv6OfIpv4: v6ofV4 } : {}) });
+  // IPv6 and TAP rows also say how the stack's figure compares with its IPv4 / TUN one in this run.
+  const base = row.v4 ?? row.tun;
+  const baseRow = base ? results.find((x) => x.row === base) : undefined;
+  const ofBase = baseRow?.stack.value && stack.value ? stack.value / baseRow.stack.value : null;
+  results.push({ row: row.name, stack, linux, ratio, target: row.target, ...(ofBase !== null ? { [row.v4 ? 'ipv6OfIpv4' : 'tapOfTun']: ofBase } : {}) });
   const f = (x) => (x?.value === undefined ? `error: ${x?.error ?? '?'}` : `${x.value >= 100 ? Math.round(x.value).toLocaleString('en') : x.value.toFixed(2)} ${x.unit}`);
   const lat = stack.p99Ms != null && linux.p99Ms != null ? `   p50/p99 ${stack.p50Ms?.toFixed(2)}/${stack.p99Ms.toFixed(2)} ms vs ${linux.p50Ms?.toFixed(2)}/${linux.p99Ms.toFixed(2)} ms` : '';
-  const six = v6ofV4 !== null ? `   IPv6/IPv4 (stack) ${v6ofV4.toFixed(2)}` : '';
+  const six = ofBase !== null ? `   ${row.v4 ? 'IPv6/IPv4' : 'TAP/TUN'} (stack) ${ofBase.toFixed(2)}` : '';
   console.log(`${row.name.padEnd(34)} stack ${f(stack).padEnd(26)} linux ${f(linux).padEnd(26)} ratio ${ratio === null ? '-' : ratio.toFixed(2)}   (target ${row.target})${lat}${six}`);
 }
 
@@ -360,11 +370,13 @@ if (!only || only.test('ping -f')) {
 }
 
 demo.kill('SIGTERM');
+demoTap.kill('SIGTERM');
 servers.kill('SIGTERM');
 iperfServer?.kill('SIGTERM');
 httpLinux?.kill('SIGTERM');
 httpStack?.kill('SIGTERM');
 await new Promise((r) => demo.on('exit', r));
+await new Promise((r) => (demoTap.exitCode !== null ? r() : demoTap.on('exit', r)));
 cleanup();
 rmSync(tmp, { recursive: true, force: true });
 writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, mtu: MTU, offload: values.offload, seconds: SECONDS, repeat: REPEAT, results }, null, 2));

@@ -85,17 +85,17 @@ export function solicitedNode(a: Ipv6Addr): Ipv6Addr {
   return new Ipv6Addr(0xff020000, 0, 1, (0xff000000 | (a.w3 & 0xffffff)) >>> 0);
 }
 
-/** Do `a` and `b` share their first `prefixLen` bits? */
+/** Do `a` and `b` share their first `prefixLen` bits? (On the send path: no allocation.) */
 export function samePrefix6(a: Ipv6Addr, b: Ipv6Addr, prefixLen: number): boolean {
-  const aw = [a.w0, a.w1, a.w2, a.w3];
-  const bw = [b.w0, b.w1, b.w2, b.w3];
-  for (let i = 0; i < 4; i++) {
-    const bits = Math.min(32, Math.max(0, prefixLen - 32 * i));
-    if (bits === 0) return true;
-    const mask = bits === 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
-    if (((aw[i]! ^ bw[i]!) & mask) !== 0) return false;
-  }
-  return true;
+  return wordMatch(a.w0, b.w0, prefixLen) && wordMatch(a.w1, b.w1, prefixLen - 32) &&
+    wordMatch(a.w2, b.w2, prefixLen - 64) && wordMatch(a.w3, b.w3, prefixLen - 96);
+}
+
+/** Do two words agree in their first `bits` bits (all 32 when more, none when 0 or less)? */
+function wordMatch(x: number, y: number, bits: number): boolean {
+  if (bits <= 0) return true;
+  if (bits >= 32) return x === y;
+  return (((x ^ y) >>> (32 - bits)) & ((1 << bits) - 1)) === 0;
 }
 
 /** The link-local address with the modified EUI-64 interface identifier of `mac` (RFC 4291 App. A, RFC 4862 §5.3). */
@@ -132,14 +132,17 @@ export function ipv6At(b: Uint8Array, o: number, a: Ipv6Addr): boolean {
 }
 
 export function writeIpv6(b: Uint8Array, o: number, a: Ipv6Addr): void {
-  const ws = [a.w0, a.w1, a.w2, a.w3];
-  for (let i = 0; i < 4; i++) {
-    const w = ws[i]!;
-    b[o + 4 * i] = w >>> 24;
-    b[o + 4 * i + 1] = (w >>> 16) & 255;
-    b[o + 4 * i + 2] = (w >>> 8) & 255;
-    b[o + 4 * i + 3] = w & 255;
-  }
+  writeWord(b, o, a.w0);
+  writeWord(b, o + 4, a.w1);
+  writeWord(b, o + 8, a.w2);
+  writeWord(b, o + 12, a.w3);
+}
+
+function writeWord(b: Uint8Array, o: number, w: number): void {
+  b[o] = w >>> 24;
+  b[o + 1] = (w >>> 16) & 255;
+  b[o + 2] = (w >>> 8) & 255;
+  b[o + 3] = w & 255;
 }
 
 /** The ones' complement sum of the address's eight 16-bit words (for pseudo-headers). */

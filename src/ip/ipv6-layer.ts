@@ -91,7 +91,7 @@ export class Ipv6Layer {
     /** The transmit buffer shared with IPv4 (transports write at TX_PAYLOAD_OFFSET). */
     readonly tx: Uint8Array,
   ) {
-    if (opts.mtu < IPV6_MIN_MTU || opts.mtu > 65575) throw new RangeError(`MTU ${opts.mtu} is below IPv6's minimum of 1280 (RFC 8200 §5)`);
+    if (opts.mtu < IPV6_MIN_MTU || opts.mtu > 65535) throw new RangeError(`MTU ${opts.mtu} is outside 1280..65535: IPv6 needs links of at least 1280 bytes (RFC 8200 §5); give a larger MTU, or no IPv6 address (--addr6 off)`);
     this.mtu = opts.mtu;
     this.pathMtu = new PathMtuCache(() => this.mtu);
     this.flowSecret = rand.u32();

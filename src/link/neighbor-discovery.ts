@@ -174,8 +174,9 @@ export class NeighborDiscovery implements NdpHandler {
     this.counters.dadDuplicates++;
     const i = this.dad.findIndex((d) => ipv6Equal(d.addr, a));
     if (i >= 0) this.dad.splice(i, 1);
-    // The address stays tentative: it is never used (RFC 4862 §5.4.5).
-    console.warn(`tcpip: duplicate address detection: ${formatIpv6(a)} is already in use on the link; the stack will not use it`);
+    // The address stays tentative: it is never used (RFC 4862 §5.4.5). Counted
+    // (ndp.dadDuplicates, in `tcpip stat`) and logged.
+    log(`duplicate address detection: ${formatIpv6(a)} is already in use on the link; the stack will not use it`);
   }
 
   // ------------------------------------------------------------------ sending
