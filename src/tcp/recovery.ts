@@ -191,7 +191,7 @@ export class LossRecovery {
     if (!seqGt(snd.max, snd.una)) return;
     // Our SYN is not yet acknowledged (SYN-SENT, SYN-RECEIVED, or a close in SYN-RECEIVED
     // that moved to FIN-WAIT-1): the SYN is what must go again.
-    const synUnacked = seqLe(snd.una, snd.iss);
+    const synUnacked = !snd.synAcked();
     const cfg = c.config;
     const limit = c.state === 'SYN-SENT' ? cfg.synRetries : synUnacked ? cfg.synAckRetries : cfg.maxRetries;
     // The oldest unacknowledged data went about one RTO ago (the timer runs from its send).

@@ -106,6 +106,7 @@ export class Sender {
   /** The one place ISS and the send sequence variables start (active open, SYN, SYN cookie). */
   init(iss: number): void {
     this.iss = iss;
+    this.synWasAcked = false;
     this.una = iss;
     this.nxt = iss;
     this.max = iss;
@@ -157,10 +158,18 @@ export class Sender {
     return this.c.ts.ok ? this.mss - TS_OPTION_LEN : this.mss;
   }
 
-  /** Has our SYN been acknowledged? */
+  /**
+   * Has our SYN been acknowledged? A flag, not `SND.UNA > ISS`: sequence comparisons are
+   * modulo 2^32 (RFC 9293 §3.4), so after 2 GiB that comparison turns false again and the
+   * next ACK would be taken for the SYN's (a byte of the send buffer left unconsumed for
+   * every ACK: the stream corrupted).
+   */
   synAcked(): boolean {
-    return seqGt(this.una, this.iss);
+    return this.synWasAcked;
   }
+
+  /** Set by the first ACK that covers our SYN. */
+  private synWasAcked = false;
 
   /** Has our FIN been acknowledged? */
   finAcked(): boolean {
@@ -405,6 +414,7 @@ export class Sender {
   synAckArrived(s: Segment, now: number): void {
     const c = this.c;
     this.una = s.ack;
+    if (seqGt(s.ack, this.iss)) this.synWasAcked = true;
     if (c.ts.ok && c.ts.echoTimes(s.opts.tsEcr, now)) {
       c.rttSample(c.ts.rtt(s.opts.tsEcr, now));
       this.rttSeq = -1;
@@ -440,7 +450,10 @@ export class Sender {
       // in slow start while cwnd < 2 * the most in flight in the window.)
       const cwndLimited = 2 * Math.max(this.flightMax, seqDiff(this.max, this.una)) > c.cc.cwnd;
       let acked = seqDiff(a, this.una);
-      if (seqLe(this.una, this.iss)) acked--; // the SYN's sequence number carries no data
+      if (!this.synWasAcked) {
+        acked--; // the SYN's sequence number carries no data
+        this.synWasAcked = true;
+      }
       const dataAcked = Math.min(Math.max(0, acked), this.buf.length);
       this.buf.consume(dataAcked);
       this.una = a;
