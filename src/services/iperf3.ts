@@ -139,6 +139,10 @@ export function iperf3Service(api: SocketApi, port = 5201, now: () => number = (
     if (state === CLIENT_TERMINATE) return;
     if (state !== TEST_END) throw new Error(`iperf3: unexpected state ${state}`);
     const cpu = process.cpuUsage(cpu0);
+    // As iperf3 -s does on TEST_END: the data streams close before EXCHANGE_RESULTS. A -R
+    // client may be in a blocking read of its data socket, which only our FIN ends.
+    const retransmits = t.streams.map((s) => (reverse ? (s.tcpInfo()?.retransmits ?? 0) : -1));
+    for (const s of t.streams) s.close();
     await ctrl.sendall(Uint8Array.of(EXCHANGE_RESULTS));
     const theirs = await recvJson(ctrl);
     const ids = Array.isArray(theirs.streams) ? (theirs.streams as { id?: number }[]).map((s, i) => s.id ?? i + 1) : [];
@@ -148,10 +152,10 @@ export function iperf3Service(api: SocketApi, port = 5201, now: () => number = (
       cpu_util_user: (cpu.user / wallUs) * 100,
       cpu_util_system: (cpu.system / wallUs) * 100,
       sender_has_retransmits: reverse ? 1 : 0,
-      streams: t.streams.map((s, i) => ({
+      streams: t.streams.map((_, i) => ({
         id: ids[i] ?? i + 1,
         bytes: bytes[i],
-        retransmits: reverse ? (s.tcpInfo()?.retransmits ?? 0) : -1,
+        retransmits: retransmits[i],
         jitter: 0,
         errors: 0,
         packets: 0,
