@@ -360,6 +360,30 @@ for (const row of rows) {
   console.log(`${row.name.padEnd(34)} stack ${f(stack).padEnd(26)} linux ${f(linux).padEnd(26)} ratio ${ratio === null ? '-' : ratio.toFixed(2)}   (target ${row.target})${lat}${six}`);
 }
 
+// Where the time goes for the row furthest below Linux: that row once more on the stack,
+// while the demo profiles itself (tcpip stat --profile, V8's sampling profiler).
+{
+  const worst = results.filter((x) => x.ratio !== null && rows.find((rw) => rw.name === x.row && !rw.once && !x.row.startsWith('TAP'))).sort((x, y) => x.ratio - y.ratio)[0];
+  const row = worst && rows.find((rw) => rw.name === worst.row);
+  if (row) {
+    const prof = spawn(node, [bin, 'stat', '--netns', stackNs, '--profile', String(SECONDS), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    prof.stdout.on('data', (d) => (text += d));
+    const exited = new Promise((res) => prof.on('exit', res));
+    await new Promise((res) => setTimeout(res, 200)); // the profiler is on before the load starts
+    await row.run('stack');
+    await exited;
+    try {
+      const { top } = JSON.parse(text);
+      console.log(`\nwhere the stack's time goes in the row furthest below Linux, "${row.name}" (ratio ${worst.ratio.toFixed(2)}; self time, ${SECONDS} s):`);
+      for (const e of top.slice(0, 12)) console.log(`  ${e.pct.toFixed(1).padStart(5)}%  ${e.fn}`);
+      worst.profile = top;
+    } catch {
+      console.log(`\nbench: no profile (${text.trim().slice(0, 200) || 'no output'})`);
+    }
+  }
+}
+
 // The TUN hop's own bound on ping, for the last row's comparison.
 if (!only || only.test('ping -f')) {
   const bounds = [];

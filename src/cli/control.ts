@@ -1,12 +1,15 @@
 /**
- * The control socket of a running `tcpip demo`: a Unix socket that answers every
- * connection with a JSON StackReport and closes. `tcpip stat` is its client.
+ * The control socket of a running `tcpip demo`: a Unix socket that answers a connection
+ * with a JSON StackReport and closes, or, when the client's first line is `profile N`,
+ * with a CPU profile summary of the next N seconds (cpu-profile.ts). `tcpip stat` is its
+ * client.
  * Its path names the namespace and device, so several demos can run side by side:
  *   /run/tcpip/<netns or "default">-<device>.sock   (TCPIP_CONTROL_DIR overrides the folder)
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { profileSelf } from '../observe/cpu-profile.js';
 
 export function controlPath(netns: string | undefined, dev: string): string {
   const dir = process.env.TCPIP_CONTROL_DIR ?? '/run/tcpip';
@@ -18,7 +21,25 @@ export function serveControl(path: string, report: () => unknown): { close(): vo
   rmSync(path, { force: true }); // a stale socket from a demo that was killed
   const server = net.createServer((s) => {
     s.on('error', () => {});
-    s.end(`${JSON.stringify(report())}\n`);
+    let line = '';
+    const answer = (): void => {
+      const m = /^profile (\d+(?:\.\d+)?)/.exec(line);
+      if (m) {
+        const seconds = Math.min(60, Number(m[1]));
+        profileSelf(seconds).then((top) => s.end(`${JSON.stringify({ seconds, top })}\n`), (e: Error) => s.end(`${JSON.stringify({ error: e.message })}\n`));
+      } else {
+        s.end(`${JSON.stringify(report())}\n`);
+      }
+    };
+    // The client's first line says what it wants: `report` or `profile N`.
+    s.on('data', (d) => {
+      if (line.includes('\n')) return;
+      line += d;
+      if (line.includes('\n')) answer();
+    });
+    s.on('end', () => {
+      if (!line.includes('\n')) answer();
+    });
   });
   server.on('error', () => {});
   server.listen(path);
@@ -31,10 +52,10 @@ export function serveControl(path: string, report: () => unknown): { close(): vo
   };
 }
 
-export function queryControl(path: string): Promise<unknown> {
+export function queryControl(path: string, request = 'report'): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let text = '';
-    const s = net.connect(path);
+    const s = net.connect(path, () => s.write(`${request}\n`));
     s.on('data', (d) => (text += d));
     s.on('end', () => {
       try {

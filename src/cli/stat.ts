@@ -1,6 +1,6 @@
 /**
  * `tcpip stat`: the connection table and counters of a running `tcpip demo`.
- *   tcpip stat [--netns NAME] [--dev tcpip0] [--watch [SECONDS]] [--json]
+ *   tcpip stat [--netns NAME] [--dev tcpip0] [--watch [SECONDS]] [--json] [--profile SECONDS]
  */
 import { parseArgs } from 'node:util';
 import { controlPath, queryControl } from './control.js';
@@ -14,14 +14,25 @@ export async function runStat(argv: string[]): Promise<number> {
       dev: { type: 'string', default: 'tcpip0' },
       watch: { type: 'string', short: 'w' },
       json: { type: 'boolean' },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    console.log('usage: tcpip stat [--netns NAME] [--dev tcpip0] [--watch SECONDS] [--json]');
+    console.log('usage: tcpip stat [--netns NAME] [--dev tcpip0] [--watch SECONDS] [--json] [--profile SECONDS]');
     return 0;
   }
   const path = controlPath(values.netns, values.dev!);
+  if (values.profile !== undefined) {
+    // Where the demo's time goes for the next SECONDS: the functions with the most self time.
+    const seconds = Number(values.profile);
+    if (!(seconds > 0 && seconds <= 60)) throw new Error('--profile takes a number of seconds, up to 60');
+    const r = (await queryControl(path, `profile ${seconds}`)) as { top?: { fn: string; pct: number }[]; error?: string };
+    if (r.error) throw new Error(`profile: ${r.error}`);
+    if (values.json) console.log(JSON.stringify(r, null, 2));
+    else for (const e of r.top ?? []) console.log(`${e.pct.toFixed(1).padStart(5)}%  ${e.fn}`);
+    return 0;
+  }
   const interval = values.watch !== undefined ? Number(values.watch || 1) : 0;
   if (values.watch !== undefined && !(interval > 0)) throw new Error('--watch takes a number of seconds');
   for (;;) {

@@ -75,10 +75,12 @@ function dataFlows(streams: StreamSocket[], sending: boolean, blockLen: number, 
           await s.sendall(block);
         }
       } else {
+        // Into one buffer per stream (recv_into): no array per read.
+        const b = new Uint8Array(262144);
         for (;;) {
-          const b = await s.recv(262144);
-          if (b.length === 0) break;
-          if (running()) bytes[i]! += b.length;
+          const n = await s.recv_into(b);
+          if (n === 0) break;
+          if (running()) bytes[i]! += n;
         }
       }
     } catch {

@@ -69,7 +69,9 @@ export function tcpEcho(api: SocketApi, port = 7): Service {
 /** RFC 863: everything received is thrown away. */
 export function tcpDiscard(api: SocketApi, port = 9): Service {
   return serveTcp(api, 'tcp discard', port, async (conn) => {
-    while ((await conn.recv(65536)).length > 0);
+    // Into one buffer per connection (recv_into): no array per read.
+    const buf = new Uint8Array(65536);
+    while ((await conn.recv_into(buf)) > 0);
   });
 }
 
