@@ -65,6 +65,9 @@ async function sendJson(s: StreamSocket, v: unknown): Promise<void> {
  * `running()` holds, counting each as written; the receiver counts what arrives while it
  * holds, and reads on to the end of the stream. `bytes[i]` is stream i's count.
  */
+/** Where received test data goes (it is counted, not kept). */
+const SINK = new Uint8Array(262144);
+
 function dataFlows(streams: StreamSocket[], sending: boolean, blockLen: number, running: () => boolean, bytes: number[]): Promise<void>[] {
   const block = new Uint8Array(blockLen);
   return streams.map(async (s, i) => {
@@ -75,10 +78,10 @@ function dataFlows(streams: StreamSocket[], sending: boolean, blockLen: number, 
           await s.sendall(block);
         }
       } else {
-        // Into one buffer per stream (recv_into): no array per read.
-        const b = new Uint8Array(262144);
+        // Into one buffer every stream shares (recv_into): no array per read; the bytes
+        // are only counted.
         for (;;) {
-          const n = await s.recv_into(b);
+          const n = await s.recv_into(SINK);
           if (n === 0) break;
           if (running()) bytes[i]! += n;
         }

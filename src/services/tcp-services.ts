@@ -68,10 +68,11 @@ export function tcpEcho(api: SocketApi, port = 7): Service {
 
 /** RFC 863: everything received is thrown away. */
 export function tcpDiscard(api: SocketApi, port = 9): Service {
+  // Every connection reads into this one buffer (recv_into): no array per read, and no
+  // buffer per idle connection; what lands in it is thrown away.
+  const sink = new Uint8Array(65536);
   return serveTcp(api, 'tcp discard', port, async (conn) => {
-    // Into one buffer per connection (recv_into): no array per read.
-    const buf = new Uint8Array(65536);
-    while ((await conn.recv_into(buf)) > 0);
+    while ((await conn.recv_into(sink)) > 0);
   });
 }
 
