@@ -33,7 +33,7 @@ const MAX_QUOTE = IPV6_MIN_MTU - IPV6_HEADER_LEN - ICMPV6_HEADER_LEN;
 const COUNTER_KEYS = [
   'received', 'echoRequests', 'echoReplies', 'echoRequestsSent', 'echoRepliesReceived', 'errorsReceived', 'errorsDelivered',
   'errorsSent', 'packetTooBig', 'ndp',
-  'truncated', 'badChecksum', 'unhandledType', 'badQuote', 'rateLimited', 'rateLimitedHost', 'multicastEchoIgnored',
+  'truncated', 'badChecksum', 'unhandledType', 'badQuote', 'rateLimited', 'rateLimitedHost', 'multicastEchoIgnored', 'unspecifiedSource',
 ] as const;
 export type Icmpv6Counter = (typeof COUNTER_KEYS)[number];
 
@@ -71,6 +71,12 @@ export class Icmpv6 implements TransportHandler {
     }
     if (log.enabled) log(`< ${formatIpv6(src)} > ${formatIpv6(dst)} ${p.toString()}`);
     const type = p.type();
+    // RFC 4291 §2.5.2 / RFC 4861 §7.1.1: only duplicate address detection's solicitations
+    // come from the unspecified address; nothing may be answered there.
+    if (isUnspecified6(src) && type !== 135) {
+      this.counters.unspecifiedSource++;
+      return;
+    }
     if (type === ICMPV6_ECHO_REQUEST) {
       // RFC 4443 §4.2: a reply to a request sent to a multicast address comes from a unicast
       // address of ours. Linux answers them (echo_ignore_multicast = 0); so do we.

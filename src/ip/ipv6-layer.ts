@@ -193,6 +193,9 @@ export class Ipv6Layer {
       first = false;
     }
     if (nh === NH_NONE) return this.drop6('noNextHeader'); // §4.7: nothing follows
+    // RFC 4291 §2.5.2: the unspecified source is for duplicate address detection's
+    // neighbour solicitations only (ICMPv6 checks those); a transport must never answer it.
+    if (nh !== NH_ICMPV6 && isUnspecified6(src)) return this.drop6('martianSource');
     const h = this.handlers[nh];
     if (h === undefined) {
       // §4: an unrecognised Next Header: Parameter Problem code 1 pointing at the field.

@@ -310,3 +310,18 @@ describe('random bytes as IPv6 packets', () => {
     expect(h.stack.counters.internalErrors).toBe(0);
   });
 });
+
+describe('the unspecified source (RFC 4291 §2.5.2)', () => {
+  it('is answered by nothing: an echo request, a UDP datagram and a TCP SYN from :: are counted drops', () => {
+    const h = harness();
+    const any = parseIpv6('::');
+    h.inject(
+      ipv6({ nh: 58, src: any }, echo6(1, 1, pattern(8), any, B6)),
+      ipv6({ nh: 17, src: any }, udp6(5000, 9999, pattern(4), any, B6)),
+      ipv6({ nh: 6, src: any }, pattern(20)),
+    );
+    expect(h.sent()).toEqual([]);
+    expect(h.stack.ip6!.icmp.counters.unspecifiedSource).toBe(1);
+    expect(c6(h).martianSource).toBe(2);
+  });
+});
