@@ -384,6 +384,37 @@ for (const row of rows) {
   }
 }
 
+// What the stack allocates (the garbage collector's work), per MiB moved and per
+// request/response: these rows once more on the stack while it samples its allocations.
+{
+  const allocRows = [
+    { name: 'bulk kernel -> stack (discard)', per: 'MiB' },
+    { name: 'bulk stack -> kernel (chargen)', per: 'MiB' },
+    { name: '1-byte request/response (C)', per: 'request/response' },
+  ].filter((a) => !only || only.test(a.name));
+  const lines = [];
+  for (const a of allocRows) {
+    const row = rows.find((rw) => rw.name === a.name);
+    const st = spawn(node, [bin, 'stat', '--netns', stackNs, '--alloc', String(SECONDS), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    st.stdout.on('data', (d) => (text += d));
+    const exited = new Promise((res) => st.on('exit', res));
+    await new Promise((res) => setTimeout(res, 200));
+    const r = await row.run('stack');
+    await exited;
+    try {
+      const { bytes, top } = JSON.parse(text);
+      const units = a.per === 'MiB' ? (r.value * 1e9 * SECONDS) / 8 / 2 ** 20 : r.value * SECONDS;
+      const per = bytes / units;
+      results.push({ row: `allocated per ${a.per}: ${a.name}`, stack: { value: per, unit: `bytes/${a.per}`, top: top.slice(0, 5) }, linux: null, ratio: null, target: '-' });
+      lines.push(`  ${a.name.padEnd(34)} ${Math.round(per).toLocaleString('en')} bytes per ${a.per}   (top: ${top.slice(0, 3).map((t) => `${t.fn} ${Math.round((100 * t.bytes) / bytes)}%`).join(', ')})`);
+    } catch {
+      lines.push(`  ${a.name}: no allocation sample (${text.trim().slice(0, 100) || 'no output'})`);
+    }
+  }
+  if (lines.length) console.log(`\nallocated by the stack's process (V8's sampling heap profiler, freed objects included):\n${lines.join('\n')}`);
+}
+
 // The TUN hop's own bound on ping, for the last row's comparison.
 if (!only || only.test('ping -f')) {
   const bounds = [];

@@ -1,15 +1,15 @@
 /**
  * The control socket of a running `tcpip demo`: a Unix socket that answers a connection
  * with a JSON StackReport and closes, or, when the client's first line is `profile N`,
- * with a CPU profile summary of the next N seconds (cpu-profile.ts). `tcpip stat` is its
- * client.
+ * with a CPU profile summary of the next N seconds, or with `alloc N` what was allocated
+ * (cpu-profile.ts). `tcpip stat` is its client.
  * Its path names the namespace and device, so several demos can run side by side:
  *   /run/tcpip/<netns or "default">-<device>.sock   (TCPIP_CONTROL_DIR overrides the folder)
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { profileSelf } from '../observe/cpu-profile.js';
+import { allocationsSelf, profileSelf } from '../observe/cpu-profile.js';
 
 export function controlPath(netns: string | undefined, dev: string): string {
   const dir = process.env.TCPIP_CONTROL_DIR ?? '/run/tcpip';
@@ -23,6 +23,12 @@ export function serveControl(path: string, report: () => unknown): { close(): vo
     s.on('error', () => {});
     let line = '';
     const answer = (): void => {
+      const a = /^alloc (\d+(?:\.\d+)?)/.exec(line);
+      if (a) {
+        const seconds = Math.min(60, Number(a[1]));
+        allocationsSelf(seconds).then((r) => s.end(`${JSON.stringify({ seconds, ...r })}\n`), (e: Error) => s.end(`${JSON.stringify({ error: e.message })}\n`));
+        return;
+      }
       const m = /^profile (\d+(?:\.\d+)?)/.exec(line);
       if (m) {
         const seconds = Math.min(60, Number(m[1]));

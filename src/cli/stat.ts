@@ -1,6 +1,6 @@
 /**
  * `tcpip stat`: the connection table and counters of a running `tcpip demo`.
- *   tcpip stat [--netns NAME] [--dev tcpip0] [--watch [SECONDS]] [--json] [--profile SECONDS]
+ *   tcpip stat [--netns NAME] [--dev tcpip0] [--watch [SECONDS]] [--json] [--profile SECONDS] [--alloc SECONDS]
  */
 import { parseArgs } from 'node:util';
 import { controlPath, queryControl } from './control.js';
@@ -15,14 +15,28 @@ export async function runStat(argv: string[]): Promise<number> {
       watch: { type: 'string', short: 'w' },
       json: { type: 'boolean' },
       profile: { type: 'string' },
+      alloc: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    console.log('usage: tcpip stat [--netns NAME] [--dev tcpip0] [--watch SECONDS] [--json] [--profile SECONDS]');
+    console.log('usage: tcpip stat [--netns NAME] [--dev tcpip0] [--watch SECONDS] [--json] [--profile SECONDS] [--alloc SECONDS]');
     return 0;
   }
   const path = controlPath(values.netns, values.dev!);
+  if (values.alloc !== undefined) {
+    // What the demo allocates over the next SECONDS (the garbage collector's work), by function.
+    const seconds = Number(values.alloc);
+    if (!(seconds > 0 && seconds <= 60)) throw new Error('--alloc takes a number of seconds, up to 60');
+    const r = (await queryControl(path, `alloc ${seconds}`)) as { bytes?: number; top?: { fn: string; bytes: number }[]; error?: string };
+    if (r.error) throw new Error(`alloc: ${r.error}`);
+    if (values.json) console.log(JSON.stringify(r, null, 2));
+    else {
+      console.log(`${((r.bytes ?? 0) / 1024 / 1024).toFixed(1)} MiB allocated in ${seconds} s`);
+      for (const e of r.top ?? []) console.log(`${(e.bytes / 1024).toFixed(0).padStart(9)} KiB  ${e.fn}`);
+    }
+    return 0;
+  }
   if (values.profile !== undefined) {
     // Where the demo's time goes for the next SECONDS: the functions with the most self time.
     const seconds = Number(values.profile);

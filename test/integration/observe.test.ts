@@ -50,6 +50,16 @@ describe.skipIf(unavailable !== null)('stat, trace and plot', () => {
       expect(top.length).toBeGreaterThanOrEqual(2);
       expect(top.reduce((a, e) => a + e.pct, 0)).toBeLessThanOrEqual(100.5);
       expect(top.some((e) => /\.js:\d+$/.test(e.fn))).toBe(true);
+      // And what it allocates meanwhile, by function.
+      const load2 = nsRun(demo.netns, ['bash', '-c', 'timeout 2 cat /dev/zero | nc -N 10.7.0.2 9 >/dev/null; true'], 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+      const alloc = spawnSync(process.execPath, [BIN, 'stat', '--netns', demo.netns, '--alloc', '1', '--json'], { encoding: 'utf8' });
+      await load2;
+      expect(alloc.status, alloc.stderr).toBe(0);
+      const al = JSON.parse(alloc.stdout) as { bytes: number; top: { fn: string; bytes: number }[] };
+      expect(al.bytes).toBeGreaterThan(0);
+      expect(al.top.length).toBeGreaterThan(0);
+      expect(al.top.reduce((x, e) => x + e.bytes, 0)).toBeLessThanOrEqual(al.bytes);
     } finally {
       expect((await demo.stop()).code).toBe(0);
     }
