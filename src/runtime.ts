@@ -107,7 +107,7 @@ export class Runtime {
       return;
     }
     const delay = Math.max(0, at - this.clock.now());
-    if (delay === 0 && this.stack.ip.loopbackPending()) {
+    if (delay === 0 && (this.stack.ip.loopbackPending() || (this.stack.ip6 !== null && this.stack.ip6.loopbackPending()))) {
       // The loopback interface has datagrams waiting: a timer would wait 1 ms.
       this.wake();
       return;

@@ -72,8 +72,9 @@ export class Icmpv6 implements TransportHandler {
     if (log.enabled) log(`< ${formatIpv6(src)} > ${formatIpv6(dst)} ${p.toString()}`);
     const type = p.type();
     // RFC 4291 §2.5.2 / RFC 4861 §7.1.1: only duplicate address detection's solicitations
-    // come from the unspecified address; nothing may be answered there.
-    if (isUnspecified6(src) && type !== 135) {
+    // come from the unspecified address, and only NDP from our own tentative address (a
+    // host defending it, RFC 4862 §5.4.4); nothing else may be answered there.
+    if ((isUnspecified6(src) || (this.ip.route.isAssigned(src) && !this.ip.curLooped)) && type !== 135 && type !== 136) {
       this.counters.unspecifiedSource++;
       return;
     }
@@ -247,6 +248,7 @@ export class Icmpv6 implements TransportHandler {
       nh = b[at]!;
       at += hl;
     }
-    return nh === NH_ICMPV6 && at < end && isIcmpv6Error(b[at]!);
+    // (RFC 4443 §2.4(e.2): nor about a Redirect.)
+    return nh === NH_ICMPV6 && at < end && (isIcmpv6Error(b[at]!) || b[at] === 137);
   }
 }

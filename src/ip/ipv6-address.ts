@@ -118,7 +118,9 @@ export function readIpv6(b: Uint8Array, o: number): Ipv6Addr {
   const w1 = word(b, o + 4);
   const w2 = word(b, o + 8);
   const w3 = word(b, o + 12);
-  const slot = (w3 ^ (w3 >>> 8) ^ (w2 >>> 16) ^ w0 ^ (w0 >>> 24)) & (CACHE_SIZE - 1);
+  // Every word counts (peers that differ only in the subnet ID must not share a slot).
+  const x = w0 ^ w1 ^ w2 ^ w3;
+  const slot = (x ^ (x >>> 8) ^ (x >>> 16) ^ (x >>> 24)) & (CACHE_SIZE - 1);
   const c = cache[slot];
   if (c !== undefined && c.w0 === w0 && c.w1 === w1 && c.w2 === w2 && c.w3 === w3) return c;
   const a = new Ipv6Addr(w0, w1, w2, w3);

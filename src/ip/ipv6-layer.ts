@@ -82,6 +82,8 @@ export class Ipv6Layer {
   rxChecksumOk = false;
   /** The packet being delivered was reassembled from fragments (NDP refuses those, RFC 6980). */
   curReassembled = false;
+  /** The packet being delivered came through the loopback interface (from ourselves). */
+  curLooped = false;
 
   constructor(
     readonly route: Route6,
@@ -141,10 +143,13 @@ export class Ipv6Layer {
       // RFC 4291 §2.5.2/§2.5.3/§2.7: never from a multicast address, ::1 or ourselves off the
       // wire. The unspecified source is legal only in DAD's neighbour solicitations, which
       // ICMPv6 checks (RFC 4861 §7.1.1).
-      if (isMulticast6(src) || isLoopback6(src) || this.route.isAssigned(src)) return this.drop('martianSource', p);
+      // (A tentative address of ours as the source is another host defending it: that
+      // advertisement must reach duplicate address detection, RFC 4862 §5.4.4.)
+      if (isMulticast6(src) || isLoopback6(src) || this.route.isOurs(src)) return this.drop('martianSource', p);
     }
     this.curHopLimit = p.hopLimit();
     this.curTc = p.trafficClass();
+    this.curLooped = looped;
     this.walk(b, o, p.totalLen(), p.nextHeader(), o + IPV6_HEADER_LEN, o + 6, src, dst, now);
   }
 
@@ -153,10 +158,15 @@ export class Ipv6Layer {
    * header `nh` starts (its type was read at `nhField`), and delivers what follows it
    * (RFC 8200 §4: headers are processed strictly in the order they appear).
    */
-  private walk(b: Uint8Array, o: number, total: number, nh: number, at: number, nhField: number, src: Ipv6Addr, dst: Ipv6Addr, now: number): void {
+  private walk(
+    b: Uint8Array, o: number, total: number, nh: number, at: number, nhField: number, src: Ipv6Addr, dst: Ipv6Addr, now: number,
+    /** Headers already walked before `at` (a reassembled datagram's unfragmentable part and fragment header). */
+    headersBefore = 0,
+  ): void {
     const end = o + total;
-    let first = true;
-    for (let count = 0; isExtensionHeader(nh); count++) {
+    const reassembled = headersBefore > 0;
+    let first = !reassembled;
+    for (let count = headersBefore; isExtensionHeader(nh); count++) {
       if (count >= MAX_EXT_HEADERS) return this.drop6('tooManyExtHeaders');
       const hl = extHeaderLen(nh, b, at, end);
       if (hl < 0 || at + hl > end) {
@@ -177,7 +187,8 @@ export class Ipv6Layer {
         if (at + 4 > end) return this.paramProblem(PARAM6_HEADER, at - o, b, o, total, 'badExtHeader', now);
         if (b[at + 3] !== 0) return this.paramProblem(PARAM6_HEADER, at + 2 - o, b, o, total, 'routingHeader', now);
       } else {
-        // NH_FRAGMENT
+        // NH_FRAGMENT: a second one in a reassembled datagram is refused.
+        if (reassembled) return this.drop6('fragNested');
         const fo = fragOffsetAt(b, at);
         const more = fragMoreAt(b, at);
         if (fo === 0 && !more) {
@@ -195,7 +206,8 @@ export class Ipv6Layer {
     if (nh === NH_NONE) return this.drop6('noNextHeader'); // §4.7: nothing follows
     // RFC 4291 §2.5.2: the unspecified source is for duplicate address detection's
     // neighbour solicitations only (ICMPv6 checks those); a transport must never answer it.
-    if (nh !== NH_ICMPV6 && isUnspecified6(src)) return this.drop6('martianSource');
+    // Likewise our own (tentative) address as the source: only NDP may come from it.
+    if (nh !== NH_ICMPV6 && !this.curLooped && (isUnspecified6(src) || this.route.isAssigned(src))) return this.drop6('martianSource');
     const h = this.handlers[nh];
     if (h === undefined) {
       // §4: an unrecognised Next Header: Parameter Problem code 1 pointing at the field.
@@ -272,9 +284,11 @@ export class Ipv6Layer {
     f.b = b;
     f.from = data;
     f.len = len;
-    // The first fragment's unfragmentable part and fragment header (its Next Header names the rest).
+    // The first fragment's unfragmentable part and fragment header, exactly (its Next
+    // Header names the rest): the reassembled datagram's headers are the first fragment's
+    // (§4.5), whatever the other fragments carried.
     f.headFrom = o;
-    f.headLen = Math.min(total, fh - o + FRAGMENT_HEADER_LEN + 8);
+    f.headLen = fh - o + FRAGMENT_HEADER_LEN;
     f.maxPayload = 65535 - unfragExt;
     const done = this.reassembler.addFragment(f, now);
     f.b = this.frag;
@@ -283,18 +297,31 @@ export class Ipv6Layer {
     // The reassembled packet: the unfragmentable part, its last Next Header taken from the
     // fragment header, the payload length recomputed (§4.5 "Reassembly").
     const head = done.head;
-    const fhAt = nhField - o; // the field naming the fragment header, relative to the packet
-    const unfragLen = fh - o;
+    const unfragLen = head.length - FRAGMENT_HEADER_LEN;
+    // Find, in the first fragment's headers, the field that names the fragment header.
+    let hnh = head[6]!;
+    let hat = IPV6_HEADER_LEN;
+    let fhAt = 6;
+    let headers = 1;
+    while (hat < unfragLen && isExtensionHeader(hnh) && hnh !== NH_FRAGMENT) {
+      const hl = extHeaderLen(hnh, head, hat, unfragLen);
+      if (hl < 0) break;
+      fhAt = hat;
+      hnh = head[hat]!;
+      hat += hl;
+      headers++;
+    }
+    if (hat !== unfragLen || hnh !== NH_FRAGMENT) return this.drop6('badExtHeader'); // (cannot happen: the first fragment was walked)
+    if (unfragLen - IPV6_HEADER_LEN + done.payload.length > 65535) return this.drop6('fragOversized');
     const whole = new Uint8Array(unfragLen + done.payload.length);
     whole.set(head.subarray(0, unfragLen));
     const innerNh = head[unfragLen]!;
     whole[fhAt] = innerNh;
     writeU16(whole, 4, unfragLen - IPV6_HEADER_LEN + done.payload.length);
     whole.set(done.payload, unfragLen);
-    if (innerNh === NH_FRAGMENT) return this.drop6('fragNested');
     this.curReassembled = true;
     try {
-      this.walk(whole, 0, whole.length, innerNh, unfragLen, fhAt, src, dst, now);
+      this.walk(whole, 0, whole.length, innerNh, unfragLen, fhAt, src, dst, now, headers);
     } finally {
       this.curReassembled = false;
     }

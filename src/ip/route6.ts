@@ -108,7 +108,9 @@ export class Route6 {
     const ll = this.linkLocal !== null && !this.isTentative(this.linkLocal) ? this.linkLocal : null;
     const g = this.addr !== null && !this.isTentative(this.addr) ? this.addr : null;
     if (isLinkLocal6(dst) || isLinkScopeMulticast(dst)) return ll ?? g;
-    return g ?? ll;
+    // RFC 6724 §5 rule 2: never a link-local source for a wider scope (a connection opened
+    // during DAD would keep it, and the router drops it).
+    return g;
   }
 
   onLink(dst: Ipv6Addr): boolean {

@@ -126,14 +126,25 @@ export class NeighborCache {
     n.queueBytes = 0;
   }
 
-  /** Forgets a STALE entry if there is one (nothing depends on it), else the oldest. */
+  /**
+   * Makes room: the oldest STALE entry (nothing depends on it), else the oldest INCOMPLETE
+   * one, else the oldest of any. So a flood of packets towards unresolvable neighbours
+   * (spoofed sources draw answers that need resolving) replaces only its own kind and
+   * never a neighbour in use, such as the router (RFC 6583 §6).
+   */
   private evict(): void {
-    let victim: Neighbor | undefined;
+    let stale: Neighbor | undefined;
+    let incomplete: Neighbor | undefined;
+    let any: Neighbor | undefined;
     for (const list of this.byHash.values()) {
-      for (const n of list) {
-        if (victim === undefined || (n.state === 'STALE' && victim.state !== 'STALE') || (n.state === victim.state && n.createdAt < victim.createdAt)) victim = n;
+      for (let i = 0; i < list.length; i++) {
+        const n = list[i]!;
+        if (n.state === 'STALE' && (stale === undefined || n.createdAt < stale.createdAt)) stale = n;
+        else if (n.state === 'INCOMPLETE' && (incomplete === undefined || n.createdAt < incomplete.createdAt)) incomplete = n;
+        if (any === undefined || n.createdAt < any.createdAt) any = n;
       }
     }
+    const victim = stale ?? incomplete ?? any;
     if (victim) this.delete(victim);
   }
 
@@ -256,9 +267,12 @@ export class NeighborCache {
   /** Runs the entries' timers due at `now`. */
   poll(now: number): void {
     if (this.count === 0) return;
-    for (const list of [...this.byHash.values()]) {
-      for (const n of [...list]) {
-        if (n.timerAt < 0 || n.timerAt > now) continue;
+    // (No copies of the table: a deleted entry is spliced out of its list, which is walked
+    // backwards; a Map may lose entries while it is iterated.)
+    for (const list of this.byHash.values()) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const n = list[i];
+        if (n === undefined || n.timerAt < 0 || n.timerAt > now) continue;
         switch (n.state) {
           case 'INCOMPLETE':
             if (n.probes >= this.limits.maxMulticastSolicit) {

@@ -325,3 +325,26 @@ describe('the unspecified source (RFC 4291 §2.5.2)', () => {
     expect(c6(h).martianSource).toBe(2);
   });
 });
+
+describe('reassembly takes the headers of the first fragment (RFC 8200 §4.5)', () => {
+  it('a last fragment with more extension headers than the first changes nothing', () => {
+    const h = harness();
+    const req = echo6(4, 4, pattern(100));
+    const first = ipv6({ nh: 44 }, concat(fragmentHeader(58, 0, true, 0x77), req.subarray(0, 56)));
+    // The last fragment carries two destination options headers before its fragment header.
+    const last = ipv6({ nh: 60 }, concat(optionsHeader(60, [1, 4, 0, 0, 0, 0]), optionsHeader(44, [1, 4, 0, 0, 0, 0]), fragmentHeader(58, 56, false, 0x77), req.subarray(56)));
+    h.inject(first, last);
+    expect(icmpSent(h).map((m) => m.type)).toEqual([129]);
+  });
+
+  it('a fragment header inside a reassembled datagram, or hop-by-hop after it, is refused', () => {
+    const h = harness();
+    const inner = concat(optionsHeader(44, [1, 4, 0, 0, 0, 0]), fragmentHeader(58, 0, false, 9), echo6(5, 5, pattern(16)));
+    h.inject(ipv6({ nh: 44 }, concat(fragmentHeader(60, 0, true, 0x99), inner.subarray(0, 24))), ipv6({ nh: 44 }, concat(fragmentHeader(60, 24, false, 0x99), inner.subarray(24))));
+    expect(h.sent()).toEqual([]);
+    expect(c6(h).fragNested).toBe(1);
+    const hbh = concat(optionsHeader(58, [1, 4, 0, 0, 0, 0]), echo6(6, 6, pattern(16)));
+    h.inject(ipv6({ nh: 44 }, concat(fragmentHeader(0, 0, true, 0x98), hbh.subarray(0, 16))), ipv6({ nh: 44 }, concat(fragmentHeader(0, 16, false, 0x98), hbh.subarray(16))));
+    expect(icmpSent(h)).toMatchObject([{ type: 4, code: 1 }]);
+  });
+});

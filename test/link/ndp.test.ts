@@ -176,3 +176,25 @@ function naive(b: Uint8Array): number {
   return ~s & 0xffff;
 }
 
+
+describe('duplicate address detection: an address another host already uses', () => {
+  it("the owner's advertisement (from that very address) makes ours a duplicate (RFC 4862 §5.4.4)", () => {
+    const h = harness(1);
+    h.advanceTo(0);
+    h.sent();
+    // Linux defends fd00:7::2: an unsolicited advertisement from fd00:7::2 to all nodes.
+    const all = parseIpv6('ff02::1');
+    const na = new Uint8Array(32);
+    na[0] = 136;
+    na[4] = 0x20; // override
+    na.set(Uint8Array.from([0xfd, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]), 8);
+    na.set(Uint8Array.of(2, 1, ...KERNEL_MAC), 24);
+    h.inject(eth6(Uint8Array.of(0x33, 0x33, 0, 0, 0, 1), ipv6({ nh: 58, hop: 255, src: B6, dst: all }, withChecksum(B6, all, 58, na, 2))));
+    expect(ndp(h).counters.dadDuplicates).toBe(1);
+    h.advanceTo(5000);
+    expect(h.stack.ip6!.route.isOurs(B6)).toBe(false);
+    // And nothing but NDP is taken from our tentative address.
+    h.inject(eth6(STACK_MAC, ipv6({ nh: 58, src: B6 }, echo6(1, 1, pattern(8), B6, B6))));
+    expect(h.sent()).toEqual([]);
+  });
+});

@@ -174,3 +174,15 @@ describe('neighbour cache: solicitations (§7.2.3)', () => {
     expect(cache.entries().map((e) => e.ip).sort()).toEqual(['fd00:7::b', 'fd00:7::c']);
   });
 });
+
+describe('neighbour cache: a full table', () => {
+  it('unresolvable neighbours replace each other, never a neighbour in use (RFC 6583 §6)', () => {
+    const { cache } = setup({ maxEntries: 4 });
+    const router = parseIpv6('fd00:7::1');
+    cache.enqueue(router, new Uint8Array(1), 0);
+    cache.advertisement(router, MAC1, true, true, true, 1);
+    for (let i = 0; i < 20; i++) cache.enqueue(parseIpv6(`fd00:7::${(0x100 + i).toString(16)}`), new Uint8Array(1), 2 + i);
+    expect(cache.size).toBe(4);
+    expect(cache.get(router)?.state).toBe('REACHABLE');
+  });
+});
