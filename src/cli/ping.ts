@@ -99,7 +99,8 @@ export async function runPing(argv: string[]): Promise<number> {
   console.log(`--- ${formatIp(dst)} ping statistics ---`);
   console.log(`${count} packets transmitted, ${received} received, ${loss}% packet loss`);
   if (rtts.length) {
-    const min = Math.min(...rtts), max = Math.max(...rtts), avg = rtts.reduce((a, b) => a + b, 0) / rtts.length;
+    // (Folds, not Math.min(...rtts): `-c` may ask for more replies than a call takes arguments.)
+    const min = rtts.reduce((a, b) => Math.min(a, b), Infinity), max = rtts.reduce((a, b) => Math.max(a, b), -Infinity), avg = rtts.reduce((a, b) => a + b, 0) / rtts.length;
     console.log(`rtt min/avg/max = ${min.toFixed(3)}/${avg.toFixed(3)}/${max.toFixed(3)} ms`);
   }
   return received > 0 ? 0 : 1;

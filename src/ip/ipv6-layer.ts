@@ -195,7 +195,7 @@ export class Ipv6Layer {
           // RFC 6946 §4: an atomic fragment is processed on its own, never reassembled.
           this.counters.atomicFragments++;
         } else {
-          return this.fragment(b, o, total, at, nhField, src, dst, now);
+          return this.fragment(b, o, total, at, src, dst, now);
         }
       }
       nhField = at;
@@ -253,7 +253,7 @@ export class Ipv6Layer {
   }
 
   /** A fragment (not atomic) whose header is at `fh`: reassembled, then the rest of the chain walked. */
-  private fragment(b: Uint8Array, o: number, total: number, fh: number, nhField: number, src: Ipv6Addr, dst: Ipv6Addr, now: number): void {
+  private fragment(b: Uint8Array, o: number, total: number, fh: number, src: Ipv6Addr, dst: Ipv6Addr, now: number): void {
     this.counters.fragmentsReceived++;
     const end = o + total;
     const data = fh + FRAGMENT_HEADER_LEN;

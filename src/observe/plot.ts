@@ -101,7 +101,7 @@ export function timeSequenceSvg(all: Rec[], conn: number, opts: PlotOptions = {}
   const segs = recs.filter((r): r is SegRec => r.ev === 'in' || r.ev === 'out');
   const data = segs.filter((s) => s.ev === dir && (s.len > 0 || /[SF]/.test(s.flags)));
   const acks = segs.filter((s) => s.ev === back && (s.flags === '.' || s.flags.includes('A')) && !s.flags.includes('R'));
-  const tEnd = Math.max(...recs.map((r) => r.t)) - t0;
+  const tEnd = latest(recs) - t0;
   let dataMax = 1;
   for (const s of data) dataMax = Math.max(dataMax, s.rseq + s.len + 1);
   for (const a of acks) dataMax = Math.max(dataMax, a.rack);
@@ -179,7 +179,7 @@ export function congestionSvg(all: Rec[], conn: number, opts: PlotOptions = {}):
   const W = opts.width ?? 1000;
   const H = opts.height ?? 560;
   const t0 = recs[0]!.t;
-  const tEnd = Math.max(...recs.map((r) => r.t)) - t0;
+  const tEnd = latest(recs) - t0;
   const cw = recs.filter((r): r is Extract<Rec, { ev: 'cwnd' }> => r.ev === 'cwnd');
   const rtt = recs.filter((r): r is Extract<Rec, { ev: 'rtt' }> => r.ev === 'rtt');
   const rto = recs.filter((r): r is Extract<Rec, { ev: 'retransmit' }> => r.ev === 'retransmit');
@@ -234,4 +234,11 @@ ${congestionSvg(all, conn, opts)}
 ${rows}
 </table></body></html>
 `;
+}
+
+/** The latest record's time (a loop, not Math.max(...): a long trace has more records than a call takes arguments). */
+function latest(recs: readonly { t: number }[]): number {
+  let t = -Infinity;
+  for (let i = 0; i < recs.length; i++) if (recs[i]!.t > t) t = recs[i]!.t;
+  return t;
 }

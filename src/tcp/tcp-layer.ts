@@ -41,7 +41,6 @@ const log = logger('tcp');
 /** One challenge ACK per connection per this many ms (Linux net.ipv4.tcp_invalid_ratelimit). */
 export const CHALLENGE_ACK_INTERVAL_MS = 500;
 const TIME_WAIT_SEND_OPTS = { dontFrag: true };
-/** The most data one offloaded segment carries: an IPv4 datagram's 64 KiB less the largest headers. */
 /** Listeners that take only IPv6 are keyed apart from those that take IPv4 (see listen). */
 const V6_ONLY_KEY = 0x10000;
 
@@ -50,6 +49,7 @@ function listenerKey(addr: IpAddr, port: number, v6only: boolean): number {
   return v6only || !isAnyAddr(addr) ? port + V6_ONLY_KEY : port;
 }
 
+/** The most data one offloaded segment carries: an IPv4 datagram's 64 KiB less the largest headers. */
 const MAX_TSO_BYTES = 65535 - IPV4_HEADER_LEN - 60;
 
 const KEYS = [
