@@ -117,7 +117,7 @@ export class Stack {
       const route6 = new Route6({ addr: config.addr6, prefixLen: config.prefixLen6, gateway: config.gateway6, linkLocal });
       this.ip6 = new Ipv6Layer(route6, this.iface, rand, { mtu: device.mtu, reassembly: config.reassembly }, this.ip.tx);
       const ip6 = this.ip6;
-      this.iface.deliverIp6 = (b, off, len, now, checksumOk) => ip6.receive(b, off, len, now, checksumOk);
+      this.iface.deliverIp6 = (b, off, len, now, checksumOk, linkMulticast) => ip6.receive(b, off, len, now, checksumOk, linkMulticast === true);
       this.iface.attachIpv6?.(ip6);
     } else {
       this.ip6 = null;

@@ -209,7 +209,10 @@ export class Icmpv6 implements TransportHandler {
     const origSrc = readIpv6(b, o + 8);
     const origDst = readIpv6(b, o + 24);
     if (isMulticast6(origSrc) || isUnspecified6(origSrc)) return;
-    if (isMulticast6(origDst) && !(evenToMulticast || type === ICMPV6_PACKET_TOO_BIG || (type === ICMPV6_PARAMETER_PROBLEM && code === PARAM6_OPTION))) return;
+    // (§2.4(e.3-5): a packet sent to a multicast IPv6 address, or in a link-layer multicast
+    // or broadcast frame, is treated alike.)
+    const toGroup = isMulticast6(origDst) || this.ip.curLinkMulticast;
+    if (toGroup && !(evenToMulticast || type === ICMPV6_PACKET_TOO_BIG || (type === ICMPV6_PARAMETER_PROBLEM && code === PARAM6_OPTION))) return;
     if (this.isAboutAnError(b, o, n)) return;
     if (!this.hostLimit.take(ipv6Hash(origSrc), now)) {
       this.counters.rateLimitedHost++;

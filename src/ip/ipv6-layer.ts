@@ -84,6 +84,8 @@ export class Ipv6Layer {
   curReassembled = false;
   /** The packet being delivered came through the loopback interface (from ourselves). */
   curLooped = false;
+  /** The packet being delivered came in a frame to a multicast or broadcast link address. */
+  curLinkMulticast = false;
 
   constructor(
     readonly route: Route6,
@@ -120,14 +122,19 @@ export class Ipv6Layer {
     return this.out.tcpOffload === true && !this.route.isLocal(dst);
   }
 
-  /** One IPv6 packet from the link. Never throws on any input. */
-  receive(b: Uint8Array, o: number, n: number, now: number, checksumOk = false): void {
+  /**
+   * One IPv6 packet from the link. Never throws on any input. `linkMulticast`: it came in
+   * a frame to a multicast or broadcast link address (what ICMPv6 errors must not answer).
+   */
+  receive(b: Uint8Array, o: number, n: number, now: number, checksumOk = false, linkMulticast = false): void {
     this.counters.received++;
     try {
       this.rxChecksumOk = checksumOk;
+      this.curLinkMulticast = linkMulticast;
       this.receiveChecked(b, o, n, now, false);
     } finally {
       this.rxChecksumOk = false;
+      this.curLinkMulticast = false;
     }
   }
 

@@ -71,7 +71,7 @@ export class EthernetInterface implements NetInterface {
   readonly counters: CounterSet<EthernetCounter> = counters(KEYS);
   readonly limits: ArpLimits;
   deliverIp: (b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean) => void = () => {};
-  deliverIp6: ((b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean) => void) | null = null;
+  deliverIp6: ((b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean, linkMulticast?: boolean) => void) | null = null;
   /** IPv6 neighbour discovery, once the stack has IPv6 (attachIpv6). */
   ndp: NeighborDiscovery | null = null;
   private readonly cache = new Map<Ipv4Addr, ArpEntry>();
@@ -118,7 +118,7 @@ export class EthernetInterface implements NetInterface {
       this.deliverIp(b, f.payloadOffset(), f.payloadLen(), now, checksumOk);
     } else if (type === ETHERTYPE_IPV6) {
       if (this.deliverIp6 === null) this.counters.ipv6Off++;
-      else this.deliverIp6(b, f.payloadOffset(), f.payloadLen(), now, checksumOk);
+      else this.deliverIp6(b, f.payloadOffset(), f.payloadLen(), now, checksumOk, f.dstIsMulticast());
     } else if (type === ETHERTYPE_ARP) {
       this.receiveArp(b, f.payloadOffset(), f.payloadLen(), now);
     } else {

@@ -9,8 +9,11 @@ import type { Ipv6Layer } from '../ip/ipv6-layer.js';
 export interface NetInterface extends IpOutput {
   /** Where received IPv4 datagrams go (set by the stack once the IP layer exists). */
   deliverIp: (b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean) => void;
-  /** Where received IPv6 packets go (set by the stack when it has IPv6; else they are counted). */
-  deliverIp6: ((b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean) => void) | null;
+  /**
+   * Where received IPv6 packets go (set by the stack when it has IPv6; else they are
+   * counted). `linkMulticast`: the frame came to a multicast or broadcast link address.
+   */
+  deliverIp6: ((b: Uint8Array, off: number, len: number, now: number, checksumOk: boolean, linkMulticast?: boolean) => void) | null;
   receiveFrame(b: Uint8Array, off: number, len: number, now: number, checksumOk?: boolean): void;
   /** The IPv6 layer exists (Ethernet: neighbour discovery starts, duplicate address detection runs). */
   attachIpv6?(ip6: Ipv6Layer): void;

@@ -10,7 +10,7 @@ import { parseIpv6 } from '../../src/ip/ipv6-address.js';
 import type { EthernetInterface } from '../../src/link/ethernet-interface.js';
 import fixtures from '../ip/fixtures/ipv6-kernel.json' with { type: 'json' };
 import { Harness } from '../helpers/stack-harness.js';
-import { A6, B6, concat, echo6, fragmentHeader, ipv6, readIpv6, withChecksum } from '../helpers/packets6.js';
+import { A6, B6, concat, echo6, fragmentHeader, ipv6, readIpv6, udp6, withChecksum } from '../helpers/packets6.js';
 import { pattern, ethernet } from '../helpers/packets.js';
 
 const fx = fixtures as unknown as Record<string, { ipv6: string; eth?: string }>;
@@ -196,5 +196,21 @@ describe('duplicate address detection: an address another host already uses', ()
     // And nothing but NDP is taken from our tentative address.
     h.inject(eth6(STACK_MAC, ipv6({ nh: 58, src: B6 }, echo6(1, 1, pattern(8), B6, B6))));
     expect(h.sent()).toEqual([]);
+  });
+});
+
+describe('ICMPv6 errors and link-layer multicast (RFC 4443 §2.4(e))', () => {
+  it('a unicast IPv6 packet in a multicast or broadcast frame draws no error; the same in a unicast frame does', () => {
+    const h = harness();
+    h.inject(hex(fx.ndp_ns_multicast_sllao!.eth!)); // the kernel's solicitation: we know its link address
+    h.sent();
+    const probe = (mac: Uint8Array): void => h.inject(eth6(mac, ipv6({ nh: 17 }, udp6(5000, 9999, pattern(4)))));
+    probe(Uint8Array.of(0x33, 0x33, 0, 0, 0, 1));
+    probe(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff));
+    expect(h.sent()).toEqual([]);
+    probe(STACK_MAC);
+    const out = h.sent();
+    expect(out.length).toBe(1);
+    expect(readIpv6(out[0]!.subarray(14)).payload[0]).toBe(1); // destination unreachable
   });
 });
