@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIpv6 } from '../../src/ip/ipv6-address.js';
+import { parseIpv6, writeIpv6, type Ipv6Addr } from '../../src/ip/ipv6-address.js';
 import { BIN, integrationUnavailable, netnsExists, nsRun, pingCounts, startDemo, uniqueNetns, type Demo } from './harness.js';
 import { concat, echo6, fragmentHeader, icmp6, ipv6, optionsHeader, udp6 } from '../helpers/packets6.js';
 import { pattern } from '../helpers/packets.js';
@@ -260,13 +260,8 @@ function parseMac(s: string): Uint8Array {
   return Uint8Array.from(s.split(':').map((x) => parseInt(x, 16)));
 }
 
-function addrBytes(a: { w0: number; w1: number; w2: number; w3: number }): Uint8Array {
+function addrBytes(a: Ipv6Addr): Uint8Array {
   const b = new Uint8Array(16);
-  [a.w0, a.w1, a.w2, a.w3].forEach((w, i) => {
-    b[4 * i] = w >>> 24;
-    b[4 * i + 1] = (w >>> 16) & 255;
-    b[4 * i + 2] = (w >>> 8) & 255;
-    b[4 * i + 3] = w & 255;
-  });
+  writeIpv6(b, 0, a);
   return b;
 }

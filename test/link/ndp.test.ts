@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseIpv4 } from '../../src/ip/address.js';
-import { parseIpv6 } from '../../src/ip/ipv6-address.js';
+import { parseIpv6, writeIpv6 } from '../../src/ip/ipv6-address.js';
 import type { EthernetInterface } from '../../src/link/ethernet-interface.js';
 import fixtures from '../ip/fixtures/ipv6-kernel.json' with { type: 'json' };
 import { Harness } from '../helpers/stack-harness.js';
@@ -71,11 +71,7 @@ describe('neighbour solicitation and advertisement', () => {
     pkt.set(na.subarray(8, 24), 24);
     pkt.set(hex('fd000007000000000000000000000001'), 48); // target fd00:7::1
     pkt[40 + 24 + 2 + 5] = 0x0a;
-    pkt[42] = 0;
-    pkt[43] = 0;
-    const sum = naive(concat(pkt.subarray(8, 40), Uint8Array.of(0, 0, 0, 32, 0, 0, 0, 58), pkt.subarray(40)));
-    pkt[42] = sum >> 8;
-    pkt[43] = sum & 255;
+    withChecksum(A6, B6, 58, pkt.subarray(40), 2);
     h.inject(eth6(STACK_MAC, pkt));
     const held = h.sent();
     expect(held.length).toBe(2);
@@ -150,16 +146,10 @@ describe('duplicate address detection (RFC 4862 §5.4)', () => {
     // The kernel's DAD solicitation (from ::) for fe80::ff:fe00:a, aimed at our link-local instead.
     const dup = hex(fx.ndp_ns_dad_unspecified_src!.ipv6);
     const ll = h.stack.ip6!.route.linkLocal!;
-    const target = new Uint8Array(16);
-    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) target[4 * i + j] = ([ll.w0, ll.w1, ll.w2, ll.w3][i]! >>> (24 - 8 * j)) & 255;
-    dup.set(target, 48);
-    dup.set(Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 0x0b), 24);
-    dup[42] = 0;
-    dup[43] = 0;
-    const len = dup.length - 40;
-    const sum = naive(concat(dup.subarray(8, 40), Uint8Array.of(0, 0, len >> 8, len & 255, 0, 0, 0, 58), dup.subarray(40)));
-    dup[42] = sum >> 8;
-    dup[43] = sum & 255;
+    const group = parseIpv6('ff02::1:ff00:b');
+    writeIpv6(dup, 48, ll);
+    writeIpv6(dup, 24, group);
+    withChecksum(parseIpv6('::'), group, 58, dup.subarray(40), 2);
     h.inject(eth6(Uint8Array.of(0x33, 0x33, 0xff, 0, 0, 0x0b), dup));
     expect(ndp(h).counters.dadDuplicates).toBe(1);
     h.advanceTo(5000);
@@ -168,13 +158,6 @@ describe('duplicate address detection (RFC 4862 §5.4)', () => {
   });
 });
 
-function naive(b: Uint8Array): number {
-  let s = 0;
-  for (let i = 0; i + 1 < b.length; i += 2) s += (b[i]! << 8) | b[i + 1]!;
-  if (b.length & 1) s += b[b.length - 1]! << 8;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
-}
 
 
 describe('duplicate address detection: an address another host already uses', () => {
