@@ -3,7 +3,12 @@
 // with data flowing, in a private network namespace; prints what the stack's process
 // used (memory, event-loop delay) as it went. Bounded in count and time; cleans up.
 //   npm run load -- [--conns 10000] [--seconds 60] [--interval 10]
-// --interval: each connection sends one small message every this many seconds.
+// --interval: each connection sends one small message every this many seconds. The
+// clients are kernel sockets in the namespace, in several processes of at most 15,000
+// connections each (a process may hold 20,000 files here), from source addresses
+// 10.7.0.101, .102, ... with at most 5,000 connections each: a connect from a chosen
+// address binds a port first, and the kernel's search for a free one slows down as an
+// address's ports fill up.
 // Two other modes:
 //   npm run load -- --churn 20000 [--msl 10000]   short connections to daytime (the stack
 //     closes first, so each leaves a TIME-WAIT on the stack): memory per TIME-WAIT
@@ -23,8 +28,8 @@ const { values } = parseArgs({
 const conns = Number(values.conns);
 const seconds = Number(values.seconds);
 const interval = Number(values.interval);
-if (!(conns > 0 && conns <= 50000 && seconds > 0 && seconds <= 600 && interval > 0)) {
-  console.error('load: --conns 1..50000, --seconds 1..600, --interval > 0');
+if (!(conns > 0 && conns <= 150_000 && seconds > 0 && seconds <= 600 && interval > 0)) {
+  console.error('load: --conns 1..150000, --seconds 1..600, --interval > 0');
   process.exit(2);
 }
 if (process.getuid?.() !== 0) {
@@ -46,6 +51,15 @@ const demo = spawn(process.execPath, [...(churn > 0 ? ['--expose-gc'] : []), bin
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, ...(churn > 0 ? { TCPIP_GC_BEFORE_REPORT: '1' } : {}) },
 });
+// Interrupted: the demo (which removes its namespace) and the clients go too.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    demo.kill('SIGTERM');
+    for (const c of clients) c.kill('SIGKILL');
+    demo.on('exit', () => process.exit(130));
+  });
+}
+const clients = [];
 await new Promise((resolve, reject) => {
   let out = '';
   demo.stdout.on('data', (d) => {
@@ -57,7 +71,7 @@ await new Promise((resolve, reject) => {
 });
 
 const stat = () => {
-  const r = spawnSync(process.execPath, [bin, 'stat', '--netns', ns, '--json'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [bin, 'stat', '--netns', ns, '--json', '--counters'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
   return r.status === 0 ? JSON.parse(r.stdout) : null;
 };
 const baseline = stat();
@@ -134,26 +148,32 @@ print(n)
   process.exit(ok ? 0 : 1);
 }
 
-// The client: kernel sockets in the namespace, ramping up in batches.
-const client = `
+// The clients: kernel sockets in the namespace, ramping up in batches, PER_PROCESS per
+// process, each process from its own source address.
+const PER_PROCESS = 15_000;
+const PER_ADDRESS = 5_000;
+const clientCode = (n, from) => `
 const net = require('node:net');
-const N = ${conns}, SECONDS = ${seconds}, INTERVAL = ${interval};
-const socks = []; let established = 0, failed = 0, echoed = 0, bad = 0, errors = 0;
+const N = ${n}, SECONDS = ${seconds}, INTERVAL = ${interval}, FROM = ${JSON.stringify(from)};
+const socks = []; let established = 0, failed = 0, echoed = 0, bad = 0, errors = 0; const codes = {};
 const t0 = Date.now();
 function open(i) {
   return new Promise((resolve) => {
-    const s = net.connect(7, '10.7.0.2');
+    const s = net.connect({ port: 7, host: '10.7.0.2', localAddress: FROM[i % FROM.length] });
     s.setNoDelay(true);
     let pending = '';
     s.on('connect', () => { established++; socks.push(s); resolve(); });
     s.on('data', (d) => { pending += d; let k; while ((k = pending.indexOf('\\n')) >= 0) { const line = pending.slice(0, k); pending = pending.slice(k + 1); if (line.startsWith('conn ')) echoed++; else bad++; } });
-    s.on('error', () => { errors++; resolve(); });
+    s.on('error', (e) => { errors++; codes[e.code] = (codes[e.code] ?? 0) + 1; resolve(); });
   });
 }
 (async () => {
   for (let i = 0; i < N; i += 200) { await Promise.all(Array.from({ length: Math.min(200, N - i) }, (_, k) => open(i + k))); }
   const rampMs = Date.now() - t0;
-  console.log(JSON.stringify({ phase: 'ramped', established, errors, rampMs }));
+  console.log(JSON.stringify({ phase: 'ramped', from: FROM[0], established, errors, codes, rampMs }));
+  // Held until every client process has ramped up, so that all the connections are open at once.
+  await new Promise((r) => process.stdin.once('data', r));
+  process.stdin.pause();
   const end = Date.now() + SECONDS * 1000;
   let sent = 0;
   const perTick = Math.max(1, Math.round(socks.length / (INTERVAL * 10)));
@@ -162,40 +182,70 @@ function open(i) {
     for (let k = 0; k < perTick; k++) { const s = socks[next++ % socks.length]; if (s && !s.destroyed) { s.write('conn ' + next + ' hello\\n'); sent++; } }
     await new Promise((r) => setTimeout(r, 100));
   }
-  await new Promise((r) => setTimeout(r, 2000));
-  console.log(JSON.stringify({ phase: 'done', established, errors, sent, echoed, bad, open: socks.filter((s) => !s.destroyed).length }));
+  // The last echoes: up to 20 s for them (none may be lost; a slow one is not lost).
+  for (let k = 0; k < 200 && echoed + bad < sent; k++) await new Promise((r) => setTimeout(r, 100));
+  console.log(JSON.stringify({ phase: 'done', from: FROM[0], established, errors, codes, sent, echoed, bad, open: socks.filter((s) => !s.destroyed).length }));
   for (const s of socks) s.destroy();
   process.exit(0);
 })();
 `;
+const processes = Math.ceil(conns / PER_PROCESS);
+const sources = Array.from({ length: Math.ceil(conns / PER_ADDRESS) }, (_, k) => `10.7.0.${101 + k}`);
+for (const a of sources) spawnSync('ip', ['-n', ns, 'addr', 'add', `${a}/24`, 'dev', 'tcpip0'], { stdio: 'inherit' });
+// The namespace's own ephemeral range, widened (Linux's default gives 28,000 ports per address).
+spawnSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_local_port_range=10000 65000'], { stdio: 'inherit' });
 const t0 = Date.now();
-const cl = spawn('ip', ['netns', 'exec', ns, 'bash', '-c', `ulimit -n $(ulimit -Hn); exec ${process.execPath} -e "$0"`, client], { stdio: ['ignore', 'pipe', 'inherit'] });
 const lines = [];
-cl.stdout.on('data', (d) => {
-  for (const l of String(d).trim().split('\n')) {
-    lines.push(JSON.parse(l));
-    console.log(`client: ${l}`);
-  }
+let rampedAt = 0;
+const exits = Array.from({ length: processes }, (_, k) => {
+  const n = Math.min(PER_PROCESS, conns - k * PER_PROCESS);
+  const from = sources.slice((k * PER_PROCESS) / PER_ADDRESS, ((k + 1) * PER_PROCESS) / PER_ADDRESS);
+  const cl = spawn('ip', ['netns', 'exec', ns, 'bash', '-c', `ulimit -n $(ulimit -Hn); exec ${process.execPath} -e "$0"`, clientCode(n, from)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  clients.push(cl);
+  let buf = '';
+  cl.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (!l) continue;
+      lines.push(JSON.parse(l));
+      console.log(`client: ${l}`);
+      if (lines.filter((x) => x.phase === 'ramped').length === processes) {
+        rampedAt = Date.now();
+        for (const c of clients) c.stdin.end('go\n');
+      }
+    }
+  });
+  return new Promise((r) => cl.on('exit', r));
 });
 const samples = [];
 const sampler = setInterval(() => {
   const r = stat();
   if (!r) return;
   const p = r.counters.process;
-  const s = { t: Math.round((Date.now() - t0) / 1000), connections: r.connections.length, estab: r.counters.tcp.currEstab, rssMiB: (p.rssKiB / 1024).toFixed(1), heapMiB: (p.heapUsedKiB / 1024).toFixed(1), lagP99Ms: p.eventLoopDelayP99Ms, lagMaxMs: p.eventLoopDelayMaxMs };
+  const s = { t: Math.round((Date.now() - t0) / 1000), held: rampedAt > 0, connections: r.connectionCount, estab: r.counters.tcp.currEstab, rssMiB: (p.rssKiB / 1024).toFixed(1), heapMiB: (p.heapUsedKiB / 1024).toFixed(1), lagP99Ms: p.eventLoopDelayP99Ms, lagMaxMs: p.eventLoopDelayMaxMs };
   samples.push(s);
   console.log(`stack: ${JSON.stringify(s)}`);
 }, Math.min(5000, Math.max(1000, seconds * 200)));
-const code = await new Promise((r) => cl.on('exit', r));
+const codes = await Promise.all(exits);
 clearInterval(sampler);
-const done = lines.find((l) => l.phase === 'done');
+const dones = lines.filter((l) => l.phase === 'done');
+const sum = (k) => dones.reduce((a, l) => a + l[k], 0);
+const done = dones.length === processes ? { established: sum('established'), errors: sum('errors'), sent: sum('sent'), echoed: sum('echoed'), bad: sum('bad') } : null;
+const codesSeen = {};
+for (const l of dones) for (const [c, n] of Object.entries(l.codes)) codesSeen[c] = (codesSeen[c] ?? 0) + n;
 demo.kill('SIGTERM');
 await new Promise((r) => demo.on('exit', r));
 const peak = samples.reduce((m, s) => (s.connections > (m?.connections ?? -1) ? s : m), null);
 const perConn = peak && baseline ? ((Number(peak.rssMiB) * 1024 - baseline.counters.process.rssKiB) / Math.max(1, peak.connections)).toFixed(1) : '?';
+const rampMs = rampedAt - t0;
+const held = samples.filter((s) => s.held);
+const ramp = samples.filter((s) => !s.held);
 console.log('');
-console.log(`load: ${conns} connections for ${seconds} s: established ${done?.established ?? '?'}, errors ${done?.errors ?? '?'}, messages ${done?.sent ?? '?'} sent / ${done?.echoed ?? '?'} echoed / ${done?.bad ?? '?'} bad`);
-if (peak) console.log(`load: peak ${peak.connections} connections, rss ${peak.rssMiB} MiB (${perConn} KiB per connection over the idle demo, buffers included: they grow on demand), event-loop delay p99 ${Math.max(...samples.map((s) => s.lagP99Ms))} ms, max ${Math.max(...samples.map((s) => s.lagMaxMs))} ms`);
-const ok = code === 0 && done && done.established === conns && done.errors === 0 && done.bad === 0 && done.echoed === done.sent;
+console.log(`load: ${conns} connections (${processes} client processes, sources ${sources[0]}..${sources.at(-1)}), ramped in ${(rampMs / 1000).toFixed(1)} s, held ${seconds} s: established ${done?.established ?? '?'}, errors ${done?.errors ?? '?'}${Object.keys(codesSeen).length ? ` ${JSON.stringify(codesSeen)}` : ''}, messages ${done?.sent ?? '?'} sent / ${done?.echoed ?? '?'} echoed / ${done?.bad ?? '?'} bad`);
+if (peak) console.log(`load: peak ${peak.connections} connections, rss ${peak.rssMiB} MiB (${perConn} KiB per connection over the idle demo, buffers included: they grow on demand), event-loop delay while held p99 ${held.reduce((m, s) => Math.max(m, s.lagP99Ms), 0)} ms, max ${held.reduce((m, s) => Math.max(m, s.lagMaxMs), 0)} ms (ramping up: p99 ${ramp.reduce((m, s) => Math.max(m, s.lagP99Ms), 0)}, max ${ramp.reduce((m, s) => Math.max(m, s.lagMaxMs), 0)} ms)`);
+const ok = codes.every((c) => c === 0) && done && done.established === conns && done.errors === 0 && done.bad === 0 && done.echoed === done.sent;
 console.log(`load: ${ok ? 'PASSED' : 'FAILED'}`);
 process.exit(ok ? 0 : 1);

@@ -1,6 +1,6 @@
 /**
  * The control socket of a running `tcpip demo`: a Unix socket that answers a connection
- * with a JSON StackReport and closes, or, when the client's first line is `profile N`,
+ * with a JSON StackReport and closes (`counters`: without the connection table), or, when the client's first line is `profile N`,
  * with a CPU profile summary of the next N seconds, or with `alloc N` what was allocated
  * (cpu-profile.ts). `tcpip stat` is its client.
  * Its path names the namespace and device, so several demos can run side by side:
@@ -16,7 +16,7 @@ export function controlPath(netns: string | undefined, dev: string): string {
   return join(dir, `${netns ?? 'default'}-${dev}.sock`);
 }
 
-export function serveControl(path: string, report: () => unknown): { close(): void } {
+export function serveControl(path: string, report: (countersOnly: boolean) => unknown): { close(): void } {
   mkdirSync(join(path, '..'), { recursive: true });
   rmSync(path, { force: true }); // a stale socket from a demo that was killed
   const server = net.createServer((s) => {
@@ -34,10 +34,10 @@ export function serveControl(path: string, report: () => unknown): { close(): vo
         const seconds = Math.min(60, Number(m[1]));
         profileSelf(seconds).then((top) => s.end(`${JSON.stringify({ seconds, top })}\n`), (e: Error) => s.end(`${JSON.stringify({ error: e.message })}\n`));
       } else {
-        s.end(`${JSON.stringify(report())}\n`);
+        s.end(`${JSON.stringify(report(/^counters\b/.test(line)))}\n`);
       }
     };
-    // The client's first line says what it wants: `report` or `profile N`.
+    // The client's first line says what it wants: `report`, `counters`, `profile N` or `alloc N`.
     s.on('data', (d) => {
       if (line.includes('\n')) return;
       line += d;

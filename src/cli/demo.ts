@@ -43,7 +43,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   // `npm run load -- --churn` measures memory per connection: it runs the demo with
   // --expose-gc and asks for a collection before each report, so garbage is not counted.
   const gcFirst = process.env.TCPIP_GC_BEFORE_REPORT === '1' ? (globalThis as { gc?: () => void }).gc : undefined;
-  const report = () => {
+  const report = (countersOnly = false) => {
     gcFirst?.();
     const mem = process.memoryUsage();
     const cpu = process.cpuUsage();
@@ -57,7 +57,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       eventLoopDelayMaxMs: Math.round(lag.max / 1e4) / 100,
     };
     lag.reset();
-    return stackReport(host.stack, Date.now() - started, { device: { ...host.tun.counters }, process: proc }, host.socket.host.now());
+    return stackReport(host.stack, Date.now() - started, { device: { ...host.tun.counters }, process: proc }, host.socket.host.now(), { countersOnly });
   };
   const ctlPath = controlPath(o.netns, host.tun.name);
   const control = serveControl(ctlPath, report);

@@ -22,7 +22,7 @@ commands:
   nc       netcat through this stack, on its own device
            tcpip nc [-u] [-l] [--netns NAME] [--dev tcpip1 --addr 10.8.0.2/24 --gateway 10.8.0.1] HOST PORT
   stat     the connection table and counters of a running demo (like ss -tani and netstat -s)
-           tcpip stat [--netns NAME] [--dev tcpip0] [--watch 1] [--json]
+           tcpip stat [--netns NAME] [--dev tcpip0] [--watch 1] [--json] [--counters]
   plot     draw a connection from a --trace file: time-sequence graph, cwnd/RTT, ladder, HTML page
            tcpip plot TRACE [--conn N] [--dir out|in] [--chart seq|cwnd|ladder] [--absolute] -o out.svg|out.html
   iperf3   an iperf3 client through this stack, on its own device, against any iperf3 -s

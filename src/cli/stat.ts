@@ -1,6 +1,6 @@
 /**
  * `tcpip stat`: the connection table and counters of a running `tcpip demo`.
- *   tcpip stat [--netns NAME] [--dev tcpip0] [--watch [SECONDS]] [--json] [--profile SECONDS] [--alloc SECONDS]
+ *   tcpip stat [--netns NAME] [--dev tcpip0] [--watch [SECONDS]] [--json] [--counters] [--profile SECONDS] [--alloc SECONDS]
  */
 import { parseArgs } from 'node:util';
 import { controlPath, queryControl } from './control.js';
@@ -14,13 +14,15 @@ export async function runStat(argv: string[]): Promise<number> {
       dev: { type: 'string', default: 'tcpip0' },
       watch: { type: 'string', short: 'w' },
       json: { type: 'boolean' },
+      // Counters only, without the connection table (cheap with many connections).
+      counters: { type: 'boolean' },
       profile: { type: 'string' },
       alloc: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    console.log('usage: tcpip stat [--netns NAME] [--dev tcpip0] [--watch SECONDS] [--json] [--profile SECONDS] [--alloc SECONDS]');
+    console.log('usage: tcpip stat [--netns NAME] [--dev tcpip0] [--watch SECONDS] [--json] [--counters] [--profile SECONDS] [--alloc SECONDS]');
     return 0;
   }
   const path = controlPath(values.netns, values.dev!);
@@ -50,13 +52,14 @@ export async function runStat(argv: string[]): Promise<number> {
   const interval = values.watch !== undefined ? Number(values.watch || 1) : 0;
   if (values.watch !== undefined && !(interval > 0)) throw new Error('--watch takes a number of seconds');
   for (;;) {
-    const r = (await queryControl(path)) as StackReport;
+    const r = (await queryControl(path, values.counters ? 'counters' : 'report')) as StackReport;
     if (values.json) {
       console.log(JSON.stringify(r, null, 2));
     } else {
       if (interval) process.stdout.write('\x1b[2J\x1b[H');
       console.log(`tcpip stack ${r.address}${r.address6 ? ` ${r.address6}` : ''}, up ${(r.uptimeMs / 1000).toFixed(0)} s, ${r.time}\n`);
-      console.log(formatConnections(r));
+      if (values.counters) console.log(`${r.connectionCount} connections, ${r.timeWait.count} in TIME-WAIT`);
+      else console.log(formatConnections(r));
       console.log('');
       console.log(formatCounters(r));
     }

@@ -25,6 +25,8 @@ export interface StackReport {
   address6?: string;
   /** TCP_INFO-like fields, with the pending timers (`ss -o`) and the loss-recovery state. */
   connections: (TcpInfo & { id: number; timers: TimerReport[]; recovery: string })[];
+  /** How many connections there are (TIME-WAIT records aside); `connections` is empty in a counters-only report. */
+  connectionCount: number;
   /** Connections in TIME-WAIT (small records): how many, and the first REPORT_TIME_WAIT of them. */
   timeWait: { count: number; shown: { id: number; local: string; remote: string; expiresInMs: number }[] };
   listeners: { local: string; backlog: number; synQueue: number; acceptQueue: number }[];
@@ -37,13 +39,21 @@ export interface StackReport {
  * The report of `stack` at `now` (the stack's clock, for the timers' time left; by default
  * the time of its latest event).
  */
-export function stackReport(stack: Stack, uptimeMs: number, extra: Record<string, Record<string, number>> = {}, now = stack.tcp.lastEventAt): StackReport {
+export function stackReport(
+  stack: Stack,
+  uptimeMs: number,
+  extra: Record<string, Record<string, number>> = {},
+  now = stack.tcp.lastEventAt,
+  { countersOnly = false }: { countersOnly?: boolean } = {},
+): StackReport {
   return {
     time: new Date().toISOString(),
     uptimeMs,
     address: `${formatIpv4(stack.route.addr)}/${stack.route.prefixLen}`,
     ...(stack.ip6 ? { address6: stack.ip6.route.describe() } : {}),
-    connections: [...stack.tcp.connections].map((c) => ({ id: c.id, ...tcpInfo(c), timers: timerReport(c, now), recovery: c.loss.state })),
+    // A counters-only report skips the table: with 100,000 connections it is megabytes.
+    connections: countersOnly ? [] : [...stack.tcp.connections].map((c) => ({ id: c.id, ...tcpInfo(c), timers: timerReport(c, now), recovery: c.loss.state })),
+    connectionCount: stack.tcp.connections.size,
     timeWait: timeWaitReport(stack, now),
     listeners: stack.tcp.listenerList().map((l) => ({
       local: formatEndpoint(l.localAddr, l.localPort),
