@@ -9,7 +9,7 @@ import { counters as makeCounters, type CounterSet } from './core/counters.js';
 import { logger } from './core/log.js';
 import type { Rand } from './core/rand.js';
 import type { Ipv4Addr } from './ip/address.js';
-import { Ipv4Layer } from './ip/ipv4-layer.js';
+import { Ipv4Layer, TxBuffer } from './ip/ipv4-layer.js';
 import { IpLayer } from './ip/ip-layer.js';
 import { linkLocalFromMac, type Ipv6Addr } from './ip/ipv6-address.js';
 import { Ipv6Layer } from './ip/ipv6-layer.js';
@@ -109,13 +109,14 @@ export class Stack {
   ) {
     this.route = new Route({ addr: config.addr, prefixLen: config.prefixLen, gateway: config.gateway });
     this.iface = device.medium === 'ethernet' ? new EthernetInterface(device, this.route, config.arp, { ...config.ndp, random: () => rand.u32() / 0x100000000 }) : new IpInterface(device);
-    this.ip = new Ipv4Layer(this.route, this.iface, rand, { mtu: device.mtu, reassembly: config.reassembly });
+    // Packets are built in the device's transmit slot when it lends one (one copy per byte).
+    this.ip = new Ipv4Layer(this.route, this.iface, rand, { mtu: device.mtu, reassembly: config.reassembly }, new TxBuffer(device.txSlot ? device : null));
     this.iface.deliverIp = (b, off, len, now, checksumOk) => this.ip.receive(b, off, len, now, checksumOk);
     const ethernet = device.medium === 'ethernet';
     const linkLocal = ethernet && (config.linkLocal6 ?? config.addr6 !== undefined) ? linkLocalFromMac(device.mac!) : undefined;
     if (config.addr6 !== undefined || linkLocal !== undefined) {
       const route6 = new Route6({ addr: config.addr6, prefixLen: config.prefixLen6, gateway: config.gateway6, linkLocal });
-      this.ip6 = new Ipv6Layer(route6, this.iface, rand, { mtu: device.mtu, reassembly: config.reassembly }, this.ip.tx);
+      this.ip6 = new Ipv6Layer(route6, this.iface, rand, { mtu: device.mtu, reassembly: config.reassembly }, this.ip.txb);
       const ip6 = this.ip6;
       this.iface.deliverIp6 = (b, off, len, now, checksumOk, linkMulticast) => ip6.receive(b, off, len, now, checksumOk, linkMulticast === true);
       this.iface.attachIpv6?.(ip6);

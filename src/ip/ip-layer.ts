@@ -2,8 +2,9 @@
  * The IP layer as the transports see it: IPv4 and IPv6 are siblings (ipv4-layer.ts,
  * ipv6-layer.ts) behind this one face. A transport registers once, receives from both
  * with `IpAddr` source and destination, and sends to an `IpAddr`; the family of the
- * destination picks the sibling. Both share one transmit buffer, `tx`, where transports
- * write their payload at TX_PAYLOAD_OFFSET.
+ * destination picks the sibling. Both build outgoing packets in `tx` (TxBuffer: the
+ * device's transmit slot when it lends one), where transports write their payload at
+ * TX_PAYLOAD_OFFSET.
  */
 import type { Ipv4Addr } from './address.js';
 import { isLoopback } from './address.js';
@@ -17,15 +18,16 @@ import type { Ipv6Layer } from './ipv6-layer.js';
 import { isLoopback6 } from './ipv6-address.js';
 
 export class IpLayer {
-  /** Transports write outgoing payloads here, at TX_PAYLOAD_OFFSET. */
-  readonly tx: Uint8Array;
 
   constructor(
     readonly v4: Ipv4Layer,
     /** The IPv6 sibling; null when the stack has no IPv6 address. */
     readonly v6: Ipv6Layer | null,
-  ) {
-    this.tx = v4.tx;
+  ) {}
+
+  /** Transports write an outgoing payload here, at TX_PAYLOAD_OFFSET: read it afresh for each packet (it may be the device's next transmit slot). */
+  get tx(): Uint8Array {
+    return this.v4.tx;
   }
 
   /** Registers a transport with both families. */

@@ -21,10 +21,37 @@ import type { Route } from './route.js';
 
 const log = logger('ip');
 
-/** Room left in front of every outgoing IP header for the link's own header. */
-export const LINK_HEADROOM = 16; // Ethernet needs 14; 16 keeps the IP header and payload 4-byte aligned
+/**
+ * Room left in front of every outgoing IP header for the link's own header: Ethernet's 14
+ * and, in a device's transmit slot, the 10-byte virtio-net header before that (24 keeps
+ * the IP header and payload 4-byte aligned).
+ */
+export const LINK_HEADROOM = 24;
 /** Where a transport writes its payload in `ip.tx`: room for the larger (IPv6) header and the link's. */
 export const TX_PAYLOAD_OFFSET = LINK_HEADROOM + 40;
+
+/**
+ * Where the stack builds each outgoing packet (`ip.tx`): the device's next transmit slot
+ * when the device lends one (`LinkDevice.txSlot`), so that a segment's bytes are copied
+ * once, from the socket's buffer into the frame the device writes, else a buffer of the
+ * stack's own, which the device then copies. Read `buf` afresh for every packet: once a
+ * packet is sent, the next one goes in another slot.
+ */
+export class TxBuffer {
+  private readonly own: Uint8Array | null;
+  constructor(private readonly lender: { txSlot?(): Uint8Array } | null = null) {
+    this.own = lender?.txSlot ? null : new Uint8Array(TX_PAYLOAD_OFFSET + 65535);
+  }
+
+  get buf(): Uint8Array {
+    return this.own ?? this.lender!.txSlot!();
+  }
+
+  /** Whether `b` is a slot lent by the device (its bytes are overwritten by the next frame the device copies). */
+  isLent(b: Uint8Array): boolean {
+    return this.own === null && b.buffer === this.lender!.txSlot!().buffer;
+  }
+}
 export const MAX_IP_PAYLOAD = 65535 - IPV4_HEADER_LEN;
 export const DEFAULT_TTL = 64; // Linux net.ipv4.ip_default_ttl
 
@@ -104,6 +131,7 @@ export class Ipv4Layer {
   private readonly reassembler: Reassembler;
   private readonly rx = new Ipv4Packet();
   private readonly frag = new Uint8Array(LINK_HEADROOM + 65535);
+  private fragSrc: Uint8Array | null = null;
   private readonly loopbackQueue = new LoopbackQueue();
   /** Sees each datagram that goes through the loopback interface (for pcap). */
   loopbackTap: ((b: Uint8Array, off: number, len: number) => void) | null = null;
@@ -132,8 +160,8 @@ export class Ipv4Layer {
     private readonly out: IpOutput,
     rand: Rand,
     opts: Ipv4LayerOptions,
-    /** Transports write outgoing payloads here, at TX_PAYLOAD_OFFSET (shared with IPv6). */
-    readonly tx: Uint8Array = new Uint8Array(TX_PAYLOAD_OFFSET + 65535),
+    /** Where transports build outgoing packets (shared with IPv6). */
+    readonly txb: TxBuffer = new TxBuffer(),
   ) {
     if (opts.mtu < 68 || opts.mtu > 65535) throw new RangeError(`MTU ${opts.mtu} is outside 68..65535 (RFC 791)`);
     this.mtu = opts.mtu;
@@ -141,6 +169,11 @@ export class Ipv4Layer {
     this.reassembler = new Reassembler(opts.reassembly, (reason) => this.counters[reason]++);
     this.icmp = new Icmp(this);
     this.handlers[IP_PROTO_ICMP] = this.icmp;
+  }
+
+  /** Transports write an outgoing payload here, at TX_PAYLOAD_OFFSET (read it afresh for each packet). */
+  get tx(): Uint8Array {
+    return this.txb.buf;
   }
 
   /** May TCP hand segments for `dst` to the link with partial checksums and longer than the MTU? (Not to ourselves: loopback verifies checksums.) */
@@ -290,7 +323,9 @@ export class Ipv4Layer {
       this.counters.outTooBig++;
       return 'EMSGSIZE';
     }
-    // RFC 791 §3.2: fragment into pieces whose data is a multiple of 8 bytes.
+    // RFC 791 §3.2: fragment into pieces whose data is a multiple of 8 bytes. A datagram
+    // built in the device's slot is copied out first: the fragments are copied into that slot.
+    if (this.txb.isLent(b)) [b, off] = [this.fragSource(b, off, payloadLen), 0];
     const chunk = ((this.mtu - IPV4_HEADER_LEN) >> 3) << 3;
     const fb = this.frag;
     const fh = LINK_HEADROOM;
@@ -305,6 +340,13 @@ export class Ipv4Layer {
     }
     this.counters.sent++;
     return null;
+  }
+
+  /** A copy of the payload to fragment, out of the device's transmit slot. */
+  private fragSource(b: Uint8Array, off: number, len: number): Uint8Array {
+    this.fragSrc ??= new Uint8Array(65535);
+    this.fragSrc.set(b.subarray(off, off + len));
+    return this.fragSrc;
   }
 
   /** Timers (reassembly). The loopback queue is delivered by `deliverLoopback`. */

@@ -23,7 +23,7 @@ import {
   NH_NONE, NH_ROUTING, extHeaderLen, fragIdentAt, fragMoreAt, fragOffsetAt, isExtensionHeader, writeFragmentHeader,
   writeIpv6Header,
 } from './ipv6-packet.js';
-import { LINK_HEADROOM, TX_PAYLOAD_OFFSET, type IpOutput, type SendError, type SendOptions, type TransportHandler } from './ipv4-layer.js';
+import { LINK_HEADROOM, TX_PAYLOAD_OFFSET, type IpOutput, type TxBuffer, type SendError, type SendOptions, type TransportHandler } from './ipv4-layer.js';
 import { LOOPBACK_MTU, LoopbackQueue } from './loopback.js';
 import { PathMtuCache } from './path-mtu.js';
 import { Reassembler, type FragmentIn, type ReassemblyLimits } from './reassembly.js';
@@ -64,6 +64,7 @@ export class Ipv6Layer {
   private readonly reassembler: Reassembler;
   private readonly rx = new Ipv6Packet();
   private readonly frag = new Uint8Array(LINK_HEADROOM + IPV6_MIN_MTU + 65535);
+  private fragSrc: Uint8Array | null = null;
   private readonly loopbackQueue = new LoopbackQueue();
   private readonly flowSecret: number;
   private readonly fin: FragmentIn = {
@@ -92,8 +93,8 @@ export class Ipv6Layer {
     private readonly out: IpOutput,
     private readonly rand: Rand,
     opts: Ipv6LayerOptions,
-    /** The transmit buffer shared with IPv4 (transports write at TX_PAYLOAD_OFFSET). */
-    readonly tx: Uint8Array,
+    /** Where transports build outgoing packets, shared with IPv4. */
+    readonly txb: TxBuffer,
   ) {
     if (opts.mtu < IPV6_MIN_MTU || opts.mtu > 65535) throw new RangeError(`MTU ${opts.mtu} is outside 1280..65535: IPv6 needs links of at least 1280 bytes (RFC 8200 §5); give a larger MTU, or no IPv6 address (--addr6 off)`);
     this.mtu = opts.mtu;
@@ -374,6 +375,11 @@ export class Ipv6Layer {
     return h === 0 ? 1 : h;
   }
 
+  /** Transports write an outgoing payload here, at TX_PAYLOAD_OFFSET (read it afresh for each packet). */
+  get tx(): Uint8Array {
+    return this.txb.buf;
+  }
+
   /** Sends the `payloadLen` bytes at `tx[TX_PAYLOAD_OFFSET]` from `src` to `dst` (next header `nh`). */
   send(nh: number, src: Ipv6Addr | null, dst: Ipv6Addr, payloadLen: number, now: number, opts?: SendOptions): SendError | null {
     return this.sendFrom(this.tx, TX_PAYLOAD_OFFSET, nh, src, dst, payloadLen, now, opts);
@@ -428,7 +434,13 @@ export class Ipv6Layer {
       return 'EMSGSIZE';
     }
     // §4.5: fragments of the payload, 8-byte multiples, each behind a copy of the header
-    // and a fragment header; the identification unpredictable (RFC 7739 §5).
+    // and a fragment header; the identification unpredictable (RFC 7739 §5). A packet
+    // built in the device's slot is copied out first (the fragments are copied into it).
+    if (this.txb.isLent(b)) {
+      this.fragSrc ??= new Uint8Array(65535);
+      this.fragSrc.set(b.subarray(off, off + payloadLen));
+      [b, off] = [this.fragSrc, 0];
+    }
     const chunk = ((mtu - IPV6_HEADER_LEN - FRAGMENT_HEADER_LEN) >> 3) << 3;
     const ident = this.rand.u32();
     const fb = this.frag;

@@ -44,6 +44,15 @@ export interface LinkDevice {
    * segments of `tso` payload bytes if longer.
    */
   send(b: Uint8Array, off: number, len: number, tso?: number): void;
+  /**
+   * Optional: a buffer the stack may build its next frame in, so that `send` need not
+   * copy it (the frame's bytes are then copied once, from the socket's buffer into the
+   * frame the device writes). The stack builds the frame at LINK_HEADROOM (24) bytes or
+   * more from the buffer's start (room for a header of the device's own) and passes this
+   * same buffer to `send`; it asks again after every `send`, as the next frame goes in
+   * another slot. The buffer is at least TX_PAYLOAD_OFFSET + 65535 bytes long.
+   */
+  txSlot?(): Uint8Array;
   /** Writes the queued frames out (one batch). */
   flush(): void;
   /** Sets where received frames go (the runtime sets it when it starts; a later call replaces it). */

@@ -4,10 +4,13 @@
  * Receiving: the addon watches the non-blocking fd with uv_poll and, per wake-up, reads
  * up to `batch` frames into one buffer we lend it, then calls us once; we hand each frame
  * to the receiver as a view into that buffer (no copy, no allocation).
- * Sending: `send()` copies the frame into a batch buffer; `flush()` writes the batch with
- * one native call. A full batch buffer is flushed on its own.
+ * Sending: the batch buffer is `batch` slots; the stack builds each frame in the next
+ * slot (`txSlot()`, one copy per byte: from the socket's buffer into the frame), or
+ * `send()` copies a frame built elsewhere into it; `flush()` writes the batch with one
+ * native call. A full batch is flushed on its own.
  */
 import { ETH_HEADER_LEN } from './ethernet-frame.js';
+import { TX_PAYLOAD_OFFSET } from '../ip/ipv4-layer.js';
 import { writeFileSync } from 'node:fs';
 import { writeIpv6, type Ipv6Addr } from '../ip/ipv6-address.js';
 import { closeSync, readFileSync } from 'node:fs';
@@ -98,6 +101,8 @@ export interface TunDeviceCounters {
   batchesIn: number;
   /** Batch writes (one per flush with frames queued). */
   batchesOut: number;
+  /** Frames sent that the device copied into its batch (the rest were built in its slot: `txSlot`). */
+  framesCopied: number;
   /** Frames not written: too long for the device, or refused by the kernel. */
   writeErrors: number;
   /** Reads that failed with an error other than EAGAIN. */
@@ -118,7 +123,7 @@ export class TunDevice implements LinkDevice {
   readonly kernelMac: Uint8Array | null;
   readonly tcpOffload: boolean;
   /** Frames and batches in and out, and errors. */
-  readonly counters: TunDeviceCounters = { framesIn: 0, framesOut: 0, batchesIn: 0, batchesOut: 0, writeErrors: 0, readErrors: 0 };
+  readonly counters: TunDeviceCounters = { framesIn: 0, framesOut: 0, batchesIn: 0, batchesOut: 0, framesCopied: 0, writeErrors: 0, readErrors: 0 };
   private readonly addon: TunTapAddon;
   private readonly fd: number;
   private readonly maxFrame: number;
@@ -128,8 +133,12 @@ export class TunDevice implements LinkDevice {
   private readonly rxMeta: Int32Array;
   private readonly txBuf: Uint8Array;
   private readonly txMeta: Int32Array;
+  /** The batch's slots: views of txBuf `txStride` apart, each TX_PAYLOAD_OFFSET + 65535 long (they overlap the next ones). */
+  private readonly txSlots: Uint8Array[];
+  private readonly txStride: number;
   private txCount = 0;
-  private txUsed = 0;
+  /** txSlots[txCount]: where the next frame goes. */
+  private slot: Uint8Array;
   private handle: object | null = null;
   private receiver: LinkReceiver | null = null;
   private closing: Promise<void> | null = null;
@@ -154,7 +163,16 @@ export class TunDevice implements LinkDevice {
     const slot = (this.maxFrame + 7) & ~7;
     this.rxBuf = new Uint8Array(slot * batch);
     this.rxMeta = new Int32Array(3 * batch); // offset, length, checksum vouched for
-    this.txBuf = new Uint8Array(slot * batch);
+    // A transmit slot holds a frame built by the stack (its payload at TX_PAYLOAD_OFFSET,
+    // with room in front for the virtio-net header) or one copied in (at the slot's start).
+    // A frame longer than the MTU leaves the stack only as an offloaded segment, so
+    // without offload the slots are MTU-sized; a view still reaches 64 KiB past its start
+    // (into the next slots, unused yet) for a datagram the IP layer will fragment.
+    const view = TX_PAYLOAD_OFFSET + 65535;
+    this.txStride = (Math.max(TX_PAYLOAD_OFFSET + (this.tcpOffload ? 65535 : opts.mtu), VNET_HDR_LEN + this.maxFrame) + 7) & ~7;
+    this.txBuf = new Uint8Array(this.txStride * (batch - 1) + Math.max(view, this.txStride));
+    this.txSlots = Array.from({ length: batch }, (_, i) => this.txBuf.subarray(i * this.txStride, i * this.txStride + view));
+    this.slot = this.txSlots[0]!;
     this.txMeta = new Int32Array(2 * batch);
   }
 
@@ -271,15 +289,27 @@ export class TunDevice implements LinkDevice {
       this.counters.writeErrors++;
       return;
     }
-    if (this.txCount * 2 >= this.txMeta.length || this.txUsed + hdr + len > this.txBuf.length) this.flush();
     const t = this.txBuf;
-    const at = this.txUsed;
-    if (hdr > 0) this.writeVnetHeader(t, at, b, off, len, tso);
-    t.set(b.subarray(off, off + len), at + hdr);
-    this.txMeta[2 * this.txCount] = at;
+    const base = this.txCount * this.txStride;
+    let at: number; // where the frame starts in txBuf
+    if (b === this.slot && off >= hdr) {
+      at = base + off; // built in place: no copy
+    } else {
+      at = base + hdr;
+      t.set(b.subarray(off, off + len), at);
+      this.counters.framesCopied++;
+    }
+    if (hdr > 0) this.writeVnetHeader(t, at - hdr, t, at, len, tso);
+    this.txMeta[2 * this.txCount] = at - hdr;
     this.txMeta[2 * this.txCount + 1] = hdr + len;
     this.txCount++;
-    this.txUsed += (hdr + len + 7) & ~7;
+    if (this.txCount === this.txSlots.length) this.flush();
+    else this.slot = this.txSlots[this.txCount]!;
+  }
+
+  /** The slot the next frame goes in (see LinkDevice.txSlot). */
+  txSlot(): Uint8Array {
+    return this.slot;
   }
 
   /**
@@ -315,17 +345,21 @@ export class TunDevice implements LinkDevice {
   }
 
   flush(): void {
-    if (this.txCount === 0 || this.closing) return;
-    const n = this.addon.writeBatch(this.fd, this.txBuf, this.txMeta, this.txCount);
-    this.counters.batchesOut++;
-    if (n >= 0) {
-      this.counters.framesOut += n;
-      this.counters.writeErrors += this.txCount - n;
+    if (this.txCount === 0) return;
+    if (this.closing) {
+      this.counters.writeErrors += this.txCount; // the device is closing: not written
     } else {
-      this.counters.writeErrors += this.txCount;
+      const n = this.addon.writeBatch(this.fd, this.txBuf, this.txMeta, this.txCount);
+      this.counters.batchesOut++;
+      if (n >= 0) {
+        this.counters.framesOut += n;
+        this.counters.writeErrors += this.txCount - n;
+      } else {
+        this.counters.writeErrors += this.txCount;
+      }
     }
     this.txCount = 0;
-    this.txUsed = 0;
+    this.slot = this.txSlots[0]!;
   }
 
   /** Flushes, stops reading and closes the fd (the kernel then removes the device unless it is persistent). */
