@@ -231,6 +231,13 @@ const sampler = setInterval(() => {
 }, Math.min(5000, Math.max(1000, seconds * 200)));
 const codes = await Promise.all(exits);
 clearInterval(sampler);
+const final = stat();
+if (final) {
+  // What the stack counted (non-zero counters of TCP and the device), to explain a failure.
+  const nz = (o) => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== 0));
+  console.log(`stack counters: tcp ${JSON.stringify(nz(final.counters.tcp))}`);
+  console.log(`stack counters: device ${JSON.stringify(nz(final.counters.device))}`);
+}
 const dones = lines.filter((l) => l.phase === 'done');
 const sum = (k) => dones.reduce((a, l) => a + l[k], 0);
 const done = dones.length === processes ? { established: sum('established'), errors: sum('errors'), sent: sum('sent'), echoed: sum('echoed'), bad: sum('bad') } : null;

@@ -19,6 +19,7 @@ import { SocketError } from './errors.js';
 import type { SocketHost } from './host.js';
 import type { Socket } from './socket.js';
 import { Names, type AddrInfo, type NameOptions } from './names.js';
+import { LowestFree } from './lowest-free.js';
 import { Poll, select, type Selectable } from './select.js';
 
 /** A host name from a device's name (`tcpip0`), or `tcpip` if the name is not one. */
@@ -33,6 +34,7 @@ function defaultHostName(device: string): string {
  */
 export class SocketApi {
   private readonly table = new Map<number, Socket>();
+  private readonly fds = new LowestFree(3);
   /** The host's names: `gethostname()`, the hosts table, DNS (names.ts). */
   readonly names: Names;
 
@@ -117,7 +119,7 @@ export class SocketApi {
     if (family !== AF_INET && family !== AF_INET6) throw new SocketError('EAFNOSUPPORT', 'socket', `family ${family}`, 'AF_INET (IPv4) or AF_INET6 (IPv6)');
     if (type !== SOCK_DGRAM && type !== SOCK_STREAM) throw new SocketError('EPROTONOSUPPORT', 'socket', `type ${type}`, 'only SOCK_STREAM and SOCK_DGRAM are supported');
     const fd = this.allocFd();
-    const release = (n: number): void => void this.table.delete(n);
+    const release = this.release;
     let s: Socket;
     if (type === SOCK_DGRAM) s = new DgramSocket(this.host, fd, release, this.udp, this.names, family);
     else if (type === SOCK_STREAM) s = this.stream(fd, family);
@@ -127,7 +129,7 @@ export class SocketApi {
   }
 
   private stream(fd: number, family: Family, conn?: TcpConnection): StreamSocket {
-    const release = (n: number): void => void this.table.delete(n);
+    const release = this.release;
     return new StreamSocket(this.host, fd, release, this.host.stack.tcp, (c, f) => this.adopt(c, f), this.names, conn, family);
   }
 
@@ -142,10 +144,13 @@ export class SocketApi {
   private allocFd(): number {
     // The lowest free descriptor, as POSIX requires of socket() and accept();
     // 0, 1 and 2 are left out, as in a process.
-    let fd = 3;
-    while (this.table.has(fd)) fd++;
-    return fd;
+    return this.fds.take();
   }
+
+  /** A socket closed: its descriptor is free again. */
+  private readonly release = (fd: number): void => {
+    if (this.table.delete(fd)) this.fds.give(fd);
+  };
 
   /** The socket behind a descriptor, or EBADF. */
   get(fd: number): Socket {
