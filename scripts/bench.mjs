@@ -77,14 +77,19 @@ const app = require('node:http').createServer((req, res) => { const b = req.url 
 app.keepAliveTimeout = 60000;`;
 const httpLinux = haveWrk ? spawn('ip', ['netns', 'exec', linuxB, node, '-e', `${HTTP_APP}\napp.listen(8080, '10.9.0.2', () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'inherit'] }) : null;
 let httpStack = null;
-process.on('exit', () => { httpLinux?.kill('SIGKILL'); httpStack?.kill('SIGKILL'); });
+let httpBusy = null;
+process.on('exit', () => { httpLinux?.kill('SIGKILL'); httpStack?.kill('SIGKILL'); httpBusy?.kill('SIGKILL'); });
 if (!haveWrk) console.error('bench: no wrk (Debian package wrk); its rows are skipped');
 
 const demo = spawn(node, [bin, 'demo', '--netns', stackNs, '--mtu', String(MTU), '--offload', values.offload], { stdio: ['ignore', 'pipe', 'inherit'] });
 // A second demo on a TAP device (Ethernet, ARP; offload as asked), in a namespace of its own, for the TAP rows.
 const tapNs = `tcpip-bench-t${tag}`;
 const demoTap = spawn(node, [bin, 'demo', '--netns', tapNs, '--mode', 'tap', '--dev', 'tcpipt', '--mtu', String(MTU), '--offload', values.offload, '--addr6', 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
-for (const d of [demo, demoTap]) {
+// A third demo on TUN with --busy-poll, for the busy-poll rows (each beside the plain demo's figure).
+const busyNs = `tcpip-bench-p${tag}`;
+const BUSY_US = 50;
+const demoBusy = spawn(node, [bin, 'demo', '--netns', busyNs, '--dev', 'tcpipb', '--mtu', String(MTU), '--offload', values.offload, '--addr6', 'off', '--busy-poll', String(BUSY_US)], { stdio: ['ignore', 'pipe', 'inherit'] });
+for (const d of [demo, demoTap, demoBusy]) {
   await new Promise((resolve, reject) => {
     let out = '';
     d.stdout.on('data', (x) => { out += x; if (/^ready$/m.test(out)) resolve(); });
@@ -102,12 +107,16 @@ const targets6 = {
   linux: { ns: linuxA, addr: 'fd00:9::2' },
 };
 const targetsTap = { stack: { ns: tapNs, addr: '10.7.0.2' }, linux: targets.linux };
+const targetsBusy = { stack: { ns: busyNs, addr: '10.7.0.2' }, linux: targets.linux };
 const httpTargets = { stack: { ns: stackNs, addr: '10.11.0.2' }, linux: { ns: linuxA, addr: '10.9.0.2' } };
+const httpTargetsBusy = { stack: { ns: stackNs, addr: '10.12.0.2' }, linux: httpTargets.linux };
 // (In the stack's namespace, which the demo has made by now.)
 const pkg = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
 httpStack = haveWrk ? spawn('ip', ['netns', 'exec', stackNs, node, '--input-type=module', '-e', `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);\nimport { openTun } from '${pkg}';\n${HTTP_APP}\nconst host = await openTun({ dev: 'tcpipw', addr: '10.11.0.2/24', mtu: ${MTU} });\nhost.net.createServer({ noDelay: true }, (s) => app.emit('connection', s)).listen(8080, () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'inherit'] }) : null;
 if (haveWrk) {
-  for (const p of [httpLinux, httpStack]) {
+  // The same program again on a stack that busy-polls its device.
+  httpBusy = spawn('ip', ['netns', 'exec', stackNs, node, '--input-type=module', '-e', `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);\nimport { openTun } from '${pkg}';\n${HTTP_APP}\nconst host = await openTun({ dev: 'tcpipx', addr: '10.12.0.2/24', mtu: ${MTU}, busyPollUs: ${BUSY_US} });\nhost.net.createServer({ noDelay: true }, (s) => app.emit('connection', s)).listen(8080, () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  for (const p of [httpLinux, httpStack, httpBusy]) {
     await new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('bench: an http server for wrk did not start')), 20_000);
       p.stdout.once('data', () => { clearTimeout(t); resolve(); });
@@ -117,7 +126,7 @@ if (haveWrk) {
 }
 // The client namespaces may open many connections a second: all ports, and TIME-WAIT
 // reuse for outgoing connections (both per-namespace settings).
-for (const t of Object.values(targets)) sh(`ip netns exec ${t.ns} sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1`);
+for (const t of [...Object.values(targets), targetsBusy.stack]) sh(`ip netns exec ${t.ns} sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1`);
 
 // The C client.
 const tmp = mkdtempSync(join(os.tmpdir(), 'tcpip-bench-'));
@@ -321,6 +330,10 @@ const rows = [
   { name: 'TAP: iperf3 -c (kernel -> stack)', run: (w) => iperf3(targetsTap[w], []), target: '>= 0.9 x TUN', tun: 'iperf3 -c (kernel -> stack)' },
   { name: 'TAP: iperf3 -c -R (stack -> kernel)', run: (w) => iperf3(targetsTap[w], ['-R']), target: '>= 0.9 x TUN', tun: 'iperf3 -c -R (stack -> kernel)' },
   { name: 'TAP: 1-byte request/response (C)', run: (w) => cClient(targetsTap[w], ['rr', 'ADDR', 7, SECONDS]), target: '>= 0.9 x TUN', tun: '1-byte request/response (C)' },
+  { name: `busy-poll ${BUSY_US} us: 1-byte req/resp (C)`, run: (w) => cClient(targetsBusy[w], ['rr', 'ADDR', 7, SECONDS]), target: 'evaluation', plain: '1-byte request/response (C)' },
+  { name: `busy-poll ${BUSY_US} us: iperf3 -c`, run: (w) => iperf3(targetsBusy[w], []), target: 'evaluation', plain: 'iperf3 -c (kernel -> stack)' },
+  { name: `busy-poll ${BUSY_US} us: wrk keep-alive, 100 B`, run: (w) => wrk(httpTargetsBusy[w], '/small', true), target: 'evaluation', plain: 'wrk keep-alive, 100 B (Node http)' },
+  { name: `busy-poll ${BUSY_US} us: conn/s (C)`, run: (w) => cClient(targetsBusy[w], ['conn', 'ADDR', 9, SECONDS, 4]), target: 'evaluation', plain: 'conn set-up + tear-down (C)' },
   { name: `${IDLE} idle connections: memory`, run: (w) => idleMemory(w), target: '<= 20 KiB beyond buffers', once: true },
   { name: 'ping -f (one in flight)', run: (w) => pingRate(w), target: '>= 15,000/s, or the TUN bound' },
   { name: 'loopback bulk, 127.0.0.1 (Node)', run: (w) => loopback(w, 'bulk'), target: '>= 0.8 x Linux' },
@@ -350,20 +363,21 @@ for (const row of rows) {
   const linux = median(l);
   const ratio = stack.value && linux.value ? stack.value / linux.value : null;
   // IPv6 and TAP rows also say how the stack's figure compares with its IPv4 / TUN one in this run.
-  const base = row.v4 ?? row.tun;
+  const base = row.v4 ?? row.tun ?? row.plain;
+  const baseLabel = row.v4 ? 'IPv6/IPv4' : row.tun ? 'TAP/TUN' : 'busy-poll/off';
   const baseRow = base ? results.find((x) => x.row === base) : undefined;
   const ofBase = baseRow?.stack.value && stack.value ? stack.value / baseRow.stack.value : null;
-  results.push({ row: row.name, stack, linux, ratio, target: row.target, ...(ofBase !== null ? { [row.v4 ? 'ipv6OfIpv4' : 'tapOfTun']: ofBase } : {}) });
+  results.push({ row: row.name, stack, linux, ratio, target: row.target, ...(ofBase !== null ? { [row.v4 ? 'ipv6OfIpv4' : row.tun ? 'tapOfTun' : 'busyOfPlain']: ofBase } : {}) });
   const f = (x) => (x?.value === undefined ? `error: ${x?.error ?? '?'}` : `${x.value >= 100 ? Math.round(x.value).toLocaleString('en') : x.value.toFixed(2)} ${x.unit}`);
   const lat = stack.p99Ms != null && linux.p99Ms != null ? `   p50/p99 ${stack.p50Ms?.toFixed(2)}/${stack.p99Ms.toFixed(2)} ms vs ${linux.p50Ms?.toFixed(2)}/${linux.p99Ms.toFixed(2)} ms` : '';
-  const six = ofBase !== null ? `   ${row.v4 ? 'IPv6/IPv4' : 'TAP/TUN'} (stack) ${ofBase.toFixed(2)}` : '';
+  const six = ofBase !== null ? `   ${baseLabel} (stack) ${ofBase.toFixed(2)}` : '';
   console.log(`${row.name.padEnd(34)} stack ${f(stack).padEnd(26)} linux ${f(linux).padEnd(26)} ratio ${ratio === null ? '-' : ratio.toFixed(2)}   (target ${row.target})${lat}${six}`);
 }
 
 // Where the time goes for the row furthest below Linux: that row once more on the stack,
 // while the demo profiles itself (tcpip stat --profile, V8's sampling profiler).
 {
-  const worst = results.filter((x) => x.ratio !== null && rows.find((rw) => rw.name === x.row && !rw.once && !x.row.startsWith('TAP'))).sort((x, y) => x.ratio - y.ratio)[0];
+  const worst = results.filter((x) => x.ratio !== null && rows.find((rw) => rw.name === x.row && !rw.once && !rw.tun && !rw.plain)).sort((x, y) => x.ratio - y.ratio)[0];
   const row = worst && rows.find((rw) => rw.name === worst.row);
   if (row) {
     const prof = spawn(node, [bin, 'stat', '--netns', stackNs, '--profile', String(SECONDS), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -426,12 +440,15 @@ if (!only || only.test('ping -f')) {
 
 demo.kill('SIGTERM');
 demoTap.kill('SIGTERM');
+demoBusy.kill('SIGTERM');
 servers.kill('SIGTERM');
 iperfServer?.kill('SIGTERM');
 httpLinux?.kill('SIGTERM');
 httpStack?.kill('SIGTERM');
+httpBusy?.kill('SIGTERM');
 await new Promise((r) => demo.on('exit', r));
 await new Promise((r) => (demoTap.exitCode !== null ? r() : demoTap.on('exit', r)));
+await new Promise((r) => (demoBusy.exitCode !== null ? r() : demoBusy.on('exit', r)));
 cleanup();
 rmSync(tmp, { recursive: true, force: true });
 writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, mtu: MTU, offload: values.offload, seconds: SECONDS, repeat: REPEAT, results }, null, 2));

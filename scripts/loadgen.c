@@ -8,7 +8,7 @@
  *       close. Prints {"value": connections per second, "errors": N}.
  *   loadgen rr ADDR PORT SECONDS
  *       One connection (TCP_NODELAY): write 1 byte, read 1 byte, repeat.
- *       Prints {"value": transactions per second}.
+ *       Prints {"value": transactions per second, "p50Ms", "p99Ms": their latency}.
  *
  * Bounded: every loop stops after SECONDS, and every socket has 2 s send/receive timeouts.
  */
@@ -124,14 +124,30 @@ int main(int argc, char **argv) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     long n = 0;
     char b = 'x';
-    while (now() < t_end) {
+    /* Each transaction's time, in microseconds (the last bucket: 100 ms or more). */
+    enum { BUCKETS = 100001 };
+    static long hist[BUCKETS];
+    double t = now();
+    while (t < t_end) {
       if (write(fd, &b, 1) != 1 || read(fd, &b, 1) != 1) {
         printf("{\"error\": \"after %ld transactions: %s\"}\n", n, strerror(errno));
         return 1;
       }
+      double t2 = now();
+      long us = (long)((t2 - t) * 1e6);
+      hist[us < BUCKETS - 1 ? us : BUCKETS - 1]++;
+      t = t2;
       n++;
     }
-    printf("{\"value\": %.1f, \"unit\": \"transactions/s\"}\n", (double)n / (now() - t0));
+    double p[2] = {0, 0}, want[2] = {0.5, 0.99};
+    for (int k = 0; k < 2; k++) {
+      long seen = 0;
+      for (long i = 0; i < BUCKETS; i++) {
+        seen += hist[i];
+        if (seen >= want[k] * n) { p[k] = i / 1000.0; break; }
+      }
+    }
+    printf("{\"value\": %.1f, \"unit\": \"transactions/s\", \"p50Ms\": %.3f, \"p99Ms\": %.3f}\n", (double)n / (now() - t0), p[0], p[1]);
     close(fd);
     return 0;
   }

@@ -104,6 +104,13 @@ export interface OpenTunOptions extends StackOptions {
    * that arrive faster than the stack reads.
    */
   txQueueLen?: number;
+  /**
+   * Busy-poll the device for this many microseconds after frames arrive (0 to 1000;
+   * default 0, off): the event loop keeps turning instead of sleeping, so the next frame
+   * of a request/response exchange is read without a process wake-up. Cuts round-trip
+   * latency at the cost of a busy core while traffic flows (see the README's figures).
+   */
+  busyPollUs?: number;
   /** Checksum and segmentation offload (virtio-net headers, TUN and TAP); default on, off with `pcap`/`fault`. */
   offload?: boolean;
   /**
@@ -342,6 +349,9 @@ export async function openTun(options: OpenTunOptions): Promise<TunHost> {
   const traceClose = traceOn(stack, options.trace);
   if (pcap && pcapng) chainTracer(stack, explainCapture(stack, pcap, pcapng));
   const runtime = new Runtime(stack, device);
+  const busyPollUs = options.busyPollUs ?? 0;
+  if (!Number.isInteger(busyPollUs) || busyPollUs < 0 || busyPollUs > 1000) throw new RangeError(`busyPollUs must be an integer from 0 to 1000, not ${String(busyPollUs)}`);
+  runtime.busyPollUs = busyPollUs;
   const summary = [
     `device   ${tun.name} (${medium === 'ip' ? 'TUN, IP packets' : 'TAP, Ethernet frames'}), MTU ${tun.mtu}${tun.tcpOffload ? ', checksum + TCP segmentation offload' : ''}${options.configure === false ? ', attached as configured' : ''}`,
     `kernel   ${gateway !== undefined ? `${formatIpv4(gateway)}/${prefixLen}` : '(no address)'}${a6?.gateway ? `  ${formatIpv6(a6.gateway)}/${a6.prefixLen}` : ''}${tun.kernelMac ? `  mac ${formatMac(tun.kernelMac)}` : ''}`,

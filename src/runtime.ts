@@ -54,6 +54,25 @@ export class Runtime {
   private timerAt = Infinity;
   private wakePending = false;
   private closed = false;
+  /**
+   * Busy-polling, in microseconds (0: off, the default). For this long after frames
+   * arrive, the event loop is kept turning (a chain of setImmediate callbacks, which make
+   * libuv poll the device's fd without sleeping), so that the next frame of a
+   * request/response exchange is read without the process being woken up. Costs a core
+   * while traffic flows; other callbacks still run on every turn.
+   */
+  busyPollUs = 0;
+  private lastFramesAt = -Infinity;
+  private spinning = false;
+  /** Whether the event loop is being kept turning for the device (busy-polling) now. */
+  get busyPolling(): boolean {
+    return this.spinning;
+  }
+
+  private readonly spin = (): void => {
+    if (!this.closed && (this.clock.now() - this.lastFramesAt) * 1000 < this.busyPollUs) setImmediate(this.spin);
+    else this.spinning = false;
+  };
 
   /** Nothing runs until `start()`. */
   constructor(
@@ -74,7 +93,21 @@ export class Runtime {
 
   /** Makes the stack the device's receiver and polls once, which arms the timer for what is due next. */
   start(): void {
-    this.device.setReceiver(this.stack.receiverFor(() => this.clock.now(), () => this.run()));
+    this.device.setReceiver(
+      this.stack.receiverFor(
+        () => this.clock.now(),
+        () => {
+          if (this.busyPollUs > 0) {
+            this.lastFramesAt = this.clock.now();
+            if (!this.spinning) {
+              this.spinning = true;
+              setImmediate(this.spin);
+            }
+          }
+          this.run();
+        },
+      ),
+    );
     this.run();
   }
 

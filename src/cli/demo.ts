@@ -19,7 +19,7 @@ import { iperf3Service } from '../services/iperf3.js';
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...DEVICE_OPTION_SPEC, help: { type: 'boolean', short: 'h' } }, strict: true });
   if (values.help) {
-    console.log('usage: tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24] [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE.pcap|FILE.pcapng] [--trace FILE] [--fault loss=5%,seed=1] [--seed N] [--msl MS] [--offload on|off] [--configure on|off] [--txqueuelen 1000]');
+    console.log('usage: tcpip demo [--netns NAME] [--mode tun|tap] [--dev tcpip0] [--addr 10.7.0.2/24] [--gateway 10.7.0.1] [--mtu 1500] [--pcap FILE.pcap|FILE.pcapng] [--trace FILE] [--fault loss=5%,seed=1] [--seed N] [--msl MS] [--offload on|off] [--configure on|off] [--txqueuelen 1000] [--busy-poll MICROSECONDS]');
     return 0;
   }
   const o = deviceOptions(values, { dev: 'tcpip0', addr: '10.7.0.2/24', gateway: '10.7.0.1', addr6: 'fd00:7::2/64', gateway6: 'fd00:7::1' });

@@ -19,6 +19,7 @@ export async function openHost(o: DeviceOptions): Promise<TunHost> {
     mtu: o.mtu,
     configure: o.configure,
     txQueueLen: o.txQueueLen,
+    busyPollUs: o.busyPollUs,
     offload: o.offload,
     pcap: o.pcap,
     trace: o.trace,

@@ -35,6 +35,8 @@ export interface DeviceOptions {
   configure: boolean;
   /** The device's txqueuelen (the kernel's queue of packets waiting for the stack). */
   txQueueLen?: number;
+  /** Busy-poll the device this many microseconds after traffic (0: off). */
+  busyPollUs?: number;
 }
 
 export const DEVICE_OPTION_SPEC = {
@@ -54,6 +56,7 @@ export const DEVICE_OPTION_SPEC = {
   offload: { type: 'string', default: 'on' },
   configure: { type: 'string', default: 'on' },
   txqueuelen: { type: 'string' },
+  'busy-poll': { type: 'string' },
   hostname: { type: 'string' },
   nameserver: { type: 'string', multiple: true },
 } as const;
@@ -95,11 +98,17 @@ export function deviceOptions(
     txQueueLen = Number(v.txqueuelen);
     if (!Number.isInteger(txQueueLen) || txQueueLen < 1 || txQueueLen > 1_000_000) throw new Error('--txqueuelen must be an integer from 1 to 1000000');
   }
+  let busyPollUs: number | undefined;
+  if (v['busy-poll'] !== undefined) {
+    busyPollUs = Number(v['busy-poll']);
+    if (!Number.isInteger(busyPollUs) || busyPollUs < 0 || busyPollUs > 1000) throw new Error('--busy-poll must be a whole number of microseconds from 0 to 1000');
+  }
   const configure = v.configure ?? 'on';
   if (configure !== 'on' && configure !== 'off') throw new Error(`--configure must be on or off, not "${configure}"`);
   return {
     configure: configure === 'on',
     txQueueLen,
+    busyPollUs,
     offload: offload === 'on',
     mslMs,
     netns: v.netns,
