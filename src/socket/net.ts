@@ -439,7 +439,8 @@ export class TcpStream extends Duplex {
     this.peer();
     this.local();
     const conn = this.socket?.conn ?? null;
-    this.socket?.close();
+    // A recv (or sendall) still pending is not wanted any more: dropped, not failed.
+    this.socket?.closeDroppingCalls();
     this.onDestroy?.();
     // Like a kernel socket, a closed connection still delivers what it was given: the
     // process stays up (unless unref'ed) until its data and FIN are acknowledged, the

@@ -127,6 +127,17 @@ export abstract class Socket {
     this.waiters.add(fn);
   }
 
+  /**
+   * @internal Closes the socket and drops its pending calls unsettled, instead of failing
+   * each with EBADF: for the node:net face, which discards their outcome once it destroys
+   * its stream (building those errors, stack traces and all, was 7% of the time of a
+   * `Connection: close` HTTP load). Its calls have no timeouts, so nothing else holds them.
+   */
+  closeDroppingCalls(): void {
+    this.waiters.clear();
+    void this.close();
+  }
+
   /** @internal Stops a `watch`. */
   unwatch(fn: () => void): void {
     this.waiters.delete(fn);
