@@ -26,12 +26,17 @@ export interface DeliverySink {
 }
 
 const INITIAL_RECORDS = 16;
+// A queue starts with no room (shared empty arrays: nothing allocated per connection
+// until it sends); its first records come in one buffer (see ensureRoom).
+const NO_U32 = new Uint32Array(0);
+const NO_F64 = new Float64Array(0);
+const NO_U8 = new Uint8Array(0);
 
 export class RetransmitQueue {
-  private st = new Uint32Array(0);
-  private en = new Uint32Array(0);
-  private ts = new Float64Array(0);
-  private fl = new Uint8Array(0);
+  private st = NO_U32;
+  private en = NO_U32;
+  private ts = NO_F64;
+  private fl = NO_U8;
   private head = 0;
   private tail = 0;
   /** Bytes (sequence numbers) in SACKed records, and how many records those are. */
@@ -288,15 +293,20 @@ export class RetransmitQueue {
       this.ts.copyWithin(0, this.head, this.tail);
       this.fl.copyWithin(0, this.head, this.tail);
     } else {
+      // The four arrays share one buffer: one allocation where a short connection (its
+      // SYN and FIN) made eight, and four more views to copy through.
       const cap = Math.max(INITIAL_RECORDS, this.st.length * 2);
-      const st = new Uint32Array(cap);
-      const en = new Uint32Array(cap);
-      const ts = new Float64Array(cap);
-      const fl = new Uint8Array(cap);
-      st.set(this.st.subarray(this.head, this.tail));
-      en.set(this.en.subarray(this.head, this.tail));
-      ts.set(this.ts.subarray(this.head, this.tail));
-      fl.set(this.fl.subarray(this.head, this.tail));
+      const buf = new ArrayBuffer(cap * 17);
+      const ts = new Float64Array(buf, 0, cap);
+      const st = new Uint32Array(buf, cap * 8, cap);
+      const en = new Uint32Array(buf, cap * 12, cap);
+      const fl = new Uint8Array(buf, cap * 16, cap);
+      for (let k = this.head, j = 0; k < this.tail; k++, j++) {
+        st[j] = this.st[k]!;
+        en[j] = this.en[k]!;
+        ts[j] = this.ts[k]!;
+        fl[j] = this.fl[k]!;
+      }
       this.st = st;
       this.en = en;
       this.ts = ts;
