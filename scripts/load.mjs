@@ -2,7 +2,7 @@
 // Load test: N concurrent TCP connections to the demo's echo service, held for a while
 // with data flowing, in a private network namespace; prints what the stack's process
 // used (memory, event-loop delay) as it went. Bounded in count and time; cleans up.
-//   npm run load -- [--conns 10000] [--seconds 60] [--interval 10]
+//   npm run load -- [--conns 10000] [--seconds 60] [--interval 10] [--txqueuelen N]
 // --interval: each connection sends one small message every this many seconds. The
 // clients are kernel sockets in the namespace, in several processes of at most 15,000
 // connections each (a process may hold 20,000 files here), from source addresses
@@ -23,6 +23,7 @@ const { values } = parseArgs({
   options: {
     conns: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '60' }, interval: { type: 'string', default: '10' },
     churn: { type: 'string' }, msl: { type: 'string', default: '10000' }, fragments: { type: 'boolean', default: false },
+    txqueuelen: { type: 'string' },
   },
 });
 const conns = Number(values.conns);
@@ -44,7 +45,7 @@ if (!(Number.isInteger(churn) && churn >= 0 && churn <= 100_000 && msl >= 1000 &
 }
 const bin = fileURLToPath(new URL('../bin/tcpip.js', import.meta.url));
 const ns = `tcpip-load-${process.pid}`;
-const demoArgs = churn > 0 ? ['--msl', String(msl)] : [];
+const demoArgs = [...(churn > 0 ? ['--msl', String(msl)] : []), ...(values.txqueuelen ? ['--txqueuelen', values.txqueuelen] : [])];
 // For churn, the demo collects garbage before each report, so that memory per TIME-WAIT
 // connection is what is retained.
 const demo = spawn(process.execPath, [...(churn > 0 ? ['--expose-gc'] : []), bin, 'demo', '--netns', ns, ...demoArgs], {

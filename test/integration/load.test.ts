@@ -1,7 +1,7 @@
 /**
  * The load test at a size CI can afford: 2,000 concurrent connections held for 5 s with
- * data flowing. `npm run load` runs the full 10,000-for-a-minute version (its last
- * figures are in the README).
+ * data flowing. `npm run load -- --conns 100000` runs the full 100,000-for-a-minute version (its
+ * last figures are in the README).
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
