@@ -136,6 +136,9 @@ const tmp = mkdtempSync(join(os.tmpdir(), 'tcpip-bench-'));
 const loadgen = join(tmp, 'loadgen');
 const cc = sh(`cc -O2 -pthread -o ${loadgen} ${fileURLToPath(new URL('./loadgen.c', import.meta.url))}`);
 const haveC = cc.status === 0;
+// The bare device's bound on bulk without offload (scripts/tunbound.c).
+const tunbound = join(tmp, 'tunbound');
+const haveBound = haveC && sh(`cc -O2 -pthread -o ${tunbound} ${fileURLToPath(new URL('./tunbound.c', import.meta.url))}`).status === 0;
 if (!haveC) console.error(`bench: no C client (${cc.stderr.trim() || 'cc failed'}); its rows are skipped`);
 
 /** Runs the C client in a namespace; returns its JSON output. */
@@ -446,6 +449,49 @@ for (const row of rows) {
     }
   }
   if (lines.length) console.log(`\nallocated by the stack's process (V8's sampling heap profiler, freed objects included):\n${lines.join('\n')}`);
+}
+
+// Without offload, what the bare TUN device moves in MTU-sized frames each way (a C loop,
+// scripts/tunbound.c), beside the stack's bulk rows: the bound those rows are held to.
+if (values.offload === 'off' && haveBound) {
+  for (const [mode, name] of [['in', 'bulk kernel -> stack (discard)'], ['out', 'bulk stack -> kernel (chargen)']]) {
+    const row = results.find((r) => r.row === name);
+    if (!row) continue;
+    const runs = [];
+    for (let i = 0; i < REPEAT; i++) runs.push(await tunBulkBound(mode));
+    const bound = median(runs);
+    results.push({ row: `bare TUN device, ${MTU}-byte frames ${mode} (the bound without offload)`, stack: bound, linux: null, ratio: null, target: '-' });
+    const r = row.stack.value && bound.value ? (row.stack.value / bound.value).toFixed(2) : '-';
+    console.log(`${`bare TUN device, frames ${mode}`.padEnd(34)} ${bound.value ? `${bound.value.toFixed(2)} Gbit/s` : `error: ${bound.error}`}   (${name}: stack/bound ${r}; target >= 0.8)`);
+  }
+}
+
+/** One run of tunbound in a namespace of its own: MTU-sized frames through a bare TUN device. */
+function tunBulkBound(mode) {
+  const ns = `tcpip-bench-d${tag}`;
+  sh(`ip netns add ${ns} && ip -n ${ns} link set lo up`);
+  const p = spawn('ip', ['netns', 'exec', ns, tunbound, 'tcpipd0', mode, String(SECONDS), String(MTU)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  return new Promise((resolve) => {
+    const t = setTimeout(() => p.kill('SIGKILL'), (SECONDS + 20) * 1000);
+    p.stdout.on('data', (d) => {
+      const first = out === '';
+      out += d;
+      if (first && /^ready/.test(out)) {
+        sh(`ip -n ${ns} addr add 10.13.0.1/24 dev tcpipd0 && ip -n ${ns} link set tcpipd0 mtu ${MTU} up`);
+        p.stdin.end('go\n');
+      }
+    });
+    p.on('exit', () => {
+      clearTimeout(t);
+      sh(`ip netns del ${ns}`);
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()));
+      } catch {
+        resolve({ error: out.trim().slice(0, 200) || 'no output' });
+      }
+    });
+  });
 }
 
 // The TUN hop's own bound on ping, for the last row's comparison.
