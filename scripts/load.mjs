@@ -200,6 +200,16 @@ spawnSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_local_port_r
 const t0 = Date.now();
 const lines = [];
 let rampedAt = 0;
+/** The kernel side's counters for the device: packets sent to the stack, and those dropped at its full queue. */
+function kernelSide() {
+  try {
+    const tx = JSON.parse(spawnSync('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'tcpip0'], { encoding: 'utf8' }).stdout)[0].stats64.tx;
+    return { packets: tx.packets, dropped: tx.dropped };
+  } catch {
+    return null;
+  }
+}
+const dropsAt = { ramped: null, holdEnd: null };
 const exits = Array.from({ length: processes }, (_, k) => {
   const n = Math.min(PER_PROCESS, conns - k * PER_PROCESS);
   const from = sources.slice((k * PER_PROCESS) / PER_ADDRESS, ((k + 1) * PER_PROCESS) / PER_ADDRESS);
@@ -215,8 +225,10 @@ const exits = Array.from({ length: processes }, (_, k) => {
       if (!l) continue;
       lines.push(JSON.parse(l));
       console.log(`client: ${l}`);
+      if (l.includes('"done"') && !dropsAt.holdEnd) dropsAt.holdEnd = kernelSide();
       if (rampedAt === 0 && lines.filter((x) => x.phase === 'ramped').length === processes) {
         rampedAt = Date.now();
+        dropsAt.ramped = kernelSide();
         for (const c of clients) c.stdin.end('go\n');
       }
     }
@@ -241,13 +253,12 @@ if (final) {
   console.log(`stack counters: tcp ${JSON.stringify(nz(final.counters.tcp))}`);
   console.log(`stack counters: device ${JSON.stringify(nz(final.counters.device))}`);
 }
-// The kernel's side of the device: what it dropped because the stack's queue was full.
-const link = spawnSync('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'tcpip0'], { encoding: 'utf8' });
-try {
-  const st = JSON.parse(link.stdout)[0].stats64;
-  console.log(`kernel side of tcpip0: ${st.tx.packets} packets to the stack, ${st.tx.dropped} dropped at the full queue; ${st.rx.packets} from it`);
-} catch {
-  // no statistics: left out
+// The kernel's side of the device: what it dropped because the stack's queue was full,
+// while ramping up, while holding, and once the clients closed everything at once.
+const end = kernelSide();
+if (end && dropsAt.ramped && dropsAt.holdEnd) {
+  console.log(`kernel side of tcpip0: ${end.packets} packets to the stack; dropped at the full queue: ${dropsAt.ramped.dropped} while ramping up, ` +
+    `${dropsAt.holdEnd.dropped - dropsAt.ramped.dropped} while holding, ${end.dropped - dropsAt.holdEnd.dropped} when the clients closed their connections at once`);
 }
 const dones = lines.filter((l) => l.phase === 'done');
 const sum = (k) => dones.reduce((a, l) => a + l[k], 0);
