@@ -7,7 +7,14 @@
 // Request/response and connection rate run twice: with a Node client, and with a small C
 // client (scripts/loadgen.c, compiled here with cc) so that the client is not the bound.
 // The loopback rows put a Node server and client on 127.0.0.1 in one process: the
-// stack's loopback interface against the kernel's (scripts/loopback-bench.mjs).
+// stack's loopback interface against the kernel's (scripts/loopback-bench.mjs). Other
+// rows: iperf3 against the demo's iperf3 service and against iperf3 -s; wrk against one
+// Node http program on the stack (through the package API) and on kernel sockets; the
+// same rows over IPv6; a second demo on TAP; a third with --busy-poll (each beside the
+// plain figure). Then the row furthest below Linux is profiled in the process that runs
+// its stack, allocation is counted per MiB and per request, and the bare TUN device's
+// bounds are measured: ping through a responder that only swaps addresses, and with
+// --offload off bulk frames each way (scripts/tunbound.c).
 //   npm run bench [-- --seconds 3 --repeat 3 --mtu 1500 --offload on|off --json FILE --rows REGEX]
 // (--rows runs only the rows whose name matches, e.g. --rows 'bulk|request'.)
 // Figures on a shared machine drift by a factor of two between minutes, so each row is
