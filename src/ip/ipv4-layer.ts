@@ -47,9 +47,18 @@ export class TxBuffer {
     return this.own ?? this.lender!.txSlot!();
   }
 
-  /** Whether `b` is a slot lent by the device (its bytes are overwritten by the next frame the device copies). */
-  isLent(b: Uint8Array): boolean {
-    return this.own === null && b.buffer === this.lender!.txSlot!().buffer;
+  private scratch: Uint8Array | null = null;
+
+  /**
+   * The bytes `b[off, off+len)` of a datagram about to be fragmented, somewhere the
+   * fragments will not overwrite: `b` itself, or when `b` is a slot lent by the device
+   * (each fragment is copied into a slot) a copy in a buffer the IP layers share, from 0.
+   */
+  fragmentSource(b: Uint8Array, off: number, len: number): Uint8Array {
+    if (this.own !== null || b.buffer !== this.lender!.txSlot!().buffer) return b;
+    this.scratch ??= new Uint8Array(65535);
+    this.scratch.set(b.subarray(off, off + len));
+    return this.scratch;
   }
 }
 export const MAX_IP_PAYLOAD = 65535 - IPV4_HEADER_LEN;
@@ -131,7 +140,6 @@ export class Ipv4Layer {
   private readonly reassembler: Reassembler;
   private readonly rx = new Ipv4Packet();
   private readonly frag = new Uint8Array(LINK_HEADROOM + 65535);
-  private fragSrc: Uint8Array | null = null;
   private readonly loopbackQueue = new LoopbackQueue();
   /** Sees each datagram that goes through the loopback interface (for pcap). */
   loopbackTap: ((b: Uint8Array, off: number, len: number) => void) | null = null;
@@ -325,7 +333,8 @@ export class Ipv4Layer {
     }
     // RFC 791 §3.2: fragment into pieces whose data is a multiple of 8 bytes. A datagram
     // built in the device's slot is copied out first: the fragments are copied into that slot.
-    if (this.txb.isLent(b)) [b, off] = [this.fragSource(b, off, payloadLen), 0];
+    const whole = this.txb.fragmentSource(b, off, payloadLen);
+    if (whole !== b) [b, off] = [whole, 0];
     const chunk = ((this.mtu - IPV4_HEADER_LEN) >> 3) << 3;
     const fb = this.frag;
     const fh = LINK_HEADROOM;
@@ -340,13 +349,6 @@ export class Ipv4Layer {
     }
     this.counters.sent++;
     return null;
-  }
-
-  /** A copy of the payload to fragment, out of the device's transmit slot. */
-  private fragSource(b: Uint8Array, off: number, len: number): Uint8Array {
-    this.fragSrc ??= new Uint8Array(65535);
-    this.fragSrc.set(b.subarray(off, off + len));
-    return this.fragSrc;
   }
 
   /** Timers (reassembly). The loopback queue is delivered by `deliverLoopback`. */

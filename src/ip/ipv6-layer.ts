@@ -64,7 +64,6 @@ export class Ipv6Layer {
   private readonly reassembler: Reassembler;
   private readonly rx = new Ipv6Packet();
   private readonly frag = new Uint8Array(LINK_HEADROOM + IPV6_MIN_MTU + 65535);
-  private fragSrc: Uint8Array | null = null;
   private readonly loopbackQueue = new LoopbackQueue();
   private readonly flowSecret: number;
   private readonly fin: FragmentIn = {
@@ -436,11 +435,8 @@ export class Ipv6Layer {
     // §4.5: fragments of the payload, 8-byte multiples, each behind a copy of the header
     // and a fragment header; the identification unpredictable (RFC 7739 §5). A packet
     // built in the device's slot is copied out first (the fragments are copied into it).
-    if (this.txb.isLent(b)) {
-      this.fragSrc ??= new Uint8Array(65535);
-      this.fragSrc.set(b.subarray(off, off + payloadLen));
-      [b, off] = [this.fragSrc, 0];
-    }
+    const whole = this.txb.fragmentSource(b, off, payloadLen);
+    if (whole !== b) [b, off] = [whole, 0];
     const chunk = ((mtu - IPV6_HEADER_LEN - FRAGMENT_HEADER_LEN) >> 3) << 3;
     const ident = this.rand.u32();
     const fb = this.frag;
