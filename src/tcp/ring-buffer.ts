@@ -9,9 +9,20 @@
  * capacity is what the window advertises; the storage is what is actually held).
  */
 const INITIAL_STORAGE = 4096;
+const NO_STORAGE = new Uint8Array(0);
+
+/**
+ * Spare initial-size storages: a ring that empties gives its first 4 KiB back here and
+ * the next ring to need one takes it, so that a quiet connection holds no buffer memory
+ * (100,000 idle connections held 800 MB of emptied 4 KiB rings) while a request/response
+ * exchange allocates none. Bounded: beyond MAX_SPARE the garbage collector takes them.
+ * (Only ring storage lives here, and a ring exposes only bytes written since it took it.)
+ */
+const spare: Uint8Array[] = [];
+const MAX_SPARE = 1024;
 
 export class RingBuffer {
-  private buf: Uint8Array = new Uint8Array(0);
+  private buf: Uint8Array = NO_STORAGE;
   private head = 0;
   /** Readable bytes from head. */
   length = 0;
@@ -31,8 +42,9 @@ export class RingBuffer {
 
   /** Gives the storage back when nothing is held (it is allocated again on use). */
   release(): void {
-    if (this.extent > 0) return;
-    this.buf = new Uint8Array(0);
+    if (this.extent > 0 || this.buf === NO_STORAGE) return;
+    if (this.buf.length === INITIAL_STORAGE && spare.length < MAX_SPARE) spare.push(this.buf);
+    this.buf = NO_STORAGE;
     this.head = 0;
   }
 
@@ -43,7 +55,7 @@ export class RingBuffer {
     let n = Math.max(size * 2, INITIAL_STORAGE);
     while (n < end) n *= 2;
     n = Math.min(n, this.capacity);
-    const next = new Uint8Array(n);
+    const next = n === INITIAL_STORAGE && spare.length > 0 ? spare.pop()! : new Uint8Array(n);
     if (this.extent > 0) this.copyOut(0, next, 0, this.extent);
     this.buf = next;
     this.head = 0;
@@ -98,6 +110,8 @@ export class RingBuffer {
     this.length -= k;
     this.extent -= k;
     // (head is not reset when the buffer empties: out-of-order bytes may lie beyond it)
+    // Emptied, and still at its first size: the storage goes back to the spares.
+    if (this.extent === 0 && this.buf.length === INITIAL_STORAGE) this.release();
   }
 
   /** Reads (copies out and consumes) up to `max` bytes. */
