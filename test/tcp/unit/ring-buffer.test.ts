@@ -75,43 +75,48 @@ function expectSame(rb: RingBuffer, m: Model): void {
 }
 
 /**
- * Runs commands on both. `keepOne`: consume/read never empty a non-empty buffer (the
+ * One command on both. `keepOne`: consume/read never empty a non-empty buffer (the
  * buffer draining to empty is its own case: see the regression test below).
  */
+function step(rb: RingBuffer, m: Model, c: Cmd, keepOne: boolean): void {
+  switch (c.op) {
+    case 'push':
+      expect(rb.push(c.bytes, 0, c.bytes.length)).toBe(m.push(c.bytes));
+      break;
+    case 'consume': {
+      const n = keepOne && m.length > 0 ? Math.min(c.n, m.length - 1) : c.n;
+      rb.consume(n);
+      m.consume(n);
+      break;
+    }
+    case 'read': {
+      const max = keepOne && m.length > 0 ? Math.min(c.max, m.length - 1) : c.max;
+      const want = m.read(max);
+      const got = rb.read(max);
+      expect(got.length).toBe(want.length);
+      want.forEach((w, i) => {
+        if (w !== undefined) expect(got[i]).toBe(w);
+      });
+      break;
+    }
+    case 'writeAt': {
+      const off = m.length + c.gap;
+      expect(rb.writeAt(off, c.bytes, 0, c.bytes.length)).toBe(m.writeAt(off, c.bytes));
+      break;
+    }
+    case 'commit':
+      rb.commit(c.n);
+      m.commit(c.n);
+      break;
+  }
+}
+
+/** Runs commands on a ring and the model, comparing them after each. */
 function run(capacity: number, cmds: Cmd[], keepOne: boolean): void {
   const rb = new RingBuffer(capacity);
   const m = new Model(capacity);
   for (const c of cmds) {
-    switch (c.op) {
-      case 'push':
-        expect(rb.push(c.bytes, 0, c.bytes.length)).toBe(m.push(c.bytes));
-        break;
-      case 'consume': {
-        const n = keepOne && m.length > 0 ? Math.min(c.n, m.length - 1) : c.n;
-        rb.consume(n);
-        m.consume(n);
-        break;
-      }
-      case 'read': {
-        const max = keepOne && m.length > 0 ? Math.min(c.max, m.length - 1) : c.max;
-        const want = m.read(max);
-        const got = rb.read(max);
-        expect(got.length).toBe(want.length);
-        want.forEach((w, i) => {
-          if (w !== undefined) expect(got[i]).toBe(w);
-        });
-        break;
-      }
-      case 'writeAt': {
-        const off = m.length + c.gap;
-        expect(rb.writeAt(off, c.bytes, 0, c.bytes.length)).toBe(m.writeAt(off, c.bytes));
-        break;
-      }
-      case 'commit':
-        rb.commit(c.n);
-        m.commit(c.n);
-        break;
-    }
+    step(rb, m, c, keepOne);
     expectSame(rb, m);
   }
 }
@@ -224,33 +229,7 @@ describe('RingBuffer: spare storage', () => {
         const rings = [new RingBuffer(5000), new RingBuffer(5000)];
         const models = [new Model(5000), new Model(5000)];
         for (const [second, c] of steps) {
-          const rb = rings[second ? 1 : 0]!;
-          const m = models[second ? 1 : 0]!;
-          switch (c.op) {
-            case 'push':
-              expect(rb.push(c.bytes, 0, c.bytes.length)).toBe(m.push(c.bytes));
-              break;
-            case 'consume':
-              rb.consume(c.n);
-              m.consume(c.n);
-              break;
-            case 'read': {
-              const want = m.read(c.max);
-              const got = rb.read(c.max);
-              expect(got.length).toBe(want.length);
-              want.forEach((w, i) => {
-                if (w !== undefined) expect(got[i]).toBe(w);
-              });
-              break;
-            }
-            case 'writeAt': {
-              const off = m.length + c.gap;
-              expect(rb.writeAt(off, c.bytes, 0, c.bytes.length)).toBe(m.writeAt(off, c.bytes));
-              break;
-            }
-            default:
-              break;
-          }
+          step(rings[second ? 1 : 0]!, models[second ? 1 : 0]!, c, false);
           expectSame(rings[0]!, models[0]!);
           expectSame(rings[1]!, models[1]!);
         }
