@@ -17,3 +17,13 @@ export async function connectedPair(net: SimNetwork, a: SimHost, b: SimHost, por
   const [conn] = await net.until(accepted);
   return { srv, cli, conn };
 }
+
+/** Everything `s` receives until the peer's FIN, concatenated (the simulation runs meanwhile). */
+export async function recvToEnd(net: SimNetwork, s: StreamSocket): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    const d = await net.until(s.recv(65536));
+    if (d.length === 0) return Buffer.concat(parts);
+    parts.push(d);
+  }
+}

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SeededRand } from '../../src/core/rand.js';
 import { FaultLink, NO_FAULTS } from '../../src/link/fault-link.js';
 import { SimNetwork } from '../../src/sim/sim-network.js';
+import { recvToEnd } from '../helpers/sim-connection.js';
 import { AF_INET, SHUT_WR, SOCK_STREAM } from '../../src/socket/constants.js';
 
 async function connected(net: SimNetwork, a: SimNetwork['hosts'][0], b: SimNetwork['hosts'][0]) {
@@ -58,14 +59,9 @@ describe('simulated faults', () => {
     faults[0]!.partitioned = true;
     await net.runFor(20_000);
     faults[0]!.partitioned = false;
-    const parts: Uint8Array[] = [];
-    for (;;) {
-      const d = await net.until(s.recv(65536));
-      if (d.length === 0) break;
-      parts.push(d);
-    }
-    await net.until(sending);
-    expect(Buffer.compare(Buffer.concat(parts), Buffer.from(data))).toBe(0);
+    const got = await recvToEnd(net, s);
+        await net.until(sending);
+    expect(Buffer.compare(got, Buffer.from(data))).toBe(0);
     expect(faults[0]!.counters.partitioned).toBeGreaterThan(0);
     expect(c.tcpInfo()!.timeouts).toBeGreaterThan(0);
   });

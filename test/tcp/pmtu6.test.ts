@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SimNetwork } from '../../src/sim/sim-network.js';
+import { recvToEnd } from '../helpers/sim-connection.js';
 import type { LinkDevice, LinkReceiver } from '../../src/link/link-device.js';
 import { AF_INET6, SOCK_STREAM } from '../../src/socket/constants.js';
 import { parseIpv6 } from '../../src/ip/ipv6-address.js';
@@ -78,14 +79,9 @@ describe('TCP over IPv6 through a narrower path (RFC 8201)', () => {
     expect(c.tcpInfo()!.sndMss).toBe(1440);
     const data = new Uint8Array(200_000).map((_, i) => (i * 13) & 255);
     const sent = c.sendall(data).then(() => c.shutdown(1));
-    const parts: Uint8Array[] = [];
-    for (;;) {
-      const d = await net.until(s.recv(65536));
-      if (d.length === 0) break;
-      parts.push(d);
-    }
-    await net.until(sent);
-    expect(Buffer.concat(parts)).toEqual(Buffer.from(data));
+    const got = await recvToEnd(net, s);
+        await net.until(sent);
+    expect(got).toEqual(Buffer.from(data));
     expect(path!.tooBig).toBeGreaterThan(0);
     expect(c.tcpInfo()!.sndMss).toBe(1220); // 1280 - 40 - 20
     expect(a.stack.ip6!.mtuTo(parseIpv6('fd00:7::2'), net.clock.now())).toBe(1280);
