@@ -30,7 +30,7 @@ export { httpAgent, httpsAgent, undiciConnector, type UndiciConnector, type Undi
 // (Build them for any SocketApi with netFace/dgramFace; a StackHost and a SimHost carry them.)
 export {
   TcpStream, TcpServer, netFace,
-  type NetFace, type TcpConnectOptions, type ListenOptions, type ServerOptions, type SocketOptions,
+  type NetFace, type TcpConnectOptions, type ListenOptions, type ServerOptions, type SocketOptions, type OnReadOptions,
 } from './socket/net.js';
 export {
   UdpSocket, dgramFace,

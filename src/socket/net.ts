@@ -11,6 +11,8 @@
  * stack with Node's exact signatures. Differences from Node: names resolve through the
  * stack's own names (names.ts), no UNIX-domain paths; `connect` defaults to `localhost`,
  * this stack's own address. IPv6 hosts work as in Node (`::` listens on both families).
+ * `onread` (Node's read-into-one-buffer option) is honoured; a malformed one throws a
+ * TypeError where Node would silently fall back to 'data' events.
  */
 import { EventEmitter } from 'node:events';
 import type * as nodeNet from 'node:net';
@@ -83,6 +85,21 @@ export interface SocketOptions {
   writable?: boolean;
   /** Destroys the socket when aborted. */
   signal?: AbortSignal;
+  /** Read into one buffer of the caller's instead of a new `Buffer` per 'data' event (as Node's `onread`). */
+  onread?: OnReadOptions;
+}
+
+/**
+ * Node's `onread`: incoming bytes go into `buffer` and `callback(nread, buffer)` is called
+ * for each read, in place of 'data' events, so a reader that consumes each chunk before
+ * the next allocates nothing per read. 'end', 'close' and 'error' come as usual; returning
+ * `false` from the callback stops reading until `resume()` (or `read()`), as `pause()` does.
+ */
+export interface OnReadOptions {
+  /** The buffer every read fills from its start, or a function that returns the buffer for the next read (called before the first and after each callback). */
+  buffer: Uint8Array | (() => Uint8Array);
+  /** Called with the number of bytes read into `buf` (1 or more) and `buf` itself; `false` pauses. */
+  callback: (nread: number, buf: Uint8Array) => boolean | void;
 }
 
 /** What `connect(options)` takes. */
@@ -109,6 +126,8 @@ export interface TcpConnectOptions {
   allowHalfOpen?: boolean;
   /** Destroys the socket when aborted. */
   signal?: AbortSignal;
+  /** Read into one buffer of the caller's instead of a new `Buffer` per 'data' event (as Node's `onread`). */
+  onread?: OnReadOptions;
 }
 
 /** What `server.listen(options)` takes. */
@@ -167,12 +186,27 @@ export class TcpStream extends Duplex {
   /** setNoDelay/setKeepAlive before the socket exists: applied when it does (as Node). */
   private pendingNoDelay: boolean | null = null;
   private pendingKeepAlive: [boolean, number] | null = null;
+  /** `onread`: the caller's buffer (null until the generator gives the first), its generator, the callback. */
+  private userBuf: Uint8Array | null = null;
+  private readonly userBufGen: (() => Uint8Array) | null = null;
+  private readonly userCb: ((nread: number, buf: Uint8Array) => boolean | void) | null = null;
+  /** `onread`: reading stopped by `pause()` or by the callback returning false, until `resume()`/`read()`. */
+  private userStopped = false;
 
   /** @internal Use `host.net.Socket` / `host.net.connect()` (or `new TcpStream(api)`). */
   constructor(api: SocketApi, opts: SocketOptions = {}, sock: StreamSocket | null = null, pauseOnConnect = false) {
     super({ allowHalfOpen: opts.allowHalfOpen ?? false, emitClose: false, signal: opts.signal });
     this.api = api;
     this.keep = new ProcessHold(() => api.host.keepAlive());
+    const onread = (opts as { onread?: unknown }).onread;
+    if (onread !== undefined && onread !== null) {
+      const { buffer, callback } = onread as { buffer?: unknown; callback?: unknown };
+      if (typeof callback !== 'function') throw invalidArg('options.onread.callback', 'of type function', callback);
+      if (typeof buffer === 'function') this.userBufGen = buffer as () => Uint8Array;
+      else if (buffer instanceof Uint8Array && buffer.length > 0) this.userBuf = buffer;
+      else throw invalidArg('options.onread.buffer', 'a non-empty Uint8Array or a function', buffer);
+      this.userCb = callback as (nread: number, buf: Uint8Array) => boolean | void;
+    }
     // The stream holds the process itself (ref/unref/drain as Node's), not the socket under it.
     sock?.unref();
     this.socket = sock;
@@ -357,6 +391,10 @@ export class TcpStream extends Duplex {
 
   /** @internal The stream's read hook: one `recv` at a time. */
   override _read(): void {
+    if (this.userCb) {
+      this.readIntoUser();
+      return;
+    }
     if (this.reading) return;
     this.reading = true;
     const s = this.socket;
@@ -380,6 +418,78 @@ export class TcpStream extends Duplex {
         this.destroy(err);
       },
     );
+  }
+
+  /**
+   * `onread`: one `recv_into` at a time into the caller's buffer, then its callback; the
+   * bytes never enter the stream's buffer, so nothing is allocated per read. The stream's
+   * `_read` is called once; from then on this loop runs until paused, EOF or an error.
+   */
+  private readIntoUser(): void {
+    if (this.reading || this.userStopped) return;
+    this.reading = true;
+    const s = this.socket;
+    if (!s || this.connecting) return; // established() starts it
+    if (this.userBuf === null && !this.nextUserBuf()) return;
+    s.recv_into(this.userBuf!).then(this.onUserRead, this.onReadError);
+  }
+
+  /** Asks `onread.buffer()` for the next buffer: false (and the stream destroyed) if it gives none usable. */
+  private nextUserBuf(): boolean {
+    const b = this.userBufGen!();
+    if (b instanceof Uint8Array && b.length > 0) {
+      this.userBuf = b;
+      return true;
+    }
+    this.reading = false;
+    this.destroy(invalidArg('options.onread.buffer()', 'to return a non-empty Uint8Array', b));
+    return false;
+  }
+
+  /** Prebound: no closure per read. */
+  private readonly onUserRead = (n: number): void => {
+    this.reading = false;
+    if (this.destroyed) return;
+    if (n === 0) {
+      this.push(null);
+      this.read(0);
+      return;
+    }
+    this.readBytes += n;
+    this.touch();
+    if (this.userCb!(n, this.userBuf!) === false) this.userStopped = true;
+    if (this.userBufGen && !this.nextUserBuf()) return;
+    this.readIntoUser();
+  };
+
+  private readonly onReadError = (err: Error): void => {
+    this.reading = false;
+    this.destroy(err);
+  };
+
+  /** As Node's: with `onread`, also stops reading from the socket. */
+  override pause(): this {
+    if (this.userCb) this.userStopped = true;
+    return super.pause();
+  }
+
+  /** As Node's: with `onread`, starts reading from the socket again. */
+  override resume(): this {
+    this.restartUserReads();
+    return super.resume();
+  }
+
+  /** As Node's: with `onread`, starts reading from the socket again (after the callback returned false). */
+  override read(size?: number): any {
+    this.restartUserReads();
+    return super.read(size);
+  }
+
+  private restartUserReads(): void {
+    if (this.userCb && this.userStopped) {
+      this.userStopped = false;
+      if (this.socket && !this.connecting && !this.destroyed) this.readIntoUser();
+    }
   }
 
   /** @internal The stream's write hook: `sendall`, after the handshake. */
@@ -813,7 +923,7 @@ export function connect(api: SocketApi, port: number | string, host?: string, co
 export function connect(api: SocketApi, port: number | string, connectListener?: () => void): TcpStream;
 export function connect(api: SocketApi, ...args: unknown[]): TcpStream {
   const [opts] = normalizeConnectArgs(args);
-  const s = new TcpStream(api, { allowHalfOpen: opts.allowHalfOpen, signal: opts.signal });
+  const s = new TcpStream(api, { allowHalfOpen: opts.allowHalfOpen, signal: opts.signal, onread: (opts as TcpConnectOptions).onread });
   return (s.connect as (...a: unknown[]) => TcpStream)(...args);
 }
 

@@ -114,15 +114,21 @@ let text = '';
 sock.on('data', (d: Buffer) => (text += d));
 sock.end('GET /typed HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n');
 await sim.until(new Promise((r) => sock.on('end', r)));
+// Node's onread: every read into one buffer of ours, no 'data' events.
+let viaOnread = '';
+const sink = Buffer.alloc(512);
+const r2 = a.net.connect({ port: 80, host: '10.7.0.2', onread: { buffer: sink, callback: (n: number, buf: Uint8Array) => ((viaOnread += Buffer.from(buf.subarray(0, n)).toString()), true) } });
+r2.end('GET /onread HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n');
+await sim.until(new Promise((r) => r2.on('end', r)));
 const server: net.Server = b.net.createServer();
 const s = a.api.socket(AF_INET, SOCK_STREAM);
 const unused: [typeof openTun, typeof createStack, typeof SocketError, StackHost | null, TcpStream | null] = [openTun, createStack, SocketError, null, null];
 void [server, s, unused, ManualClock, SeededRand, FaultLink, MemoryLink];
-console.log(text.split('\\r\\n').pop());
+console.log(text.split('\\r\\n').pop(), viaOnread.split('\\r\\n').pop());
 `,
     );
     ok(sh(join(consumer, 'node_modules/.bin/tsc'), ['-p', '.'], consumer), 'tsc');
-    expect(ok(sh(process.execPath, ['out/app.js'], consumer), 'node out/app.js')).toBe('over /typed\n');
+    expect(ok(sh(process.execPath, ['out/app.js'], consumer), 'node out/app.js')).toBe('over /typed over /onread\n');
   });
 
   it('a plain .mjs consumer imports it by name and runs two simulated stacks', () => {

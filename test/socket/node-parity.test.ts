@@ -305,6 +305,156 @@ describe('node:net parity (the same scenario on Node and on the stack)', () => {
     expect(r.sim).toEqual(r.node);
     expect(r.sim).toEqual({ bodies: ['hi /one', 'hi /two', 'hi /three'], connections: 1 });
   });
+
+  /** 200,000 bytes of a pattern no two reads' bytes could fake by being swapped. */
+  const onreadPayload = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+
+  it("onread: every read lands in the caller's one buffer and goes to the callback, never to 'data'; then 'end' and 'close'", async () => {
+    const r = await both(async (env) => {
+      const srv = env.server.createServer((s) => s.end(onreadPayload));
+      const port = await listening(env, srv, 0, env.host);
+      const sockBuf = Buffer.alloc(8192);
+      const got: Buffer[] = [];
+      const events: string[] = [];
+      let sameBuffer = true;
+      const c = env.client.connect({
+        port,
+        host: env.host,
+        onread: {
+          buffer: sockBuf,
+          callback: (n: number, buf: Uint8Array) => {
+            sameBuffer &&= buf === sockBuf && n > 0 && n <= sockBuf.length;
+            got.push(Buffer.from(buf.subarray(0, n)));
+            return true;
+          },
+        },
+      });
+      c.on('data', () => events.push('data'));
+      c.on('end', () => events.push('end'));
+      await env.drive(new Promise<void>((res) => c.on('close', (hadError) => (events.push(`close hadError=${hadError}`), res()))));
+      await env.drive(new Promise((res) => srv.close(res)));
+      return { sameBuffer, intact: Buffer.concat(got).equals(onreadPayload), severalReads: got.length > 1, events, bytesRead: c.bytesRead };
+    });
+    expect(r.sim).toEqual(r.node);
+    expect(r.sim).toEqual({ sameBuffer: true, intact: true, severalReads: true, events: ['end', 'close hadError=false'], bytesRead: 200_000 });
+  });
+
+  it('onread with a buffer function: asked once before the first read and after each, and each read fills the last one given', async () => {
+    const r = await both(async (env) => {
+      const srv = env.server.createServer((s) => s.end(onreadPayload));
+      const port = await listening(env, srv, 0, env.host);
+      const bufs = [Buffer.alloc(4096), Buffer.alloc(6000)];
+      let asked = 0;
+      let given: Buffer | null = null;
+      let reads = 0;
+      let filledLastGiven = true;
+      const got: Buffer[] = [];
+      const c = env.client.connect({
+        port,
+        host: env.host,
+        onread: {
+          buffer: () => (given = bufs[asked++ % 2]!),
+          callback: (n: number, buf: Uint8Array) => {
+            reads++;
+            filledLastGiven &&= buf === given && n <= buf.length;
+            got.push(Buffer.from(buf.subarray(0, n)));
+            return true;
+          },
+        },
+      });
+      await env.drive(new Promise((res) => c.on('close', res)));
+      await env.drive(new Promise((res) => srv.close(res)));
+      return { askedOncePerReadPlusOne: asked === reads + 1, filledLastGiven, intact: Buffer.concat(got).equals(onreadPayload) };
+    });
+    expect(r.sim).toEqual(r.node);
+    expect(r.sim).toEqual({ askedOncePerReadPlusOne: true, filledLastGiven: true, intact: true });
+  });
+});
+
+/** Several times a receive buffer, so that a reader that stops leaves the sender held by the window. */
+const onreadPayloadBig = Buffer.from(Array.from({ length: 1_000_000 }, (_, i) => (i * 13 + (i >> 9)) & 0xff));
+
+describe('onread on the stack (on the simulated clock)', () => {
+  it('a callback returning false stops reading: the peer is held by the closed window until resume(), and nothing is lost', async () => {
+    const env = simEnv();
+    const { sim } = env;
+    const srv = env.server.createServer((s) => s.end(onreadPayloadBig));
+    const port = await listening(env, srv, 0, env.host);
+    let reads = 0;
+    const got: Buffer[] = [];
+    let ended = false;
+    const c = env.client.connect({
+      port,
+      host: env.host,
+      onread: {
+        buffer: Buffer.alloc(16384),
+        callback: (n: number, buf: Uint8Array) => {
+          reads++;
+          got.push(Buffer.from(buf.subarray(0, n)));
+          return reads > 1; // the first read stops the reading
+        },
+      },
+    });
+    c.on('end', () => (ended = true));
+    await sim.net.runFor(2_000);
+    expect(reads).toBe(1);
+    expect(ended).toBe(false);
+    // The stack kept receiving into the connection's buffer until the window closed.
+    const info = (c as unknown as TcpStream).info()!;
+    expect(info.recvQueue).toBeGreaterThan(0);
+    expect(info.rcvWnd).toBe(0);
+    c.resume();
+    await env.drive(new Promise((res) => c.on('close', res)));
+    expect(ended).toBe(true);
+    expect(Buffer.concat(got).equals(onreadPayloadBig)).toBe(true);
+    await env.drive(new Promise((res) => srv.close(res)));
+  });
+
+  it('pause() stops the reads and resume() restarts them, as with a paused data stream', async () => {
+    const env = simEnv();
+    const { sim } = env;
+    const srv = env.server.createServer((s) => s.end(onreadPayloadBig));
+    const port = await listening(env, srv, 0, env.host);
+    let reads = 0;
+    const got: Buffer[] = [];
+    const c = env.client.connect({
+      port,
+      host: env.host,
+      onread: {
+        buffer: Buffer.alloc(16384),
+        callback: (n: number, buf: Uint8Array) => {
+          reads++;
+          got.push(Buffer.from(buf.subarray(0, n)));
+          if (reads === 2) c.pause();
+          return true;
+        },
+      },
+    });
+    await sim.net.runFor(2_000);
+    expect(reads).toBe(2);
+    c.resume();
+    await env.drive(new Promise((res) => c.on('close', res)));
+    expect(Buffer.concat(got).equals(onreadPayloadBig)).toBe(true);
+    await env.drive(new Promise((res) => srv.close(res)));
+  });
+
+  it('a malformed onread is a TypeError at once (Node ignores it and emits data instead); a buffer function giving no buffer destroys the socket', async () => {
+    const env = simEnv();
+    const connect = env.client.connect as (o: object) => nodeNet.Socket;
+    expect(() => connect({ port: 1, host: env.host, onread: { buffer: Buffer.alloc(16) } })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.onread.callback') }),
+    );
+    expect(() => connect({ port: 1, host: env.host, onread: { buffer: Buffer.alloc(0), callback: () => {} } })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('non-empty Uint8Array') }),
+    );
+    const srv = env.server.createServer((s) => s.end('hello'));
+    const port = await listening(env, srv, 0, env.host);
+    const c = connect({ port, host: env.host, onread: { buffer: () => 'not a buffer', callback: () => {} } });
+    const err = await env.drive(new Promise<NodeJS.ErrnoException>((res) => c.on('error', res)));
+    expect(err.code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(err.message).toContain('options.onread.buffer()');
+    await env.drive(new Promise((res) => srv.close(res)));
+  });
 });
 
 describe('node:dgram parity', () => {
