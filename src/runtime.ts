@@ -126,8 +126,11 @@ export class Runtime {
   wake(): void {
     if (this.wakePending || this.closed) return;
     this.wakePending = true;
-    setImmediate(() => this.run());
+    setImmediate(this.runSoon);
   }
+
+  /** Prebound: no closure per wake. */
+  private readonly runSoon = (): void => this.run();
 
   private arm(): void {
     let at = this.stack.pollAt();

@@ -381,7 +381,7 @@ export class StreamSocket extends Socket {
       const c = this.connected('recv');
       const data = c.read(Math.max(0, bufsize), this.now());
       if (data) {
-        this.host.wake();
+        this.wakeIfSent(c);
         return data;
       }
       return this.nothingToRead(c, 'recv') ? new Uint8Array(0) : WOULD_BLOCK;
@@ -401,11 +401,20 @@ export class StreamSocket extends Socket {
       const c = this.connected('recv_into');
       const n = c.readInto(buffer, 0, max, this.now());
       if (n > 0) {
-        this.host.wake();
+        this.wakeIfSent(c);
         return n;
       }
       return this.nothingToRead(c, 'recv_into') ? 0 : WOULD_BLOCK;
     });
+  }
+
+  /**
+   * After a read: a poll is wanted only if the read made the connection send (a window
+   * update, RFC 1122 §4.2.3.3), which touches it for the next poll. Most reads send
+   * nothing, and skip the runtime's turn (a setImmediate and a poll) a wake costs.
+   */
+  private wakeIfSent(c: TcpConnection): void {
+    if (c.touchPending) this.host.wake();
   }
 
   /** Nothing is buffered: true at end of stream (or after SHUT_RD, or closed without error); throws the connection's error. */
