@@ -28,6 +28,20 @@ import type { SocketApi } from './socket-api.js';
 import { DRAIN_LIMIT_MS, connectionDrained, type StreamSocket } from './stream-socket.js';
 
 const READ_CHUNK = 64 * 1024;
+const EMPTY_CHUNK = Buffer.alloc(0);
+
+/** What is left of `list` once its first `n` bytes are sent, as one buffer. */
+function rest(list: readonly Buffer[], n: number): Buffer {
+  const left: Buffer[] = [];
+  for (const b of list) {
+    if (n >= b.length) n -= b.length;
+    else {
+      left.push(n > 0 ? b.subarray(n) : b);
+      n = 0;
+    }
+  }
+  return left.length === 1 ? left[0]! : Buffer.concat(left);
+}
 /** How long a closed socket's connection may keep the process up to deliver its data. */
 
 /** Node's error for an argument of the wrong type (`ERR_INVALID_ARG_TYPE`). */
@@ -389,35 +403,55 @@ export class TcpStream extends Duplex {
 
   // ------------------------------------------------------------------ stream internals
 
-  /** @internal The stream's read hook: one `recv` at a time. */
+  /**
+   * @internal The stream's read hook: what is buffered is pushed at once (no promise);
+   * when nothing is, one `recv` waits for it.
+   */
   override _read(): void {
     if (this.userCb) {
       this.readIntoUser();
       return;
     }
     if (this.reading) return;
-    this.reading = true;
     const s = this.socket;
-    if (!s || this.connecting) return; // established() starts it
-    s.recv(READ_CHUNK).then(
-      (data) => {
-        this.reading = false;
-        if (data.length === 0) {
-          // As Node's net does: read(0) after the EOF so that 'end' is emitted even
-          // with nothing reading (an idle connection the peer half-closed).
-          this.push(null);
-          this.read(0);
-          return;
-        }
-        this.readBytes += data.length;
-        this.touch();
-        if (this.push(Buffer.from(data.buffer, data.byteOffset, data.length))) this._read();
-      },
-      (err: Error) => {
-        this.reading = false;
-        this.destroy(err);
-      },
-    );
+    if (!s || this.connecting) {
+      this.reading = true; // established() starts it
+      return;
+    }
+    let data: Uint8Array | null;
+    try {
+      data = s.recvNow(READ_CHUNK);
+    } catch (e) {
+      this.destroy(e as Error);
+      return;
+    }
+    if (data !== null) {
+      // The stream calls _read again while it wants more.
+      this.pushData(data);
+      return;
+    }
+    this.reading = true;
+    s.readWait(READ_CHUNK).then(this.onRecv, this.onReadError);
+  }
+
+  /** Prebound: no closure per read. */
+  private readonly onRecv = (data: Uint8Array): void => {
+    this.reading = false;
+    if (this.pushData(data)) this._read();
+  };
+
+  /** Hands bytes to the stream (the EOF when empty); returns whether it wants more. */
+  private pushData(data: Uint8Array): boolean {
+    if (data.length === 0) {
+      // As Node's net does: read(0) after the EOF so that 'end' is emitted even
+      // with nothing reading (an idle connection the peer half-closed).
+      this.push(null);
+      queueMicrotask(() => this.read(0));
+      return false;
+    }
+    this.readBytes += data.length;
+    this.touch();
+    return this.push(Buffer.from(data.buffer, data.byteOffset, data.length));
   }
 
   /**
@@ -427,11 +461,41 @@ export class TcpStream extends Duplex {
    */
   private readIntoUser(): void {
     if (this.reading || this.userStopped) return;
-    this.reading = true;
     const s = this.socket;
-    if (!s || this.connecting) return; // established() starts it
-    if (this.userBuf === null && !this.nextUserBuf()) return;
-    s.recv_into(this.userBuf!).then(this.onUserRead, this.onReadError);
+    if (!s || this.connecting) {
+      this.reading = true; // established() starts it
+      return;
+    }
+    // What is buffered now goes to the callback at once, read after read (the ring holds a
+    // bounded amount, so this ends); then one recv_into waits for more.
+    for (;;) {
+      if (this.userBuf === null && !this.nextUserBuf()) return;
+      let n: number;
+      try {
+        n = s.recvIntoNow(this.userBuf!);
+      } catch (e) {
+        this.destroy(e as Error);
+        return;
+      }
+      if (n < 0) break;
+      if (!this.userRead(n)) return;
+    }
+    this.reading = true;
+    s.readIntoWait(this.userBuf!).then(this.onUserRead, this.onReadError);
+  }
+
+  /** One read's bytes to the callback (0: the EOF); whether to read on. */
+  private userRead(n: number): boolean {
+    if (n === 0) {
+      this.push(null);
+      queueMicrotask(() => this.read(0));
+      return false;
+    }
+    this.readBytes += n;
+    this.touch();
+    if (this.userCb!(n, this.userBuf!) === false) this.userStopped = true;
+    if (this.userBufGen && !this.nextUserBuf()) return false;
+    return !this.userStopped && !this.destroyed;
   }
 
   /** Asks `onread.buffer()` for the next buffer: false (and the stream destroyed) if it gives none usable. */
@@ -450,16 +514,7 @@ export class TcpStream extends Duplex {
   private readonly onUserRead = (n: number): void => {
     this.reading = false;
     if (this.destroyed) return;
-    if (n === 0) {
-      this.push(null);
-      this.read(0);
-      return;
-    }
-    this.readBytes += n;
-    this.touch();
-    if (this.userCb!(n, this.userBuf!) === false) this.userStopped = true;
-    if (this.userBufGen && !this.nextUserBuf()) return;
-    this.readIntoUser();
+    if (this.userRead(n)) this.readIntoUser();
   };
 
   private readonly onReadError = (err: Error): void => {
@@ -492,16 +547,63 @@ export class TcpStream extends Duplex {
     }
   }
 
-  /** @internal The stream's write hook: `sendall`, after the handshake. */
+  /**
+   * @internal The stream's write hook. Connected, what fits in the send buffer is queued
+   * at once and the write completes without a promise; the rest (or a write made while
+   * connecting) goes through `sendall`.
+   */
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.whenConnected(cb, () => {
-      const s = this.socket!;
+    this.one[0] = chunk;
+    this.writeList(this.one, chunk.length, cb);
+    this.one[0] = EMPTY_CHUNK;
+  }
+
+  /**
+   * @internal Several chunks written together (corked, as Node's http does with a
+   * response's headers and body): queued as one write, so that they leave in one segment
+   * where they fit, as the kernel's `writev` would send them.
+   */
+  override _writev(chunks: { chunk: Buffer; encoding: BufferEncoding }[], cb: (err?: Error | null) => void): void {
+    const list: Buffer[] = [];
+    let total = 0;
+    for (const c of chunks) {
+      list.push(c.chunk);
+      total += c.chunk.length;
+    }
+    this.writeList(list, total, cb);
+  }
+
+  private readonly one: Buffer[] = [EMPTY_CHUNK];
+
+  private writeList(list: readonly Buffer[], total: number, cb: (err?: Error | null) => void): void {
+    const s = this.socket;
+    if (s && !this.connecting) {
       this.touch();
-      s.sendall(chunk).then(() => {
-        this.writtenBytes += chunk.length;
+      let n: number;
+      try {
+        n = s.sendvNow(list);
+      } catch (e) {
+        cb(e as Error);
+        return;
+      }
+      if (n === total) {
+        this.writtenBytes += total;
         cb();
-      }, cb);
-    });
+        return;
+      }
+      this.sendRest(s, rest(list, n), total, cb);
+      return;
+    }
+    const kept = list === this.one ? [list[0]!] : list;
+    this.whenConnected(cb, () => this.sendRest(this.socket!, Buffer.concat(kept), total, cb));
+  }
+
+  private sendRest(s: StreamSocket, bytes: Uint8Array, total: number, cb: (err?: Error | null) => void): void {
+    this.touch();
+    s.writeAll(bytes).then(() => {
+      this.writtenBytes += total;
+      cb();
+    }, cb);
   }
 
   /** @internal The stream's end hook: `shutdown(SHUT_WR)`, after the handshake. */

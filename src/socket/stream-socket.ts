@@ -26,6 +26,8 @@ import { Socket, WOULD_BLOCK, describeEnds } from './socket.js';
 const MIN_BUF = 4096;
 const MAX_BUF = 16 * 1024 * 1024;
 const SOMAXCONN = 4096; // Linux net.core.somaxconn
+/** The end of stream, as `recvNow` returns it. */
+const EMPTY = new Uint8Array(0);
 
 /** The SO_LINGER option's value, as C's `struct linger`. */
 export interface Linger {
@@ -348,13 +350,19 @@ export class StreamSocket extends Socket {
     return this.block('send', () => this.trySend(bytes, 'send'));
   }
 
-  private trySend(bytes: Uint8Array, syscall: string): number | typeof WOULD_BLOCK {
+  /** The connection, if it may take data now; throws what `send` would (ENOTCONN, EPIPE, the connection's error). */
+  private sendable(syscall: string): TcpConnection {
     const c = this.connected(syscall);
     if (c.error) throw this.connError(c, syscall);
     if (c.snd.finQueued) throw this.error('EPIPE', syscall, 'the socket was shut down for writing');
     const st = c.state;
     if (st === 'CLOSED') throw this.connError(c, syscall);
     if (st !== 'ESTABLISHED' && st !== 'CLOSE-WAIT' && st !== 'SYN-SENT' && st !== 'SYN-RECEIVED') throw this.error('EPIPE', syscall);
+    return c;
+  }
+
+  private trySend(bytes: Uint8Array, syscall: string): number | typeof WOULD_BLOCK {
+    const c = this.sendable(syscall);
     if (bytes.length === 0) return 0;
     const n = c.send(bytes, this.now());
     if (n === 0) return WOULD_BLOCK;
@@ -362,11 +370,96 @@ export class StreamSocket extends Socket {
     return n;
   }
 
+  /** Queues what fits of `list`, in order, as one write; 0 if none fits (or all are empty). */
+  private trySendv(list: readonly Uint8Array[], syscall: string): number {
+    const c = this.sendable(syscall);
+    const n = c.sendv(list, this.now());
+    if (n > 0) this.host.wake();
+    return n;
+  }
+
+  /**
+   * Python's `sendmsg(buffers)` without ancillary data: the buffers are gathered into one
+   * write (as `writev`), so small pieces sent together leave in one segment. Waits for
+   * room if none; resolves to the bytes queued, which may be fewer than the total (as
+   * `send`). Rejects as `send` does, and with EINVAL if `buffers` is not an array of
+   * Uint8Arrays.
+   */
+  sendmsg(buffers: readonly Uint8Array[]): Promise<number> {
+    if (!Array.isArray(buffers) || !buffers.every((b) => b instanceof Uint8Array)) {
+      return Promise.reject(this.error('EINVAL', 'sendmsg', 'buffers must be an array of Uint8Arrays'));
+    }
+    let total = 0;
+    for (const b of buffers) total += b.length;
+    return this.block('sendmsg', () => {
+      const n = this.trySendv(buffers, 'sendmsg');
+      return n === 0 && total > 0 ? WOULD_BLOCK : n;
+    });
+  }
+
+  /**
+   * @internal The `node:net` face's write, without waiting or a promise: queues what fits
+   * of `list` now, as one write, and returns the bytes queued. Throws as `send` does.
+   */
+  sendvNow(list: readonly Uint8Array[]): number {
+    return this.trySendv(list, 'write');
+  }
+
+  /** @internal The `node:net` face's write of what `sendvNow` could not queue: as `sendall`, its errors from syscall `write` (as Node's). */
+  writeAll(bytes: Uint8Array): Promise<void> {
+    return this.sendAllAs(bytes, 'write');
+  }
+
+  /** @internal The `node:net` face's waiting read: as `recv`, its errors from syscall `read` (as Node's). */
+  readWait(max: number): Promise<Uint8Array> {
+    return this.block('read', () => this.recvNow(max) ?? WOULD_BLOCK);
+  }
+
+  /** @internal As `readWait`, into `buffer` from its start: the bytes copied, 0 at end of stream. */
+  readIntoWait(buffer: Uint8Array): Promise<number> {
+    return this.block('read', () => {
+      const n = this.recvIntoNow(buffer);
+      return n < 0 ? WOULD_BLOCK : n;
+    });
+  }
+
+  /**
+   * @internal The `node:net` face's read, without waiting or a promise: up to `max` bytes
+   * buffered now, an empty array at end of stream, or null when none have arrived yet.
+   * Throws as `recv` does.
+   */
+  recvNow(max: number): Uint8Array | null {
+    const c = this.connected('read');
+    const data = c.read(max, this.now());
+    if (data) {
+      this.wakeIfSent(c);
+      return data;
+    }
+    return this.nothingToRead(c, 'read') ? EMPTY : null;
+  }
+
+  /**
+   * @internal As `recvNow`, into `buffer` from its start: the bytes copied, 0 at end of
+   * stream, -1 when none have arrived yet.
+   */
+  recvIntoNow(buffer: Uint8Array): number {
+    const c = this.connected('read');
+    const n = c.readInto(buffer, 0, buffer.length, this.now());
+    if (n > 0) {
+      this.wakeIfSent(c);
+      return n;
+    }
+    return this.nothingToRead(c, 'read') ? 0 : -1;
+  }
+
   /** Sends everything (Python's sendall): resolves once all of it is queued; rejects as `send` does. */
-  async sendall(data: Uint8Array | string): Promise<void> {
-    let bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  sendall(data: Uint8Array | string): Promise<void> {
+    return this.sendAllAs(typeof data === 'string' ? Buffer.from(data) : data, 'sendall');
+  }
+
+  private async sendAllAs(bytes: Uint8Array, syscall: string): Promise<void> {
     while (bytes.length > 0) {
-      const n = await this.block('sendall', () => this.trySend(bytes, 'sendall'));
+      const n = await this.block(syscall, () => this.trySend(bytes, syscall));
       bytes = bytes.subarray(n);
     }
   }

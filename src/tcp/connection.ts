@@ -240,6 +240,25 @@ export class TcpConnection {
     return n;
   }
 
+  /**
+   * SEND of several buffers as one write (writev): each is queued in order while it fits,
+   * then the connection sends once, so that pieces written together (an HTTP response's
+   * headers and body) leave in one segment. Returns the bytes queued.
+   */
+  sendv(list: readonly Uint8Array[], now: number): number {
+    this.traceNow = now;
+    const buf = this.snd.buf;
+    let total = 0;
+    for (let i = 0; i < list.length; i++) {
+      const d = list[i]!;
+      const n = buf.push(d, 0, d.length);
+      total += n;
+      if (n < d.length) break;
+    }
+    if (total > 0) this.output(now);
+    return total;
+  }
+
   /** Bytes ready to read. */
   readable(): number {
     return this.rcv.buf.length;

@@ -267,6 +267,42 @@ describe('SOCK_STREAM sockets', () => {
   });
 });
 
+describe('sendmsg (gathered writes)', () => {
+  it('sends several buffers as one write: small pieces leave in one segment, where three sends make three', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const { cli, conn } = await connectedPair(net, a, b, 5001);
+    cli.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+    const pieces = [pattern(10, 1), pattern(20, 2), pattern(30, 3)];
+    const segs = (): number => cli.tcpInfo()!.segsOut;
+    let before = segs();
+    expect(await net.until(cli.sendmsg(pieces))).toBe(60);
+    expect(segs() - before).toBe(1);
+    expect(Buffer.from(await net.until(conn.recv(100))).equals(Buffer.concat(pieces))).toBe(true);
+    await net.runFor(1000);
+    before = segs();
+    for (const p of pieces) await net.until(cli.send(p));
+    expect(segs() - before).toBe(3);
+    cli.close();
+    conn.close();
+  });
+
+  it('queues what fits, in order, and says how much (as send); EINVAL for anything but an array of Uint8Arrays', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const { cli, conn } = await connectedPair(net, a, b, 5002);
+    const big = [pattern(700_000, 4), pattern(700_000, 5), pattern(10, 6)];
+    const n = await net.until(cli.sendmsg(big));
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(1_400_010);
+    cli.shutdown(SHUT_WR);
+    const got = await readAll(net, conn);
+    expect(got.equals(Buffer.concat(big).subarray(0, n))).toBe(true);
+    await expect(cli.sendmsg('text' as unknown as Uint8Array[])).rejects.toMatchObject({ code: 'EINVAL', syscall: 'sendmsg' });
+    await expect(cli.sendmsg([pattern(1), 'x' as unknown as Uint8Array])).rejects.toMatchObject({ code: 'EINVAL' });
+    cli.close();
+    conn.close();
+  });
+});
+
 describe('Node-style streams over the stack', () => {
   it('createServer/connect give Duplex streams with backpressure and half-close', async () => {
     const { net, a, b } = SimNetwork.pair();
@@ -329,5 +365,51 @@ describe('Node-style streams over the stack', () => {
     expect(requests).toBe(2);
     expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*hello \/one[\s\S]*HTTP\/1\.1 200 OK[\s\S]*hello \/two$/);
     httpServer.close();
+  });
+
+  it('writes made together (corked, as http does with headers and body) leave in one segment; a response is one segment', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const body = Buffer.alloc(100, 97);
+    const httpServer = http.createServer((_req, res) => res.end(body));
+    createServer(b.api, { noDelay: true }, (s) => httpServer.emit('connection', s)).listen(80);
+    await net.runFor(1);
+    const c = connect(a.api, 80, '10.7.0.2');
+    await net.until(new Promise((r) => c.once('connect', r)));
+    let got = 0;
+    c.on('data', (d: Buffer) => (got += d.length));
+    const segsOut = (): number => b.stack.tcp.counters.segsOut;
+    const request = async (): Promise<void> => {
+      c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      const want = got + 100;
+      await net.until(new Promise<void>((r) => { const f = (): void => { if (got > want) { c.off('data', f); r(); } }; c.on('data', f); }));
+    };
+    await request(); // the first request's ACK goes at once (quick ACKs at a connection's start)
+    const before = segsOut();
+    for (let i = 0; i < 10; i++) await request();
+    // Ten responses, each its headers and body in one segment that carries the request's ACK.
+    expect(segsOut() - before).toBe(10);
+    c.destroy();
+    httpServer.close();
+  });
+
+  it('a corked write larger than the send buffer, and writes made while connecting, arrive whole and in order', async () => {
+    const { net, a, b } = SimNetwork.pair();
+    const server = createServer(b.api, (s: TcpStream) => s.pipe(s)); // echo
+    server.listen(7);
+    await net.runFor(1);
+    const c = connect(a.api, 7, '10.7.0.2');
+    const parts = [1, 2, 3, 4, 5].map((i) => Buffer.from(pattern(300_000 + i * 1000, i)));
+    c.write(parts[0]!); // while connecting
+    c.cork();
+    for (const p of parts.slice(1)) c.write(p);
+    process.nextTick(() => c.uncork());
+    const chunks: Buffer[] = [];
+    c.on('data', (d: Buffer) => chunks.push(d));
+    const ended = new Promise<void>((r) => c.on('end', r));
+    c.end();
+    await net.until(ended);
+    expect(Buffer.concat(chunks).equals(Buffer.concat(parts))).toBe(true);
+    expect(c.bytesWritten).toBe(Buffer.concat(parts).length);
+    server.close();
   });
 });
