@@ -23,7 +23,12 @@ export abstract class Socket {
   /** null: block forever; 0: non-blocking; > 0: block at most that many ms. */
   private timeoutMs: number | null = null;
   protected closed = false;
-  private readonly waiters = new Set<() => void>();
+  /**
+   * The calls waiting on this socket (and select/poll watchers). An array, not a Set:
+   * there are rarely more than two, and a Set reallocates its table as one comes and
+   * goes, once per blocked call.
+   */
+  private readonly waiters: (() => void)[] = [];
   /**
    * What keeps the process alive for this socket: an open socket does (a Python program
    * runs while its sockets wait; a Node program would otherwise exit in the middle of an
@@ -124,7 +129,7 @@ export abstract class Socket {
 
   /** @internal Calls `fn` (after the event at hand) whenever the socket's state may have changed; until `unwatch`. */
   watch(fn: () => void): void {
-    this.waiters.add(fn);
+    if (!this.waiters.includes(fn)) this.waiters.push(fn);
   }
 
   /**
@@ -134,13 +139,17 @@ export abstract class Socket {
    * `Connection: close` HTTP load). Its calls have no timeouts, so nothing else holds them.
    */
   closeDroppingCalls(): void {
-    this.waiters.clear();
+    this.waiters.length = 0;
     void this.close();
   }
 
   /** @internal Stops a `watch`. */
   unwatch(fn: () => void): void {
-    this.waiters.delete(fn);
+    const w = this.waiters;
+    const i = w.indexOf(fn);
+    if (i < 0) return;
+    for (let j = i; j < w.length - 1; j++) w[j] = w[j + 1]!;
+    w.length--;
   }
 
   protected who(): string {
@@ -194,7 +203,7 @@ export abstract class Socket {
    * so that a woken writer never re-enters TCP halfway through processing a segment.
    */
   protected notify(): void {
-    if (this.notifyQueued || this.waiters.size === 0) return;
+    if (this.notifyQueued || this.waiters.length === 0) return;
     this.notifyQueued = true;
     queueMicrotask(this.runWaiters);
   }
@@ -226,7 +235,7 @@ export abstract class Socket {
     return new Promise<T>((resolve, reject) => {
       let timer: { cancel(): void } | null = null;
       const done = (): void => {
-        this.waiters.delete(retry);
+        this.unwatch(retry);
         timer?.cancel();
       };
       const retry = (): void => {
@@ -240,7 +249,7 @@ export abstract class Socket {
           reject(e);
         }
       };
-      this.waiters.add(retry);
+      this.waiters.push(retry);
       if (this.timeoutMs !== null) {
         const ms = this.timeoutMs;
         timer = this.host.timers.add(this.host.now() + ms, () => {

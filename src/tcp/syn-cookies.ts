@@ -33,6 +33,9 @@ export class SynCookies {
   private readonly k0: number;
   private readonly k1: number;
 
+  /** The words hashed, reused per cookie. */
+  private readonly words: number[] = [];
+
   constructor(rand: Rand) {
     this.k0 = rand.u32();
     this.k1 = rand.u32();
@@ -43,7 +46,7 @@ export class SynCookies {
   }
 
   private mac(la: IpAddr, lp: number, ra: IpAddr, rp: number, irs: number, t: number): number {
-    const w = tupleWords(la, lp, ra, rp);
+    const w = tupleWords(la, lp, ra, rp, this.words);
     w.push(irs >>> 0, t);
     return halfSipHash(this.k0, this.k1, w) & 0xfffff;
   }

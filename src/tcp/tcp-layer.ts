@@ -144,7 +144,11 @@ export class TcpLayer implements TransportHandler, SegmentWriter, InputEnv {
     const list = this.byPorts.get(k);
     if (list) {
       const i = list.indexOf(c);
-      if (i >= 0) list.splice(i, 1);
+      if (i >= 0) {
+        // Moved down in place: splice would allocate the array of what it removes.
+        for (let j = i; j < list.length - 1; j++) list[j] = list[j + 1]!;
+        list.length--;
+      }
       if (list.length === 0) this.byPorts.delete(k);
     }
     this.connections.delete(c);
