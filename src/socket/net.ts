@@ -404,8 +404,8 @@ export class TcpStream extends Duplex {
   // ------------------------------------------------------------------ stream internals
 
   /**
-   * @internal The stream's read hook: what is buffered is pushed at once (no promise);
-   * when nothing is, one `recv` waits for it.
+   * @internal The stream's read hook: what is buffered is pushed at once; when nothing
+   * is, the socket is watched until something is (no promise either way).
    */
   override _read(): void {
     if (this.userCb) {
@@ -430,33 +430,43 @@ export class TcpStream extends Duplex {
       this.pushData(data);
       return;
     }
-    this.reading = true;
-    s.readWait(READ_CHUNK).then(this.onRecv, this.onReadError);
+    this.waitForData(s);
   }
 
-  /** Prebound: no closure per read. */
-  private readonly onRecv = (data: Uint8Array): void => {
+  /**
+   * Nothing buffered yet: watch the socket (a prebound function, no promise) and read
+   * again when its state changes: data, the peer's FIN, an error.
+   */
+  private waitForData(s: StreamSocket): void {
+    this.reading = true;
+    s.watch(this.onSocketChange);
+  }
+
+  private readonly onSocketChange = (): void => {
+    this.socket?.unwatch(this.onSocketChange);
     this.reading = false;
-    if (this.pushData(data)) this._read();
+    if (this.destroyed) return;
+    if (this.userCb) this.readIntoUser();
+    else this._read();
   };
 
-  /** Hands bytes to the stream (the EOF when empty); returns whether it wants more. */
-  private pushData(data: Uint8Array): boolean {
+  /** Hands bytes to the stream (the EOF when empty). */
+  private pushData(data: Uint8Array): void {
     if (data.length === 0) {
       // As Node's net does: read(0) after the EOF so that 'end' is emitted even
       // with nothing reading (an idle connection the peer half-closed).
       this.push(null);
       queueMicrotask(() => this.read(0));
-      return false;
+      return;
     }
     this.readBytes += data.length;
     this.touch();
-    return this.push(Buffer.from(data.buffer, data.byteOffset, data.length));
+    this.push(Buffer.from(data.buffer, data.byteOffset, data.length));
   }
 
   /**
-   * `onread`: one `recv_into` at a time into the caller's buffer, then its callback; the
-   * bytes never enter the stream's buffer, so nothing is allocated per read. The stream's
+   * `onread`: reads into the caller's buffer, each followed by its callback; the bytes
+   * never enter the stream's buffer, so nothing is allocated per read. The stream's
    * `_read` is called once; from then on this loop runs until paused, EOF or an error.
    */
   private readIntoUser(): void {
@@ -467,7 +477,7 @@ export class TcpStream extends Duplex {
       return;
     }
     // What is buffered now goes to the callback at once, read after read (the ring holds a
-    // bounded amount, so this ends); then one recv_into waits for more.
+    // bounded amount, so this ends); then the socket is watched for more.
     for (;;) {
       if (this.userBuf === null && !this.nextUserBuf()) return;
       let n: number;
@@ -480,8 +490,7 @@ export class TcpStream extends Duplex {
       if (n < 0) break;
       if (!this.userRead(n)) return;
     }
-    this.reading = true;
-    s.readIntoWait(this.userBuf!).then(this.onUserRead, this.onReadError);
+    this.waitForData(s);
   }
 
   /** One read's bytes to the callback (0: the EOF); whether to read on. */
@@ -509,18 +518,6 @@ export class TcpStream extends Duplex {
     this.destroy(invalidArg('options.onread.buffer()', 'to return a non-empty Uint8Array', b));
     return false;
   }
-
-  /** Prebound: no closure per read. */
-  private readonly onUserRead = (n: number): void => {
-    this.reading = false;
-    if (this.destroyed) return;
-    if (this.userRead(n)) this.readIntoUser();
-  };
-
-  private readonly onReadError = (err: Error): void => {
-    this.reading = false;
-    this.destroy(err);
-  };
 
   /** As Node's: with `onread`, also stops reading from the socket. */
   override pause(): this {

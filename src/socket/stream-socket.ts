@@ -410,19 +410,6 @@ export class StreamSocket extends Socket {
     return this.sendAllAs(bytes, 'write');
   }
 
-  /** @internal The `node:net` face's waiting read: as `recv`, its errors from syscall `read` (as Node's). */
-  readWait(max: number): Promise<Uint8Array> {
-    return this.block('read', () => this.recvNow(max) ?? WOULD_BLOCK);
-  }
-
-  /** @internal As `readWait`, into `buffer` from its start: the bytes copied, 0 at end of stream. */
-  readIntoWait(buffer: Uint8Array): Promise<number> {
-    return this.block('read', () => {
-      const n = this.recvIntoNow(buffer);
-      return n < 0 ? WOULD_BLOCK : n;
-    });
-  }
-
   /**
    * @internal The `node:net` face's read, without waiting or a promise: up to `max` bytes
    * buffered now, an empty array at end of stream, or null when none have arrived yet.
