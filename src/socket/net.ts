@@ -418,7 +418,7 @@ export class TcpStream extends Duplex {
       this.reading = true; // established() starts it
       return;
     }
-    let data: Uint8Array | null;
+    let data: Buffer | null;
     try {
       data = s.recvNow(READ_CHUNK);
     } catch (e) {
@@ -451,7 +451,7 @@ export class TcpStream extends Duplex {
   };
 
   /** Hands bytes to the stream (the EOF when empty). */
-  private pushData(data: Uint8Array): void {
+  private pushData(data: Buffer): void {
     if (data.length === 0) {
       // As Node's net does: read(0) after the EOF so that 'end' is emitted even
       // with nothing reading (an idle connection the peer half-closed).
@@ -461,7 +461,7 @@ export class TcpStream extends Duplex {
     }
     this.readBytes += data.length;
     this.touch();
-    this.push(Buffer.from(data.buffer, data.byteOffset, data.length));
+    this.push(data);
   }
 
   /**

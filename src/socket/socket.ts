@@ -23,12 +23,8 @@ export abstract class Socket {
   /** null: block forever; 0: non-blocking; > 0: block at most that many ms. */
   private timeoutMs: number | null = null;
   protected closed = false;
-  /**
-   * The calls waiting on this socket (and select/poll watchers). An array, not a Set:
-   * there are rarely more than two, and a Set reallocates its table as one comes and
-   * goes, once per blocked call.
-   */
-  private readonly waiters: (() => void)[] = [];
+  /** The calls waiting on this socket, and select/poll and node:net watchers. */
+  private readonly waiters = new Callbacks();
   /**
    * What keeps the process alive for this socket: an open socket does (a Python program
    * runs while its sockets wait; a Node program would otherwise exit in the middle of an
@@ -129,7 +125,7 @@ export abstract class Socket {
 
   /** @internal Calls `fn` (after the event at hand) whenever the socket's state may have changed; until `unwatch`. */
   watch(fn: () => void): void {
-    if (!this.waiters.includes(fn)) this.waiters.push(fn);
+    this.waiters.add(fn);
   }
 
   /**
@@ -139,17 +135,13 @@ export abstract class Socket {
    * `Connection: close` HTTP load). Its calls have no timeouts, so nothing else holds them.
    */
   closeDroppingCalls(): void {
-    this.waiters.length = 0;
+    this.waiters.clear();
     void this.close();
   }
 
   /** @internal Stops a `watch`. */
   unwatch(fn: () => void): void {
-    const w = this.waiters;
-    const i = w.indexOf(fn);
-    if (i < 0) return;
-    for (let j = i; j < w.length - 1; j++) w[j] = w[j + 1]!;
-    w.length--;
+    this.waiters.remove(fn);
   }
 
   protected who(): string {
@@ -203,21 +195,21 @@ export abstract class Socket {
    * so that a woken writer never re-enters TCP halfway through processing a segment.
    */
   protected notify(): void {
-    if (this.notifyQueued || this.waiters.length === 0) return;
+    if (this.notifyQueued || this.waiters.count === 0) return;
     this.notifyQueued = true;
     queueMicrotask(this.runWaiters);
   }
 
   /** The waiters of one run, copied here (a waiter may remove itself): reused, not allocated per notify. */
-  private readonly running: (() => void)[] = [];
+  private readonly running = new Callbacks();
 
   /** Prebound (no closure per notify, which is per received segment). */
   private readonly runWaiters = (): void => {
     this.notifyQueued = false;
     const run = this.running;
-    for (const w of this.waiters) run.push(w);
-    for (let i = 0; i < run.length; i++) run[i]!();
-    run.length = 0;
+    run.copyFrom(this.waiters);
+    for (let i = 0; i < run.count; i++) run.at(i)();
+    run.clear();
   };
 
   /**
@@ -249,7 +241,7 @@ export abstract class Socket {
           reject(e);
         }
       };
-      this.waiters.push(retry);
+      this.waiters.add(retry);
       if (this.timeoutMs !== null) {
         const ms = this.timeoutMs;
         timer = this.host.timers.add(this.host.now() + ms, () => {
@@ -259,6 +251,45 @@ export abstract class Socket {
         this.host.wake();
       }
     });
+  }
+}
+
+/**
+ * A few callbacks in order, in an array that never shrinks: a socket's waiters come and
+ * go once per blocked call, and neither a Set (its table) nor an array whose length is
+ * cut (its backing store, trimmed and grown again) would come and go without allocating.
+ */
+class Callbacks {
+  private readonly fns: ((() => void) | null)[] = [];
+  count = 0;
+
+  at(i: number): () => void {
+    return this.fns[i]!;
+  }
+
+  add(fn: () => void): void {
+    for (let i = 0; i < this.count; i++) if (this.fns[i] === fn) return;
+    this.fns[this.count++] = fn;
+  }
+
+  remove(fn: () => void): void {
+    const f = this.fns;
+    let i = 0;
+    while (i < this.count && f[i] !== fn) i++;
+    if (i === this.count) return;
+    for (; i < this.count - 1; i++) f[i] = f[i + 1]!;
+    f[--this.count] = null;
+  }
+
+  clear(): void {
+    for (let i = 0; i < this.count; i++) this.fns[i] = null;
+    this.count = 0;
+  }
+
+  copyFrom(o: Callbacks): void {
+    this.clear();
+    for (let i = 0; i < o.count; i++) this.fns[i] = o.fns[i]!;
+    this.count = o.count;
   }
 }
 

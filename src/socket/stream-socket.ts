@@ -27,7 +27,7 @@ const MIN_BUF = 4096;
 const MAX_BUF = 16 * 1024 * 1024;
 const SOMAXCONN = 4096; // Linux net.core.somaxconn
 /** The end of stream, as `recvNow` returns it. */
-const EMPTY = new Uint8Array(0);
+const EMPTY = Buffer.alloc(0);
 
 /** The SO_LINGER option's value, as C's `struct linger`. */
 export interface Linger {
@@ -415,12 +415,16 @@ export class StreamSocket extends Socket {
    * buffered now, an empty array at end of stream, or null when none have arrived yet.
    * Throws as `recv` does.
    */
-  recvNow(max: number): Uint8Array | null {
+  recvNow(max: number): Buffer | null {
     const c = this.connected('read');
-    const data = c.read(max, this.now());
-    if (data) {
+    const ready = Math.min(c.readable(), max);
+    if (ready > 0) {
+      // One Buffer (small ones are slices of Node's shared pool), filled to its end here:
+      // no array, backing store and Buffer view each.
+      const data = Buffer.allocUnsafe(ready);
+      const n = c.readInto(data, 0, ready, this.now());
       this.wakeIfSent(c);
-      return data;
+      return n === ready ? data : data.subarray(0, n);
     }
     return this.nothingToRead(c, 'read') ? EMPTY : null;
   }
