@@ -3,6 +3,7 @@
  * ask for a poll (so queued frames go out), and timers for socket timeouts. The
  * runtime provides the real ones; simulations provide a manual clock.
  */
+import { TimerHeap, type HeapItem } from '../core/timer-heap.js';
 import type { Pollable, Stack } from '../stack.js';
 
 /**
@@ -127,46 +128,83 @@ class Hold implements KeepAlive {
   }
 }
 
-interface Timer {
-  at: number;
-  fn: () => void;
-  cancelled: boolean;
+/** One timer of a TimerQueue: its handle too (`cancel`), with no closure per timer. */
+class QueuedTimer implements HeapItem {
+  heapAt = -1;
+  /** Cancelled, or fired: `fn` is not to run (again). */
+  done = false;
+
+  constructor(
+    private readonly queue: TimerQueue,
+    readonly fn: () => void,
+  ) {}
+
+  cancel(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue.dropped(this);
+  }
 }
 
-/** One-shot timers on the stack's clock, fired from `stack.poll(now)`. */
+/**
+ * One-shot timers on the stack's clock, fired from `stack.poll(now)`: a binary heap, so
+ * that adding, cancelling and finding what is due cost O(log n) however many sockets have
+ * timers (idle timeouts on 10,000 keep-alive connections), where a list scanned on every
+ * poll cost O(n). A cancelled timer stays in the heap until it reaches the top, or until
+ * dead entries outnumber live ones and the heap is rebuilt.
+ */
 export class TimerQueue implements Pollable {
-  private timers: Timer[] = [];
+  private readonly heap = new TimerHeap<QueuedTimer>();
+  private live = 0;
+  /** The timers of one poll, gathered before any fires (reused). */
+  private readonly due: QueuedTimer[] = [];
 
+  /** Calls `fn` from the first poll at or after `at` (unless cancelled first). */
   add(at: number, fn: () => void): { cancel(): void } {
-    const t: Timer = { at, fn, cancelled: false };
-    this.timers.push(t);
-    return { cancel: () => (t.cancelled = true) };
+    const t = new QueuedTimer(this, fn);
+    this.heap.schedule(t, Math.max(0, at));
+    this.live++;
+    if (this.heap.size > 2 * this.live + 64) this.heap.compact();
+    return t;
   }
 
+  /** @internal A timer was cancelled: its entry goes dead. */
+  dropped(t: QueuedTimer): void {
+    if (t.heapAt < 0) return; // gathered for firing already
+    this.heap.schedule(t, -1);
+    this.live--;
+  }
+
+  /** Fires, in deadline order, the timers due at `now`; timers they add fire at a later poll. */
   poll(now: number): void {
-    if (this.timers.length === 0) return;
-    // Most polls find nothing due: look before rebuilding the list.
-    let any = false;
-    for (const t of this.timers) if (t.cancelled || t.at <= now) any = true;
-    if (!any) return;
-    const due: Timer[] = [];
-    this.timers = this.timers.filter((t) => {
-      if (t.cancelled) return false;
-      if (t.at <= now) {
-        due.push(t);
-        return false;
-      }
-      return true;
-    });
-    for (const t of due) t.fn();
+    const due = this.due;
+    let n = 0;
+    for (let t = this.heap.popDue(now); t !== undefined; t = this.heap.popDue(now)) {
+      this.live--;
+      due[n++] = t;
+    }
+    for (let i = 0; i < n; i++) {
+      const t = due[i]!;
+      due[i] = NOT_A_TIMER;
+      // One that fired may have cancelled another due now.
+      if (t.done) continue;
+      t.done = true;
+      t.fn();
+    }
   }
 
+  /** The earliest deadline of a live timer, if any. */
   pollAt(): number | undefined {
-    let at: number | undefined;
-    for (const t of this.timers) if (!t.cancelled && (at === undefined || t.at < at)) at = t.at;
-    return at;
+    return this.heap.peek();
+  }
+
+  /** Timers waiting (not cancelled, not fired). */
+  get size(): number {
+    return this.live;
   }
 }
+
+const NOT_A_TIMER = new QueuedTimer(null as unknown as TimerQueue, () => {});
 
 /**
  * A host on a stack, with a TimerQueue registered on it. `alive` hears when the first

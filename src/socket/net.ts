@@ -688,21 +688,40 @@ export class TcpStream extends Duplex {
       if (ms > 0) this.once('timeout', cb);
       else this.off('timeout', cb);
     }
+    // A new idle period starts now, with the new length.
+    this.clearIdle();
     this.touch();
     return this;
   }
 
+  /** When the stream last saw activity, on the stack's clock (for the idle timeout). */
+  private lastActive = 0;
+
+  /**
+   * Activity: the idle period starts again. Only the time is noted; the one timer of an
+   * idle period, when it fires early, re-arms itself for what is left (as Node's own
+   * socket timeouts do), so a busy stream does not add and cancel a timer per read and
+   * write.
+   */
   private touch(): void {
-    this.clearIdle();
     const ms = this.timeout;
-    if (ms !== undefined && !this.destroyed && this.socket) {
-      // On the stack's clock, not a real timer: deterministic under the simulator.
-      this.idleTimer = this.socket.timer(ms, () => {
-        this.idleTimer = null;
-        this.emit('timeout');
-      });
+    if (ms === undefined || this.destroyed || !this.socket) {
+      this.clearIdle();
+      return;
     }
+    this.lastActive = this.api.host.now();
+    // On the stack's clock, not a real timer: deterministic under the simulator.
+    if (this.idleTimer === null) this.idleTimer = this.socket.timer(ms, this.onIdle);
   }
+
+  private readonly onIdle = (): void => {
+    this.idleTimer = null;
+    const ms = this.timeout;
+    if (ms === undefined || this.destroyed || !this.socket) return;
+    const idle = this.api.host.now() - this.lastActive;
+    if (idle >= ms) this.emit('timeout');
+    else this.idleTimer = this.socket.timer(ms - idle, this.onIdle);
+  };
 
   private clearIdle(): void {
     this.idleTimer?.cancel();
