@@ -905,7 +905,7 @@ export class TcpServer extends EventEmitter {
     this.closing = false;
     this.keep.take();
     queueMicrotask(() => this.emit('listening'));
-    void this.acceptLoop(s);
+    this.acceptLoop(s);
     if (signal) {
       // As Node: an aborted signal closes the server (already aborted: right after listening).
       if (signal.aborted) process.nextTick(() => this.sock === s && this.close());
@@ -923,21 +923,25 @@ export class TcpServer extends EventEmitter {
     return Math.max(1, v);
   }
 
-  private async acceptLoop(s: StreamSocket): Promise<void> {
+  /**
+   * Takes every connection queued on the listening socket, then watches it (one prebound
+   * function, no promise per connection) until more arrive.
+   */
+  private acceptLoop(s: StreamSocket): void {
     while (this.sock === s) {
-      let conn: StreamSocket;
+      let conn: StreamSocket | null;
       try {
-        [conn] = await s.accept();
-        conn.unref();
+        conn = s.acceptNow();
       } catch (e) {
-        if (this.sock !== s) return;
-        this.emit('error', e);
+        if (this.sock === s) this.emit('error', e);
         return;
       }
-      if (this.sock !== s) {
-        conn.close(); // closed while the accept was on its way
+      if (conn === null) {
+        this.watching = s;
+        s.watch(this.onListenerChange);
         return;
       }
+      conn.unref();
       if (this.open.size >= this.maxConnections) {
         // As Node: over the limit the connection is closed at once (a FIN), and 'drop' says so.
         const [localAddress, localPort] = conn.getsockname();
@@ -958,6 +962,17 @@ export class TcpServer extends EventEmitter {
       this.emit('connection', stream);
     }
   }
+
+  /** The listening socket being watched for connections. */
+  private watching: StreamSocket | null = null;
+
+  private readonly onListenerChange = (): void => {
+    const s = this.watching;
+    if (!s) return;
+    s.unwatch(this.onListenerChange);
+    this.watching = null;
+    this.acceptLoop(s);
+  };
 
   /** The listening address, or null when not listening. */
   address(): {

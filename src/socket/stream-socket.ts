@@ -279,6 +279,18 @@ export class StreamSocket extends Socket {
   }
 
   /**
+   * @internal The `node:net` server's accept, without waiting or a promise: the next
+   * established connection as a socket, or null when none is queued. Throws as `accept`.
+   */
+  acceptNow(): StreamSocket | null {
+    this.checkOpen('accept');
+    const l = this.listener;
+    if (!l) throw this.error('EINVAL', 'accept', 'socket is not listening');
+    const c = l.accept();
+    return c ? this.adopt(c, this.family) : null;
+  }
+
+  /**
    * Active open; resolves once ESTABLISHED. Non-blocking: fails with EINPROGRESS and goes
    * on. Rejects with ECONNREFUSED (a RST in reply), ETIMEDOUT (SYN retries ran out, or the
    * socket's timeout, which aborts the attempt), ENETUNREACH with no route, EISCONN or
