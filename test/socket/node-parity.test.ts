@@ -374,68 +374,59 @@ describe('node:net parity (the same scenario on Node and on the stack)', () => {
 /** Several times a receive buffer, so that a reader that stops leaves the sender held by the window. */
 const onreadPayloadBig = Buffer.from(Array.from({ length: 1_000_000 }, (_, i) => (i * 13 + (i >> 9)) & 0xff));
 
+/**
+ * A client reading `onreadPayloadBig` through `onread` from a server that sends it and
+ * closes; `step(reads, c)` runs in each callback and gives its return value.
+ */
+async function onreadReader(step: (reads: number, c: nodeNet.Socket) => boolean) {
+  const env = simEnv();
+  const srv = env.server.createServer((s) => s.end(onreadPayloadBig));
+  const port = await listening(env, srv, 0, env.host);
+  const r = { env, srv, reads: 0, got: [] as Buffer[], c: null as unknown as nodeNet.Socket };
+  r.c = env.client.connect({
+    port,
+    host: env.host,
+    onread: {
+      buffer: Buffer.alloc(16384),
+      callback: (n: number, buf: Uint8Array) => {
+        r.got.push(Buffer.from(buf.subarray(0, n)));
+        return step(++r.reads, r.c);
+      },
+    },
+  });
+  return r;
+}
+
 describe('onread on the stack (on the simulated clock)', () => {
   it('a callback returning false stops reading: the peer is held by the closed window until resume(), and nothing is lost', async () => {
-    const env = simEnv();
-    const { sim } = env;
-    const srv = env.server.createServer((s) => s.end(onreadPayloadBig));
-    const port = await listening(env, srv, 0, env.host);
-    let reads = 0;
-    const got: Buffer[] = [];
+    const r = await onreadReader((reads) => reads > 1); // the first read stops the reading
     let ended = false;
-    const c = env.client.connect({
-      port,
-      host: env.host,
-      onread: {
-        buffer: Buffer.alloc(16384),
-        callback: (n: number, buf: Uint8Array) => {
-          reads++;
-          got.push(Buffer.from(buf.subarray(0, n)));
-          return reads > 1; // the first read stops the reading
-        },
-      },
-    });
-    c.on('end', () => (ended = true));
-    await sim.net.runFor(2_000);
-    expect(reads).toBe(1);
+    r.c.on('end', () => (ended = true));
+    await r.env.sim.net.runFor(2_000);
+    expect(r.reads).toBe(1);
     expect(ended).toBe(false);
     // The stack kept receiving into the connection's buffer until the window closed.
-    const info = (c as unknown as TcpStream).info()!;
+    const info = (r.c as unknown as TcpStream).info()!;
     expect(info.recvQueue).toBeGreaterThan(0);
     expect(info.rcvWnd).toBe(0);
-    c.resume();
-    await env.drive(new Promise((res) => c.on('close', res)));
+    r.c.resume();
+    await r.env.drive(new Promise((res) => r.c.on('close', res)));
     expect(ended).toBe(true);
-    expect(Buffer.concat(got).equals(onreadPayloadBig)).toBe(true);
-    await env.drive(new Promise((res) => srv.close(res)));
+    expect(Buffer.concat(r.got).equals(onreadPayloadBig)).toBe(true);
+    await r.env.drive(new Promise((res) => r.srv.close(res)));
   });
 
   it('pause() stops the reads and resume() restarts them, as with a paused data stream', async () => {
-    const env = simEnv();
-    const { sim } = env;
-    const srv = env.server.createServer((s) => s.end(onreadPayloadBig));
-    const port = await listening(env, srv, 0, env.host);
-    let reads = 0;
-    const got: Buffer[] = [];
-    const c = env.client.connect({
-      port,
-      host: env.host,
-      onread: {
-        buffer: Buffer.alloc(16384),
-        callback: (n: number, buf: Uint8Array) => {
-          reads++;
-          got.push(Buffer.from(buf.subarray(0, n)));
-          if (reads === 2) c.pause();
-          return true;
-        },
-      },
+    const r = await onreadReader((reads, c) => {
+      if (reads === 2) c.pause();
+      return true;
     });
-    await sim.net.runFor(2_000);
-    expect(reads).toBe(2);
-    c.resume();
-    await env.drive(new Promise((res) => c.on('close', res)));
-    expect(Buffer.concat(got).equals(onreadPayloadBig)).toBe(true);
-    await env.drive(new Promise((res) => srv.close(res)));
+    await r.env.sim.net.runFor(2_000);
+    expect(r.reads).toBe(2);
+    r.c.resume();
+    await r.env.drive(new Promise((res) => r.c.on('close', res)));
+    expect(Buffer.concat(r.got).equals(onreadPayloadBig)).toBe(true);
+    await r.env.drive(new Promise((res) => r.srv.close(res)));
   });
 
   it('a malformed onread is a TypeError at once (Node ignores it and emits data instead); a buffer function giving no buffer destroys the socket', async () => {
