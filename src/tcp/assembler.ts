@@ -4,17 +4,22 @@
  * ranges is capped (a peer cannot make us keep unbounded bookkeeping); a segment that
  * would need one more range than the cap is dropped and counted by the caller.
  *
- * The ranges live in one preallocated Int32Array and are edited in place: receiving a
- * segment, in order or not, allocates nothing.
+ * The ranges live in one Int32Array, made when the first range is added and edited in
+ * place from then on: receiving a segment, in order or not, allocates nothing after that
+ * (and a connection whose segments all arrive in order never adds a range: receive.ts
+ * takes them straight).
  */
+const NO_RANGES = new Int32Array(0);
+
 export class Assembler {
-  /** [start0, end0, start1, end1, ...]; `n` ranges in use. */
-  private readonly r: Int32Array;
+  /**
+   * [start0, end0, start1, end1, ...]; `n` ranges in use. Empty (shared) until the first
+   * out-of-order segment: most connections never see one, and need none of it.
+   */
+  private r: Int32Array = NO_RANGES;
   private n = 0;
 
-  constructor(readonly maxRanges = 32) {
-    this.r = new Int32Array(2 * maxRanges + 2);
-  }
+  constructor(readonly maxRanges = 32) {}
 
   get count(): number {
     return this.n;
@@ -27,6 +32,7 @@ export class Assembler {
   /** Adds [start, end); false if it would exceed the range cap (nothing changed). */
   add(start: number, end: number): boolean {
     if (end <= start) return true;
+    if (this.r.length === 0) this.r = new Int32Array(2 * this.maxRanges + 2);
     const r = this.r;
     const n = this.n;
     // i: the first range that ends at or after `start` (it may touch or overlap);

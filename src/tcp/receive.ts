@@ -199,16 +199,21 @@ export class Receiver {
     const len = Math.min(s.len, this.buf.free - off);
     if (off < 0 || len <= 0) return false;
     this.buf.writeAt(this.buf.length + off, s.b, s.off, len);
-    if (!this.ooo.add(off, off + len)) {
-      c.stats.oooDropped++;
-      this.ackNow = true;
-      return false;
+    let n: number;
+    if (off === 0 && this.ooo.isEmpty()) {
+      n = len; // in order with nothing waiting: no ranges to keep (the common case)
+    } else {
+      if (!this.ooo.add(off, off + len)) {
+        c.stats.oooDropped++;
+        this.ackNow = true;
+        return false;
+      }
+      if (off > 0) {
+        c.stats.oooSegments++;
+        this.lastOooSeq = s.seq;
+      }
+      n = this.ooo.takeFront();
     }
-    if (off > 0) {
-      c.stats.oooSegments++;
-      this.lastOooSeq = s.seq;
-    }
-    const n = this.ooo.takeFront();
     let finDue = false;
     if (n > 0) {
       this.buf.commit(n);

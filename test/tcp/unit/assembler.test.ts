@@ -133,6 +133,19 @@ describe('Assembler: fixtures', () => {
     expect(a.toArray()).toEqual([[0, 5], [8, 9]]);
   });
 
+  it('holds no range storage until the first range: a connection that only ever receives in order never allocates it', () => {
+    const a = new Assembler();
+    const storage = (): number => (a as unknown as { r: Int32Array }).r.length;
+    expect(storage()).toBe(0);
+    expect(a.takeFront()).toBe(0);
+    a.shift(100);
+    expect(a.isEmpty()).toBe(true);
+    expect(storage()).toBe(0);
+    expect(a.add(10, 20)).toBe(true);
+    expect(storage()).toBeGreaterThan(0);
+    expect(a.toArray()).toEqual([[10, 20]]);
+  });
+
   it('defaults to 32 ranges', () => {
     const a = new Assembler();
     for (let i = 0; i < 32; i++) expect(a.add(2 * i + 1, 2 * i + 2)).toBe(true);
