@@ -14,7 +14,7 @@ import {
 } from '../../src/socket/constants.js';
 import { connect, createServer, type TcpStream } from '../../src/socket/net.js';
 import type { StreamSocket } from '../../src/socket/stream-socket.js';
-import { connectedPair } from '../helpers/sim-connection.js';
+import { connectedPair, netEchoPair } from '../helpers/sim-connection.js';
 
 function pattern(n: number, seed = 0): Uint8Array {
   const b = new Uint8Array(n);
@@ -306,11 +306,7 @@ describe('sendmsg (gathered writes)', () => {
 
 describe('Node-style streams over the stack', () => {
   it('createServer/connect give Duplex streams with backpressure and half-close', async () => {
-    const { net, a, b } = SimNetwork.pair();
-    const server = createServer(b.api, (s: TcpStream) => s.pipe(s)); // echo
-    server.listen(7);
-    await net.runFor(1);
-    const c = connect(a.api, 7, '10.7.0.2');
+    const { net, server, c } = await netEchoPair();
     const chunks: Buffer[] = [];
     c.on('data', (d: Buffer) => chunks.push(d));
     const ended = new Promise<void>((r) => c.on('end', r));
@@ -322,11 +318,7 @@ describe('Node-style streams over the stack', () => {
   });
 
   it("setTimeout emits 'timeout' after that much idle time on the stack's clock; activity restarts it", async () => {
-    const { net, a, b } = SimNetwork.pair();
-    const server = createServer(b.api, (s: TcpStream) => s.pipe(s)); // echo
-    server.listen(7);
-    await net.runFor(1);
-    const c = connect(a.api, 7, '10.7.0.2');
+    const { net, server, c } = await netEchoPair();
     await net.until(new Promise((r) => c.once('connect', r)));
     c.on('data', () => {});
     const fired: number[] = [];
@@ -397,13 +389,9 @@ describe('Node-style streams over the stack', () => {
     const write = fc.record({ size: fc.integer({ min: 0, max: 70_000 }), corked: fc.boolean() });
     await fc.assert(
       fc.asyncProperty(fc.array(write, { minLength: 1, maxLength: 12 }), fc.integer({ min: 0, max: 1000 }), async (writes, seed) => {
-        const { net, a, b } = SimNetwork.pair({
+        const { net, server, c } = await netEchoPair({
           wrap: (link, clock, i) => new FaultLink(link, { ...NO_FAULTS, loss: 0.03, reorder: 0.05, delayMs: 2, jitterMs: 2 }, new SeededRand(seed * 2 + i), clock),
         });
-        const server = createServer(b.api, (s: TcpStream) => s.pipe(s)); // echo
-        server.listen(7);
-        await net.runFor(1);
-        const c = connect(a.api, 7, '10.7.0.2');
         const sent = writes.map((w, i) => Buffer.from(pattern(w.size, i)));
         // The first writes go while connecting; a corked run goes out as one _writev.
         for (let i = 0; i < writes.length; i++) {
@@ -426,11 +414,7 @@ describe('Node-style streams over the stack', () => {
   });
 
   it('a corked write larger than the send buffer, and writes made while connecting, arrive whole and in order', async () => {
-    const { net, a, b } = SimNetwork.pair();
-    const server = createServer(b.api, (s: TcpStream) => s.pipe(s)); // echo
-    server.listen(7);
-    await net.runFor(1);
-    const c = connect(a.api, 7, '10.7.0.2');
+    const { net, server, c } = await netEchoPair();
     const parts = [1, 2, 3, 4, 5].map((i) => Buffer.from(pattern(300_000 + i * 1000, i)));
     c.write(parts[0]!); // while connecting
     c.cork();

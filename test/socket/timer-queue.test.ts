@@ -5,9 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SimNetwork } from '../../src/sim/sim-network.js';
 import { TimerQueue } from '../../src/socket/host.js';
-import { connect, createServer, type TcpStream } from '../../src/socket/net.js';
+import { netEchoPair } from '../helpers/sim-connection.js';
 
 describe('TimerQueue', () => {
   it('fires what is due in deadline order, each once; cancelled ones never', () => {
@@ -103,11 +102,7 @@ describe('TimerQueue', () => {
 
 describe("node:net streams' idle timeouts", () => {
   it('a busy stream with a timeout set arms one timer per idle period, not one per read and write', async () => {
-    const { net, a, b } = SimNetwork.pair();
-    const server = createServer(b.api, (s: TcpStream) => s.pipe(s)); // echo
-    server.listen(7);
-    await net.runFor(1);
-    const c = connect(a.api, 7, '10.7.0.2');
+    const { net, server, c } = await netEchoPair();
     await net.until(new Promise((r) => c.once('connect', r)));
     let timers = 0;
     const sock = c.sock!;
