@@ -157,7 +157,7 @@ export class TimerQueue implements Pollable {
   private readonly heap = new TimerHeap<QueuedTimer>();
   private live = 0;
   /** The timers of one poll, gathered before any fires (reused). */
-  private readonly due: QueuedTimer[] = [];
+  private readonly due: (QueuedTimer | null)[] = [];
 
   /** Calls `fn` from the first poll at or after `at` (unless cancelled first). */
   add(at: number, fn: () => void): { cancel(): void } {
@@ -185,7 +185,7 @@ export class TimerQueue implements Pollable {
     }
     for (let i = 0; i < n; i++) {
       const t = due[i]!;
-      due[i] = NOT_A_TIMER;
+      due[i] = null;
       // One that fired may have cancelled another due now.
       if (t.done) continue;
       t.done = true;
@@ -203,8 +203,6 @@ export class TimerQueue implements Pollable {
     return this.live;
   }
 }
-
-const NOT_A_TIMER = new QueuedTimer(null as unknown as TimerQueue, () => {});
 
 /**
  * A host on a stack, with a TimerQueue registered on it. `alive` hears when the first

@@ -453,10 +453,7 @@ export class TcpStream extends Duplex {
   /** Hands bytes to the stream (the EOF when empty). */
   private pushData(data: Buffer): void {
     if (data.length === 0) {
-      // As Node's net does: read(0) after the EOF so that 'end' is emitted even
-      // with nothing reading (an idle connection the peer half-closed).
-      this.push(null);
-      queueMicrotask(() => this.read(0));
+      this.endOfStream();
       return;
     }
     this.readBytes += data.length;
@@ -493,11 +490,19 @@ export class TcpStream extends Duplex {
     this.waitForData(s);
   }
 
+  /**
+   * The peer's FIN, read. As Node's net does: read(0) after the EOF so that 'end' is
+   * emitted even with nothing reading (an idle connection the peer half-closed).
+   */
+  private endOfStream(): void {
+    this.push(null);
+    queueMicrotask(() => this.read(0));
+  }
+
   /** One read's bytes to the callback (0: the EOF); whether to read on. */
   private userRead(n: number): boolean {
     if (n === 0) {
-      this.push(null);
-      queueMicrotask(() => this.read(0));
+      this.endOfStream();
       return false;
     }
     this.readBytes += n;
